@@ -1,0 +1,1 @@
+"""Tandem's services and the event kit they share."""

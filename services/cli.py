@@ -1,0 +1,177 @@
+"""The `tandem` command: run the suite, one process of a service, or an operator task."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+
+from services.eventkit import config
+
+SERVICE_ACTIONS = ("api", "consume", "migrate", "verify", "republish", "rebuild")
+
+
+def load_service(name: str):
+    return importlib.import_module(f"services.{name}.service").SERVICE
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=config.env("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser(
+        "run", help="start the broker (unless configured), every service and the web"
+    )
+    run.add_argument(
+        "--demo", action="store_true", help="load the demo consortium if it is not there"
+    )
+
+    sub.add_parser("broker", help="run the embedded Kafka-compatible broker in the foreground")
+    sub.add_parser("topics", help="create every service's topics")
+    sub.add_parser("migrate", help="upgrade every service's database")
+    sub.add_parser("web", help="serve the web front end")
+
+    demo = sub.add_parser("demo", help="load the demo consortium through the enrollment API")
+    demo.add_argument("--url", default=None, help="enrollment API (default ENROLLMENT_URL)")
+
+    token = sub.add_parser("token", help="mint a service token for scripts")
+    token.add_argument("--user", required=True, help="user (person) id the token speaks for")
+    token.add_argument(
+        "--grant",
+        action="append",
+        required=True,
+        metavar="ROLE[:INSTITUTION[:PROGRAM]]",
+        help="a role, consortium-wide or at an institution (repeatable)",
+    )
+    token.add_argument(
+        "--ttl", type=int, default=None, help="seconds (default TANDEM_TOKEN_TTL_SECONDS)"
+    )
+
+    for name in config.SERVICES:
+        svc = sub.add_parser(name, help=f"the {name} service")
+        svc.add_argument("action", choices=SERVICE_ACTIONS)
+        svc.add_argument(
+            "--from-topics",
+            action="store_true",
+            help="rebuild: replay other services' topics instead of the own store",
+        )
+
+    args = parser.parse_args(argv)
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in config.SERVICES:
+        return _service_action(load_service(args.command), args)
+    if args.command == "run":
+        from services.supervisor import run_suite
+
+        return run_suite(load_demo=args.demo)
+    if args.command == "broker":
+        from services.eventkit.broker import run_embedded_broker_foreground
+
+        return run_embedded_broker_foreground(_bootstrap_port())
+    if args.command == "topics":
+        from services.eventkit.bus import ensure_topics
+
+        topics = [t for name in config.SERVICES for t in load_service(name).topics()]
+        ensure_topics(config.bootstrap_servers(), topics, config.topic_partitions())
+        print("\n".join(sorted(set(topics))))
+        return 0
+    if args.command == "migrate":
+        for name in config.SERVICES:
+            _migrate(load_service(name))
+        return 0
+    if args.command == "web":
+        from services.eventkit.serve import serve
+
+        serve("web.app:create_app", config.port("web"), "web")
+        return 0
+    if args.command == "demo":
+        from services.demo import load_demo
+
+        print(json.dumps(load_demo(args.url or config.service_url("enrollment"))))
+        return 0
+    if args.command == "token":
+        return _mint(args)
+    raise AssertionError(args.command)
+
+
+def _service_action(service, args: argparse.Namespace) -> int:
+    from services.eventkit import operations
+    from services.eventkit.service import Runtime
+
+    if args.action == "api":
+        from services.eventkit.serve import serve
+
+        serve(f"services.{service.name}.app:create_app", config.port(service.name), service.name)
+        return 0
+    if args.action == "consume":
+        from services.eventkit.worker import serve_forever
+
+        serve_forever(service)
+        return 0
+    if args.action == "migrate":
+        _migrate(service)
+        return 0
+    rt = Runtime(service)
+    if args.action == "verify":
+        report = operations.verify(rt)
+        print(
+            json.dumps(
+                {
+                    "service": service.name,
+                    "ok": report.ok,
+                    "events": report.events_checked,
+                    "streams": report.streams_checked,
+                    "first_break": str(report.first_break) if report.first_break else None,
+                }
+            )
+        )
+        return 0 if report.ok else 1
+    if args.action == "republish":
+        print(f"{service.name}: queued {operations.republish(rt)} events for the relay")
+        return 0
+    if args.action == "rebuild":
+        if args.from_topics:
+            count = operations.rebuild_from_topics(rt, config.bootstrap_servers())
+        else:
+            count = operations.rebuild_own(rt)
+        print(f"{service.name}: replayed {count} events")
+        return 0
+    raise AssertionError(args.action)
+
+
+def _migrate(service) -> None:
+    from services.eventkit.migrations import upgrade
+
+    upgrade(service.migrations, config.database_url(service.name))
+    print(f"{service.name}: database at the latest migration")
+
+
+def _mint(args: argparse.Namespace) -> int:
+    from services.eventkit.auth import Grant, Principal, TokenSigner
+
+    try:
+        grants = tuple(Grant.parse(g) for g in args.grant)
+    except ValueError as exc:
+        print(f"tandem token: {exc}", file=sys.stderr)
+        return 2
+    signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
+    print(signer.mint(Principal(args.user, grants), args.ttl))
+    return 0
+
+
+def _bootstrap_port() -> int:
+    return int(config.bootstrap_servers().split(",")[0].rsplit(":", 1)[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

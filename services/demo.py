@@ -1,0 +1,166 @@
+"""The demo consortium: three institutions, a program and a cycle each, 60 mentees and 30 mentors.
+
+Loaded through the public enrollment API, so its events flow through every service.
+"""
+
+from __future__ import annotations
+
+import random
+
+import requests
+
+from services.eventkit import config
+from services.eventkit.auth import ADMIN, Grant, Principal, TokenSigner
+
+INSTITUTIONS = [
+    (
+        "Northfield University Hospital",
+        "NUH",
+        "America/Chicago",
+        "General Surgery residency peer mentoring",
+        "resident_peer_mentoring",
+    ),
+    (
+        "Lakeside School of Medicine",
+        "LSM",
+        "America/New_York",
+        "Final-year medical student career coaching",
+        "student_career_coaching",
+    ),
+    (
+        "St Brigid's Teaching Hospital",
+        "SBTH",
+        "Europe/Dublin",
+        "Surgical mentoring families",
+        "mentoring_families",
+    ),
+]
+FIRST = [
+    "Amara",
+    "Ben",
+    "Chen",
+    "Dana",
+    "Elif",
+    "Farah",
+    "Gabriel",
+    "Hana",
+    "Ines",
+    "Jonah",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+]
+LAST = [
+    "Adeyemi",
+    "Brennan",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fujita",
+    "Gupta",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Mensah",
+    "Nakamura",
+    "O'Connor",
+    "Petrov",
+    "Quispe",
+    "Rahman",
+    "Silva",
+    "Tanaka",
+]
+INTERESTS = [
+    "trauma",
+    "surgical oncology",
+    "research",
+    "global surgery",
+    "wellness",
+    "medical education",
+    "transplant",
+    "vascular",
+    "paediatric surgery",
+    "leadership",
+]
+GUIDELINES = (
+    "Meet at least monthly. Agree objectives in the first meeting. Keep what is shared "
+    "confidential. Raise concerns with the program coordinator."
+)
+
+
+def _admin_token() -> str:
+    signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
+    return signer.mint(Principal("demo-loader", (Grant(ADMIN),), name="Demo loader"))
+
+
+def load_demo(enrollment_url: str, mentees_per_site: int = 20, mentors_per_site: int = 10) -> dict:
+    """Create the demo consortium unless it is there already; return what was created."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {_admin_token()}"
+
+    def post(path: str, body: dict) -> dict:
+        response = session.post(f"{enrollment_url}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    existing = session.get(f"{enrollment_url}/api/institutions", timeout=30)
+    existing.raise_for_status()
+    if {i["short_code"] for i in existing.json()} & {code for _, code, *_ in INSTITUTIONS}:
+        return {"loaded": False, "reason": "the demo consortium is already there"}
+    rng = random.Random(2026)
+    created = {"institutions": 0, "people": 0, "enrollments": 0}
+    for name, code, tz, program_name, program_type in INSTITUTIONS:
+        institution = post("/api/institutions", {"name": name, "short_code": code, "time_zone": tz})
+        program = post(
+            f"/api/institutions/{institution['id']}/programs",
+            {"name": program_name, "program_type": program_type, "guidelines": GUIDELINES},
+        )
+        cycle = post(f"/api/programs/{program['id']}/cycles", {"name": "2026-27"})
+        created["institutions"] += 1
+        for index in range(mentees_per_site + mentors_per_site):
+            mentor = index >= mentees_per_site
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            level = (
+                rng.choice(["PGY4", "PGY5", "research_resident"])
+                if mentor
+                else ("MS4" if program_type == "student_career_coaching" else "PGY1")
+            )
+            person = post(
+                "/api/people",
+                {
+                    "institution_id": institution["id"],
+                    "name": f"{first} {last}",
+                    "email": f"{first}.{last}.{code}{index}@demo.tandem.example".lower().replace(
+                        "'", ""
+                    ),
+                    "training_level": level,
+                    "specialty": "General Surgery",
+                },
+            )
+            post(
+                f"/api/cycles/{cycle['id']}/enrollments",
+                {
+                    "person_id": person["id"],
+                    "role": "mentor" if mentor else "mentee",
+                    "interests": rng.sample(INTERESTS, 3),
+                    "capacity": rng.choice([1, 2, 3]) if mentor else None,
+                },
+            )
+            created["people"] += 1
+            created["enrollments"] += 1
+    return {"loaded": True, **created}

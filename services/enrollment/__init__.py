@@ -1,0 +1,1 @@
+"""Enrollment: institutions, programs, cycles, people and who takes part in which cycle."""

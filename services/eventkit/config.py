@@ -1,0 +1,107 @@
+"""Configuration from the environment (12-factor). Every variable is listed in the README."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+DEFAULT_PORTS = {
+    "web": 8000,
+    "enrollment": 8001,
+    "pairing": 8002,
+    "feedback": 8003,
+    "notifications": 8004,
+}
+SERVICES = ("enrollment", "pairing", "feedback", "notifications")
+
+
+def env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def var_dir() -> Path:
+    return Path(env("TANDEM_VAR_DIR", "var")).resolve()
+
+
+def bootstrap_servers() -> str:
+    return env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
+def database_url(service: str) -> str:
+    return env(f"{service.upper()}_DATABASE_URL", f"sqlite:///{var_dir() / service}.db")
+
+
+def port(process: str) -> int:
+    return env_int(f"{process.upper()}_PORT", DEFAULT_PORTS[process])
+
+
+def service_url(service: str) -> str:
+    return env(f"{service.upper()}_URL", f"http://127.0.0.1:{port(service)}")
+
+
+def topic_prefix() -> str:
+    """Namespaces topics and consumer groups, for sharing one Kafka cluster between deployments."""
+    return env("KAFKA_TOPIC_PREFIX", "")
+
+
+def topic(service: str) -> str:
+    return f"{topic_prefix()}tandem.{service}.v1"
+
+
+def consumer_group(service: str) -> str:
+    return f"{topic_prefix()}tandem-{service}"
+
+
+def dlq_topic(source_topic: str) -> str:
+    return f"{source_topic}.dlq"
+
+
+def topic_partitions() -> int:
+    return env_int("KAFKA_TOPIC_PARTITIONS", 3)
+
+
+def max_poll_interval_ms() -> int:
+    return env_int("KAFKA_MAX_POLL_INTERVAL_MS", 10_000)
+
+
+def token_ttl_seconds() -> int:
+    return env_int("TANDEM_TOKEN_TTL_SECONDS", 300)
+
+
+def token_key() -> str:
+    return secret("TANDEM_SERVICE_TOKEN_KEY", "service-token.key")
+
+
+def secret(variable: str, filename: str) -> str:
+    """The secret in `variable`; outside production, a random one kept under var/ if unset."""
+    value = os.environ.get(variable, "").strip()
+    if value:
+        return value
+    if env("TANDEM_ENV", "development") == "production":
+        raise RuntimeError(f"{variable} must be set in production")
+    return _local_secret(filename)
+
+
+def _local_secret(filename: str) -> str:
+    """Created once: written to a private temporary file and linked into place, so a process
+    starting at the same moment never reads a half-written key."""
+    path = var_dir() / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{filename}.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

@@ -1,0 +1,94 @@
+"""Event types: a marshmallow schema per type and version, upcasters for old versions."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import marshmallow as ma
+
+from .envelope import Envelope
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class UnknownEventType(KeyError):
+    pass
+
+
+@dataclasses.dataclass
+class EventType:
+    name: str
+    schema: type[ma.Schema]
+    version: int = 1
+    # upcasters[n] turns a payload of version n into version n + 1.
+    upcasters: dict[int, Upcaster] = dataclasses.field(default_factory=dict)
+
+    def validate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload as the current schema accepts it; raises marshmallow.ValidationError."""
+        return self.schema().load(payload)
+
+    def upcast(self, payload: dict[str, Any], from_version: int) -> dict[str, Any]:
+        version = from_version
+        while version < self.version:
+            step = self.upcasters.get(version)
+            if step is None:
+                raise ValueError(f"{self.name}: no upcaster from version {version}")
+            payload = step(payload)
+            version += 1
+        return payload
+
+
+class Registry:
+    """The event types a service writes or reads."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, EventType] = {}
+
+    def register(
+        self,
+        name: str,
+        schema: type[ma.Schema],
+        version: int = 1,
+        upcasters: dict[int, Upcaster] | None = None,
+    ) -> EventType:
+        if name in self._types:
+            raise ValueError(f"event type {name} registered twice")
+        event_type = EventType(name, schema, version, dict(upcasters or {}))
+        self._types[name] = event_type
+        return event_type
+
+    def event(self, name: str, version: int = 1, upcasters: dict[int, Upcaster] | None = None):
+        """Class decorator: `@registry.event("PersonRegistered")` on a marshmallow schema."""
+
+        def decorate(schema: type[ma.Schema]) -> type[ma.Schema]:
+            self.register(name, schema, version, upcasters)
+            return schema
+
+        return decorate
+
+    def include(self, other: Registry) -> None:
+        for event_type in other._types.values():
+            if event_type.name not in self._types:
+                self._types[event_type.name] = event_type
+
+    def get(self, name: str) -> EventType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise UnknownEventType(name) from None
+
+    def knows(self, name: str) -> bool:
+        return name in self._types
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    def current(self, event: Envelope) -> Envelope:
+        """The event with its payload upcast to the current version (unknown types pass as they are)."""
+        event_type = self._types.get(event.event_type)
+        if event_type is None or event.schema_version >= event_type.version:
+            return event
+        payload = event_type.upcast(event.payload, event.schema_version)
+        return dataclasses.replace(event, payload=payload, schema_version=event_type.version)

@@ -1,0 +1,79 @@
+"""What a service declares about itself, and the runtime built from it (store, engine, topics)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import config
+from .aggregate import Aggregate
+from .db import make_engine
+from .envelope import Metadata
+from .projections import Projection
+from .registry import Registry
+from .store import EventStore
+from .tables import KitTables
+
+
+@dataclasses.dataclass
+class Service:
+    """The declaration each service module makes: its tables, events, projections and API."""
+
+    name: str
+    metadata: sa.MetaData
+    tables: KitTables
+    registry: Registry  # the events this service writes
+    projections: Sequence[Projection] = ()  # own-store read models, applied inline
+    consumers: Sequence[Projection] = ()  # read models fed by other services' topics
+    contracts: Sequence[Registry] = ()  # other services' event contracts it reads (for upcasting)
+    blueprints: Callable[[], Sequence[Any]] = lambda: ()
+    migrations: Path | None = None
+    title: str = ""
+    stats_tables: Sequence[sa.Table] = ()  # read models counted by GET /api/stats
+
+    @property
+    def topic(self) -> str:
+        return config.topic(self.name)
+
+    @property
+    def subscriptions(self) -> list[str]:
+        return sorted({t for p in self.consumers for t in p.topics})
+
+    def topics(self) -> list[str]:
+        """Every topic this service touches: its own, what it reads, and the dead-letter topics."""
+        return [self.topic, *self.subscriptions, *(config.dlq_topic(t) for t in self.subscriptions)]
+
+    def event_store(self) -> EventStore:
+        return EventStore(self.tables, self.registry, self.topic, self.projections)
+
+    def reading_registry(self) -> Registry:
+        registry = Registry()
+        registry.include(self.registry)
+        for contract in self.contracts:
+            registry.include(contract)
+        return registry
+
+
+class Runtime:
+    """A service bound to its database: what the API and the worker share."""
+
+    def __init__(self, service: Service, database_url: str | None = None) -> None:
+        self.service = service
+        self.engine = make_engine(database_url or config.database_url(service.name))
+        self.store = service.event_store()
+
+    def load(self, conn: sa.Connection, cls: type[Aggregate], aggregate_id: str):
+        return cls.rehydrate(aggregate_id, self.store.load(conn, cls.stream_id_for(aggregate_id)))
+
+    def save(self, conn: sa.Connection, aggregate: Aggregate, meta: Metadata) -> list:
+        stored = self.store.append(
+            conn, aggregate.stream_id, aggregate.pending, aggregate.version, meta
+        )
+        if stored:
+            aggregate.version = stored[-1].stream_version
+        aggregate.pending = []
+        return stored

@@ -1,0 +1,166 @@
+"""Append-only event store with optimistic concurrency, outbox rows and inline projections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from .envelope import GENESIS_HASH, Envelope, Metadata, NewEvent, new_id, utcnow
+from .registry import Registry
+from .tables import OUTBOX_PENDING, KitTables
+
+if TYPE_CHECKING:
+    from .projections import Projection
+
+ANY_VERSION = None
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on since the caller read it; nothing was written."""
+
+    def __init__(self, stream_id: str, expected: int | None, actual: int) -> None:
+        super().__init__(f"stream {stream_id}: expected version {expected}, found {actual}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+def row_to_envelope(row: sa.Row) -> Envelope:
+    return Envelope.from_dict(dict(row._mapping))
+
+
+class EventStore:
+    """One service's event store. Appends run on the caller's connection and transaction."""
+
+    def __init__(
+        self,
+        tables: KitTables,
+        registry: Registry,
+        topic: str,
+        projections: Sequence[Projection] = (),
+    ) -> None:
+        self.tables = tables
+        self.registry = registry
+        self.topic = topic
+        self.projections = list(projections)
+
+    def stream_head(self, conn: sa.Connection, stream_id: str) -> tuple[int, str]:
+        events = self.tables.events
+        row = conn.execute(
+            sa.select(events.c.stream_version, events.c.hash)
+            .where(events.c.stream_id == stream_id)
+            .order_by(events.c.stream_version.desc())
+            .limit(1)
+        ).first()
+        return (row.stream_version, row.hash) if row else (0, GENESIS_HASH)
+
+    def append(
+        self,
+        conn: sa.Connection,
+        stream_id: str,
+        new_events: Sequence[NewEvent],
+        expected_version: int | None,
+        meta: Metadata,
+    ) -> list[Envelope]:
+        """Store events at the end of a stream; raise ConcurrencyError if it is not at expected_version.
+
+        The events, their outbox rows and the inline projections share the caller's transaction.
+        """
+        version, prev_hash = self.stream_head(conn, stream_id)
+        if expected_version is not None and version != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, version)
+        stored: list[Envelope] = []
+        now = utcnow()
+        for new in new_events:
+            event_type = self.registry.get(new.event_type)
+            version += 1
+            envelope = Envelope(
+                event_id=new_id(),
+                event_type=new.event_type,
+                schema_version=event_type.version,
+                stream_id=stream_id,
+                stream_version=version,
+                institution_id=meta.institution_id,
+                actor=dict(meta.actor),
+                occurred_at=now,
+                correlation_id=meta.correlation_id,
+                causation_id=meta.causation_id,
+                payload=event_type.validate(new.payload),
+            ).sealed(prev_hash)
+            prev_hash = envelope.hash
+            stored.append(envelope)
+        if not stored:
+            return stored
+        try:
+            with conn.begin_nested():
+                conn.execute(self.tables.events.insert(), [e.to_dict() for e in stored])
+        except sa.exc.IntegrityError:
+            actual, _ = self.stream_head(conn, stream_id)
+            raise ConcurrencyError(stream_id, expected_version, actual) from None
+        self.enqueue(conn, stored)
+        for envelope in stored:
+            for projection in self.projections:
+                projection.apply(conn, envelope)
+        return stored
+
+    def enqueue(self, conn: sa.Connection, events: Sequence[Envelope]) -> None:
+        """Outbox rows for the relay to publish, in the given order."""
+        now = utcnow()
+        conn.execute(
+            self.tables.outbox.insert(),
+            [
+                {
+                    "event_id": e.event_id,
+                    "topic": self.topic,
+                    "message_key": e.stream_id,
+                    "message": e.to_json().decode(),
+                    "state": OUTBOX_PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for e in events
+            ],
+        )
+
+    def load(self, conn: sa.Connection, stream_id: str) -> list[Envelope]:
+        events = self.tables.events
+        rows = conn.execute(
+            sa.select(events)
+            .where(events.c.stream_id == stream_id)
+            .order_by(events.c.stream_version)
+        )
+        return [self.registry.current(row_to_envelope(r)) for r in rows]
+
+    def read_all(
+        self,
+        conn: sa.Connection,
+        after_position: int = 0,
+        batch_size: int = 1000,
+        upcast: bool = True,
+    ) -> Iterator[tuple[int, Envelope]]:
+        """Every event in store order, as (position, event), fetched in batches."""
+        events = self.tables.events
+        position = after_position
+        while True:
+            rows = conn.execute(
+                sa.select(events)
+                .where(events.c.position > position)
+                .order_by(events.c.position)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                position = row.position
+                envelope = row_to_envelope(row)
+                yield position, self.registry.current(envelope) if upcast else envelope
+
+    def read_streams_in_order(self, conn: sa.Connection) -> Iterator[Envelope]:
+        """Every event as stored (not upcast), stream by stream in version order: for verification."""
+        events = self.tables.events
+        rows = conn.execute(sa.select(events).order_by(events.c.stream_id, events.c.stream_version))
+        for row in rows:
+            yield row_to_envelope(row)

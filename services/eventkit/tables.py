@@ -1,0 +1,84 @@
+"""The kit's own tables: event store, outbox and inbox, present in every service's database.
+
+Columns come from functions so the runtime tables and the first migration share one definition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON()
+
+OUTBOX_PENDING = "pending"
+OUTBOX_IN_PROGRESS = "in_progress"
+OUTBOX_PUBLISHED = "published"
+OUTBOX_FAILED = "failed"
+
+
+def event_columns() -> list[sa.SchemaItem]:
+    return [
+        sa.Column("position", BigId, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("stream_id", sa.String(200), nullable=False),
+        sa.Column("stream_version", sa.Integer, nullable=False),
+        sa.Column("institution_id", sa.String(36), nullable=True, index=True),
+        sa.Column("actor", Json, nullable=False),
+        sa.Column("occurred_at", sa.String(40), nullable=False),
+        sa.Column("correlation_id", sa.String(36), nullable=False),
+        sa.Column("causation_id", sa.String(36), nullable=True),
+        sa.Column("payload", Json, nullable=False),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    ]
+
+
+def outbox_columns() -> list[sa.SchemaItem]:
+    return [
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("message_key", sa.String(200), nullable=False),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("state", sa.String(20), nullable=False, default=OUTBOX_PENDING),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Index("ix_outbox_state_id", "state", "id"),
+    ]
+
+
+def inbox_columns() -> list[sa.SchemaItem]:
+    return [
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("source", sa.String(200), nullable=False, index=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class KitTables:
+    events: sa.Table
+    outbox: sa.Table
+    inbox: sa.Table
+
+
+def define_kit_tables(metadata: sa.MetaData) -> KitTables:
+    return KitTables(
+        events=sa.Table("events", metadata, *event_columns()),
+        outbox=sa.Table("outbox", metadata, *outbox_columns()),
+        inbox=sa.Table("inbox", metadata, *inbox_columns()),
+    )
+
+
+def create_kit_tables(op) -> None:
+    """For a service's first Alembic migration."""
+    op.create_table("events", *event_columns())
+    op.create_table("outbox", *outbox_columns())
+    op.create_table("inbox", *inbox_columns())

@@ -1,0 +1,1 @@
+"""Feedback: meetings, goals, reviews, confidential concerns and program health."""

@@ -1,0 +1,31 @@
+"""The notifications service as the kit runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.eventkit import Service
+from services.eventkit.contracts import enrollment, notifications
+
+from . import readmodels as rm
+
+
+def _blueprints():
+    from .api import blp
+
+    return [blp]
+
+
+SERVICE = Service(
+    name="notifications",
+    title="Tandem notifications",
+    metadata=rm.metadata,
+    tables=rm.kit,
+    registry=notifications.registry,
+    projections=[rm.in_app],
+    consumers=[rm.reactions],
+    contracts=[enrollment.registry],
+    blueprints=_blueprints,
+    migrations=Path(__file__).parent / "migrations",
+    stats_tables=[rm.recipients, rm.notifications],
+)

@@ -1,0 +1,30 @@
+"""The pairing service as the kit runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.eventkit import Service
+from services.eventkit.contracts import enrollment, pairing
+
+from . import readmodels as rm
+
+
+def _blueprints():
+    from .api import blp
+
+    return [blp]
+
+
+SERVICE = Service(
+    name="pairing",
+    title="Tandem pairing",
+    metadata=rm.metadata,
+    tables=rm.kit,
+    registry=pairing.registry,
+    consumers=[rm.pool],
+    contracts=[enrollment.registry],
+    blueprints=_blueprints,
+    migrations=Path(__file__).parent / "migrations",
+    stats_tables=[rm.people, rm.candidates],
+)

@@ -1,0 +1,113 @@
+"""Helpers for tests that talk to the real broker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from kafka import KafkaConsumer, TopicPartition
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float = 30.0, interval_s: float = 0.1):
+    """The first truthy value of predicate(), or AssertionError after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        time.sleep(interval_s)
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0) -> list:
+    """Every record of a topic, waiting until at least `expected` have arrived."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
+    records: list = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        partitions: list[TopicPartition] = []
+        while not partitions and time.monotonic() < deadline:
+            consumer.topics()  # refresh metadata
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
+            ]
+            if not partitions:
+                time.sleep(0.2)
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+        # Anything beyond `expected` that is already there (duplicates, strays) counts too.
+        for batch in consumer.poll(timeout_ms=500).values():
+            records.extend(batch)
+    finally:
+        consumer.close()
+    return records
+
+
+# A small service of the kit's own, for testing the kit apart from Tandem's services.
+import marshmallow as ma  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from services.eventkit import Envelope, Projection, Registry, define_kit_tables  # noqa: E402
+from services.eventkit.store import EventStore  # noqa: E402
+
+
+class ThingHappenedV2(ma.Schema):
+    thing_id = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+
+
+def _v1_to_v2(payload: dict) -> dict:
+    # Version 1 had `name` and no size.
+    return {"thing_id": payload["thing_id"], "label": payload["name"], "size": 0}
+
+
+class KitFixture:
+    """Tables, registry, projections and store of a throwaway service named `name`."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.metadata = sa.MetaData()
+        self.kit = define_kit_tables(self.metadata)
+        self.registry = Registry()
+        self.registry.register(
+            "ThingHappened", ThingHappenedV2, version=2, upcasters={1: _v1_to_v2}
+        )
+        self.things = sa.Table(
+            "things",
+            self.metadata,
+            sa.Column("thing_id", sa.String(36), primary_key=True),
+            sa.Column("label", sa.String(100), nullable=False),
+        )
+        self.seen = sa.Table(
+            "seen",
+            self.metadata,
+            sa.Column("event_id", sa.String(36), primary_key=True),
+            sa.Column("label", sa.String(100), nullable=False),
+        )
+        self.own = Projection("things", tables=[self.things])
+        self.own.on("ThingHappened")(self._own)
+        self.remote = Projection("seen", tables=[self.seen], topics=[topic])
+        self.remote.on("ThingHappened")(self._remote)
+        self.store = EventStore(self.kit, self.registry, topic, [self.own])
+        self.fail_labels: set[str] = set()
+        self.handled: list[str] = []
+
+    def _own(self, conn: sa.Connection, e: Envelope) -> None:
+        conn.execute(
+            self.things.insert().values(thing_id=e.payload["thing_id"], label=e.payload["label"])
+        )
+
+    def _remote(self, conn: sa.Connection, e: Envelope) -> None:
+        self.handled.append(e.event_id)
+        if e.payload["label"] in self.fail_labels:
+            raise ValueError(f"cannot handle {e.payload['label']}")
+        conn.execute(self.seen.insert().values(event_id=e.event_id, label=e.payload["label"]))
+
+    def count(self, engine: sa.Engine, table: sa.Table) -> int:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()

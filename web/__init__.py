@@ -1,0 +1,1 @@
+"""Tandem web front end: server-rendered pages (Flask, Jinja, htmx) over the services."""

@@ -1,0 +1,175 @@
+"""The web front end: app factory, security headers and the public pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from importlib import resources
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_htmx import HTMX
+from jinja2_fragments.flask import render_block
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from services.eventkit import config
+from services.eventkit.auth import TokenSigner
+
+from .services_client import ServicesClient
+
+# No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
+# htmx-config meta tag keeps htmx from evaluating code or injecting its indicator styles.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+ONE_YEAR_S = 365 * 24 * 3600
+ONE_DAY_S = 24 * 3600
+
+HTMX_PACKAGE = "js_lib_htmx"
+HTMX_RESOURCE = "static/htmx/htmx.min.js"
+
+CLIENT_KEY = "tandem.services"
+HTMX_JS_KEY = "tandem.htmx_js"
+
+htmx = HTMX()
+bp = Blueprint("web", __name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    body: bytes
+    digest: str
+
+
+def create_app() -> Flask:
+    """Build the web app from the environment (see services/eventkit/config.py)."""
+    app = Flask(__name__)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.config.update(
+        SECRET_KEY=secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Plain-http localhost runs opt out; anything reachable over a network uses https.
+        SESSION_COOKIE_SECURE=not _flag("WEB_INSECURE_COOKIES"),
+    )
+    if _flag("WEB_BEHIND_PROXY"):
+        # Trust exactly one proxy hop, so a client cannot claim https or another address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    htmx.init_app(app)
+    signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
+    urls = {name: config.service_url(name) for name in config.SERVICES}
+    app.extensions[CLIENT_KEY] = ServicesClient(urls, signer)
+    app.extensions[HTMX_JS_KEY] = _load_htmx()
+    app.register_blueprint(bp)
+    app.after_request(_security_headers)
+    return app
+
+
+def secret_key() -> str:
+    return config.secret("WEB_SECRET_KEY", "web-secret.key")
+
+
+def _flag(name: str) -> bool:
+    return config.env(name, "0").lower() in {"1", "true", "yes", "on"}
+
+
+def _load_htmx() -> Asset:
+    # Served from the installed package so the version is pinned with the other dependencies.
+    body = (resources.files(HTMX_PACKAGE) / HTMX_RESOURCE).read_bytes()
+    return Asset(body=body, digest=hashlib.sha256(body).hexdigest()[:16])
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def _client() -> ServicesClient:
+    return current_app.extensions[CLIENT_KEY]
+
+
+@bp.app_context_processor
+def _asset_urls() -> dict[str, Any]:
+    # The digest in the URL lets browsers cache htmx for a year and still see upgrades.
+    digest = current_app.extensions[HTMX_JS_KEY].digest
+    return {"htmx_js_url": url_for("web.htmx_js", v=digest)}
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html")
+
+
+@bp.get("/status")
+def status() -> Response:
+    statuses = _client().statuses()
+    context = {
+        "statuses": statuses,
+        "ready_count": sum(s.ready for s in statuses),
+        "checked_at": dt.datetime.now(dt.UTC).replace(microsecond=0),
+    }
+    # htmx polls for the table alone; a history restore needs the whole page back.
+    if htmx and not htmx.history_restore_request:
+        body = render_block("status.html", "status_table", **context)
+    else:
+        body = render_template("status.html", **context)
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "alive", "service": "web"}
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, Any], int]:
+    checks = _client().alive()
+    ready = all(checks.values())
+    return {"ready": ready, "service": "web", "checks": checks}, 200 if ready else 503
+
+
+@bp.get("/static/vendor/htmx.min.js")
+def htmx_js() -> Response:
+    asset: Asset = current_app.extensions[HTMX_JS_KEY]
+    response = Response(asset.body, mimetype="text/javascript")
+    response.set_etag(asset.digest)
+    response.cache_control.public = True
+    if request.args.get("v") == asset.digest:
+        response.cache_control.max_age = ONE_YEAR_S
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.max_age = ONE_DAY_S
+    return response.make_conditional(request)
