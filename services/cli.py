@@ -116,8 +116,7 @@ def _service_action(service, args: argparse.Namespace) -> int:
     if args.action == "consume":
         from services.eventkit.worker import serve_forever
 
-        serve_forever(service)
-        return 0
+        return serve_forever(service)
     if args.action == "migrate":
         _migrate(service)
         return 0

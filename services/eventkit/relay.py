@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import logging
 import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -36,12 +37,14 @@ class RelayLock:
         self.name = name
         self._conn: sa.Connection | None = None
         self._file = None
+        self._key = zlib.crc32(f"tandem-relay:{name}".encode())
 
     def acquire(self) -> bool:
         if is_postgres(self.engine):
-            key = zlib.crc32(f"tandem-relay:{self.name}".encode())
             conn = self.engine.connect()
-            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            got = conn.execute(
+                sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}
+            ).scalar()
             conn.commit()
             if got:
                 self._conn = conn
@@ -59,10 +62,27 @@ class RelayLock:
         self._file = handle
         return True
 
+    def still_held(self) -> bool:
+        """False if the session holding a PostgreSQL lock has gone (the lock went with it)."""
+        if self._conn is None:
+            return self._file is not None
+        try:
+            self._conn.execute(sa.text("SELECT 1"))
+            self._conn.commit()
+            return True
+        except Exception:
+            return False
+
     def release(self) -> None:
         if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()  # closing the session frees the advisory lock
+            # Pooled connections outlive close(): unlock explicitly, and drop the session if that fails.
+            try:
+                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+                self._conn.commit()
+                self._conn.close()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._conn.invalidate()
             self._conn = None
         if self._file is not None:
             self._file.close()
@@ -166,28 +186,40 @@ class Relay:
         return total
 
     def run(self, stop: threading.Event) -> None:
-        """Wait for the lock, re-queue stranded rows, then publish until stopped."""
-        while not stop.is_set() and not self.lock.acquire():
-            stop.wait(2.0)
-        if stop.is_set():
-            return
-        log.info("relay: holding the outbox lock")
+        """Hold the lock and publish until stopped; start over if the lock is lost."""
+        while not stop.is_set():
+            if not self.lock.acquire():
+                stop.wait(2.0)
+                continue
+            log.info("relay: holding the outbox lock")
+            try:
+                self._publish_while_held(stop)
+            except Exception:
+                log.exception("relay: stopped publishing; starting over")
+                stop.wait(2.0)
+            finally:
+                self.lock.release()
+
+    def _publish_while_held(self, stop: threading.Event) -> None:
         backoff = 0.5
-        try:
-            self.recover_stranded()
-            while not stop.is_set():
-                try:
-                    published = self.publish_batch()
-                    backoff = 0.5
-                except Exception:
-                    log.exception("relay: publish failed; retrying in %.1fs", backoff)
-                    stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
-                    continue
-                if not published:
-                    stop.wait(self.idle_sleep_s)
-        finally:
-            self.lock.release()
+        checked = time.monotonic()
+        self.recover_stranded()
+        while not stop.is_set():
+            if time.monotonic() - checked > 5.0:
+                if not self.lock.still_held():
+                    log.warning("relay: lost the outbox lock; acquiring it again")
+                    return
+                checked = time.monotonic()
+            try:
+                published = self.publish_batch()
+                backoff = 0.5
+            except Exception:
+                log.exception("relay: publish failed; retrying in %.1fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if not published:
+                stop.wait(self.idle_sleep_s)
 
     def pending_count(self) -> int:
         with self.engine.connect() as conn:

@@ -31,6 +31,7 @@ class Worker:
         self.bootstrap = bootstrap or config.bootstrap_servers()
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.failed = False
 
     def start(self) -> None:
         ensure_topics(self.bootstrap, self.service.topics(), config.topic_partitions())
@@ -75,6 +76,7 @@ class Worker:
             target(*args)
         except Exception:
             log.exception("%s stopped with an error", threading.current_thread().name)
+            self.failed = True
             self.stop.set()
 
     def healthy(self) -> bool:
@@ -96,8 +98,8 @@ class Worker:
         self.runtime.engine.dispose()
 
 
-def serve_forever(service: Service) -> None:
-    """`tandem <service> consume`: run until SIGTERM or SIGINT."""
+def serve_forever(service: Service) -> int:
+    """`tandem <service> consume`: run until SIGTERM or SIGINT; non-zero if a loop failed."""
     worker = Worker(service)
     health = _health_server(worker, worker_health_port(service.name))
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -107,6 +109,7 @@ def serve_forever(service: Service) -> None:
     worker.stop.wait()
     health.shutdown()
     worker.shutdown()
+    return 1 if worker.failed else 0
 
 
 def _health_server(worker: Worker, port: int) -> ThreadingHTTPServer:
