@@ -1,0 +1,1 @@
+"""Benchmarks of Tandem's event pipeline: `python -m bench <name>`."""

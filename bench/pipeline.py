@@ -1,0 +1,490 @@
+"""End-to-end throughput and latency of the event pipeline, next to raw kafka-python on the same broker.
+
+Pipeline: PersonRegistered appended to enrollment's event store -> outbox -> relay -> Kafka ->
+pairing's consumer -> a row in pairing's `people` projection. Each event's latency runs from the
+commit of its append to the commit of the consumer batch that projected it.
+
+Raw: the same number of 500-byte messages produced with a plain KafkaProducer (acks=all,
+idempotent, as the kit's publisher) and consumed with a plain KafkaConsumer in a group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from kafka import KafkaConsumer, KafkaProducer
+
+from bench.stats import Summary, latencies_ms, per_second, summarize
+from services.enrollment.domain import Person
+from services.eventkit import Metadata, Runtime, Service, config
+from services.eventkit.broker import free_port, start_embedded_broker, stop
+from services.eventkit.bus import KafkaPublisher, KafkaSubscriber, Message, ensure_topics
+from services.eventkit.consumer import EventConsumer
+from services.eventkit.db import normalise_url
+from services.eventkit.migrations import upgrade
+from services.eventkit.relay import Relay
+
+HELP = "events/s and latency from enrollment's store to pairing's projection, vs raw Kafka"
+DEFAULT_EVENTS = 5000
+RAW_MESSAGE_BYTES = 500
+WARM_UP_TIMEOUT_S = 90.0  # joining a consumer group takes seconds, more on a cold broker
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=DEFAULT_EVENTS,
+        help=f"events to send (default {DEFAULT_EVENTS})",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=50, help="events per append transaction (default 50)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="target append rate in events/s; 0 appends as fast as possible (default)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="sqlite: files in a temporary folder (default); postgres: fresh databases on the "
+        "server in BENCH_DATABASE_URL or TEST_DATABASE_URL, dropped afterwards",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait for the last event to be projected after appending (default 120)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.events < 1 or args.batch < 1 or args.rate < 0:
+        raise SystemExit("--events and --batch must be positive and --rate not negative")
+    with contextlib.ExitStack() as cleanup:
+        workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="tandem-bench-")))
+        bootstrap, broker_kind = cleanup.enter_context(kafka_broker(workdir))
+        prefix = namespace_topics()
+        enrollment, pairing = load_services()
+        urls = cleanup.enter_context(databases(args.database, workdir, ["enrollment", "pairing"]))
+        print(f"broker {broker_kind} at {bootstrap}, topics {prefix}*, {args.database} databases")
+        pipe = measure_pipeline(
+            enrollment,
+            pairing,
+            urls,
+            bootstrap,
+            events=args.events,
+            batch=args.batch,
+            rate=args.rate,
+            timeout_s=args.timeout,
+        )
+        raw = measure_raw_kafka(bootstrap, prefix, args.events)
+    report(pipe, raw, args, broker_kind)
+    return 0
+
+
+# --- environment: broker, topic namespace, services, databases -------------------------------
+
+
+@contextlib.contextmanager
+def kafka_broker(workdir: Path) -> Iterator[tuple[str, str]]:
+    """KAFKA_BOOTSTRAP_SERVERS if set; else the embedded broker on a free port, stopped after."""
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    if configured:
+        yield configured, "external"
+        return
+    port = free_port()
+    process = start_embedded_broker(port, str(workdir / "broker.log"))
+    try:
+        yield f"127.0.0.1:{port}", "embedded"
+    finally:
+        stop(process)
+
+
+def namespace_topics() -> str:
+    """A topic and consumer-group prefix of this run's own, so runs never see each other's events.
+
+    Set before the services are imported: projections read their topic names at import time.
+    """
+    prefix = f"{config.topic_prefix()}bench-{uuid.uuid4().hex[:10]}."
+    os.environ["KAFKA_TOPIC_PREFIX"] = prefix
+    return prefix
+
+
+def load_services() -> tuple[Service, Service]:
+    from services.enrollment.service import SERVICE as enrollment
+    from services.pairing.service import SERVICE as pairing
+
+    # Imported earlier in this process, the projections would still name another run's topics.
+    if pairing.subscriptions != [enrollment.topic]:
+        raise RuntimeError(
+            f"pairing reads {pairing.subscriptions}, enrollment writes {enrollment.topic}: "
+            "run the benchmark in a fresh process"
+        )
+    return enrollment, pairing
+
+
+@contextlib.contextmanager
+def databases(kind: str, workdir: Path, names: Sequence[str]) -> Iterator[dict[str, str]]:
+    """A fresh, empty database per name: SQLite files in workdir, or PostgreSQL databases that are
+    dropped again on the way out."""
+    if kind == "sqlite":
+        yield {name: f"sqlite:///{workdir / name}.db" for name in names}
+        return
+    server = (
+        os.environ.get("BENCH_DATABASE_URL", "").strip()
+        or os.environ.get("TEST_DATABASE_URL", "").strip()
+    )
+    if not server:
+        raise SystemExit("--database postgres needs BENCH_DATABASE_URL or TEST_DATABASE_URL")
+    base = sa.make_url(normalise_url(server))
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+    try:
+        urls: dict[str, str] = {}
+        for name in names:
+            database = f"{base.database or 'tandem'}_bench_{name}_{uuid.uuid4().hex[:8]}"[:63]
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+            created.append(database)
+            urls[name] = base.set(database=database).render_as_string(hide_password=False)
+        yield urls
+    finally:
+        with admin.connect() as conn:
+            for database in created:
+                # FORCE: a pooled connection left behind by a failed run must not keep it alive.
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+class TimedConsumer(EventConsumer):
+    """The kit's consumer, noting when each message's stream became visible in the projection.
+
+    handle_batch returns after its transaction committed: that instant is the arrival time.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: dict[str, float] = {}
+        self.arrived = threading.Condition()
+
+    def handle_batch(self, messages: Sequence[Message]) -> dict[tuple[str, int], int]:
+        offsets = super().handle_batch(messages)
+        now = time.perf_counter()
+        with self.arrived:
+            for message in messages:
+                if message.key is not None:
+                    # The first delivery counts; a redelivery is not a new arrival.
+                    self.arrivals.setdefault(message.key.decode(), now)
+            self.arrived.notify_all()
+        return offsets
+
+    def wait_for(self, keys: set[str], timeout_s: float, alive: Callable[[], None]) -> None:
+        """Block until every key has arrived; `alive` raises if a loop has died meanwhile."""
+        deadline = time.monotonic() + timeout_s
+        with self.arrived:
+            while not keys <= self.arrivals.keys():
+                alive()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    missing = len(keys - self.arrivals.keys())
+                    raise TimeoutError(
+                        f"{missing} of {len(keys)} events not projected in {timeout_s:.0f} s"
+                    )
+                self.arrived.wait(min(left, 0.5))
+
+
+class Loops:
+    """Background loops sharing one stop event; a loop that raises is reported, not lost."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        def guarded() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:
+                self.errors.append(exc)
+                raise
+
+        thread = threading.Thread(target=guarded, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def check(self) -> None:
+        if self.errors:
+            raise RuntimeError(f"a pipeline loop failed: {self.errors[0]!r}") from self.errors[0]
+        dead = [t.name for t in self.threads if not t.is_alive()]
+        if dead:
+            raise RuntimeError(f"pipeline loop(s) stopped: {', '.join(dead)}")
+
+    def close(self, timeout_s: float = 15.0) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout_s)
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineResult:
+    events: int
+    batch: int
+    append_s: float
+    elapsed_s: float  # first append committed -> last event projected
+    latency_ms: Summary
+    projected_rows: int
+
+
+def measure_pipeline(
+    enrollment: Service,
+    pairing: Service,
+    urls: dict[str, str],
+    bootstrap: str,
+    *,
+    events: int,
+    batch: int,
+    rate: float,
+    timeout_s: float,
+) -> PipelineResult:
+    for service in (enrollment, pairing):
+        upgrade(service.migrations, urls[service.name])
+        ensure_topics(bootstrap, service.topics(), config.topic_partitions())
+
+    with contextlib.ExitStack() as cleanup:
+        source = Runtime(enrollment, urls["enrollment"])
+        cleanup.callback(source.engine.dispose)
+        sink = Runtime(pairing, urls["pairing"])
+        cleanup.callback(sink.engine.dispose)
+
+        # Wired as services.eventkit.worker.Worker wires them, with a timed consumer.
+        publisher = KafkaPublisher(bootstrap, client_id="tandem-enrollment-relay")
+        cleanup.callback(publisher.close)
+        dlq = KafkaPublisher(bootstrap, client_id="tandem-pairing-dlq")
+        cleanup.callback(dlq.close)
+        relay = Relay(source.engine, enrollment.tables, publisher, name=enrollment.name)
+        consumer = TimedConsumer(
+            sink.engine,
+            pairing.tables,
+            pairing.reading_registry(),
+            pairing.consumers,
+            dlq=dlq,
+        )
+        subscriber = KafkaSubscriber(
+            bootstrap,
+            group_id=config.consumer_group(pairing.name),
+            topics=pairing.subscriptions,
+            max_poll_interval_ms=config.max_poll_interval_ms(),
+            client_id="tandem-pairing-consumer",
+        )
+        loops = Loops()
+        cleanup.callback(loops.close)  # runs before the publishers close and engines dispose
+
+        def consume() -> None:
+            try:
+                consumer.run(subscriber, loops.stop)
+            finally:
+                subscriber.close()  # in its own thread: KafkaConsumer is not thread-safe
+
+        loops.spawn("enrollment-relay", relay.run, loops.stop)
+        loops.spawn("pairing-consumer", consume)
+
+        # One event through first: the relay's producer and the consumer group are then ready.
+        institution_id = str(uuid.uuid4())
+        warm_up = append_people(source, institution_id, 1)
+        consumer.wait_for(set(warm_up), WARM_UP_TIMEOUT_S, loops.check)
+        ((stream, committed),) = warm_up.items()
+        print(
+            f"warmed up: first event projected {consumer.arrivals[stream] - committed:.1f} s after append"
+        )
+
+        appended: dict[str, float] = {}
+        started = time.perf_counter()
+        for done in range(0, events, batch):
+            if rate:
+                # Paced: batch k is due at k * batch / rate seconds after the start.
+                delay = started + done / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            appended.update(append_people(source, institution_id, min(batch, events - done)))
+            loops.check()
+        append_s = time.perf_counter() - started
+        consumer.wait_for(set(appended), timeout_s, loops.check)
+
+        latencies = latencies_ms(appended, consumer.arrivals)
+        last_arrival = max(consumer.arrivals[key] for key in appended)
+        if consumer.dead_lettered:
+            raise RuntimeError(f"{consumer.dead_lettered} events were dead-lettered")
+        with sink.engine.connect() as conn:
+            projected = conn.execute(
+                sa.select(sa.func.count()).select_from(pairing_people(pairing))
+            ).scalar_one()
+        if projected != events + 1:  # the fresh database holds the warm-up and every event, once
+            raise RuntimeError(f"pairing projected {projected} people, expected {events + 1}")
+        return PipelineResult(
+            events=events,
+            batch=batch,
+            append_s=append_s,
+            elapsed_s=last_arrival - min(appended.values()),
+            latency_ms=summarize(latencies),
+            projected_rows=projected,
+        )
+
+
+def pairing_people(pairing: Service) -> sa.Table:
+    return pairing.metadata.tables["people"]
+
+
+TRAINING_LEVELS = ("MS3", "MS4", "PGY1", "PGY2", "PGY3", "fellow", "faculty")
+
+
+def append_people(runtime: Runtime, institution_id: str, count: int) -> dict[str, float]:
+    """Register `count` people in one transaction, through the Person aggregate as the API does;
+    return each one's stream id and commit time."""
+    meta = Metadata(institution_id)
+    streams: list[str] = []
+    with runtime.engine.begin() as conn:
+        for _ in range(count):
+            person = Person(str(uuid.uuid4()))
+            person.register(
+                institution_id,
+                name=f"Bench Person {person.id[:8]}",
+                email=f"{person.id}@bench.example.org",
+                training_level=TRAINING_LEVELS[len(streams) % len(TRAINING_LEVELS)],
+                specialty="Internal medicine",
+            )
+            runtime.save(conn, person, meta)
+            streams.append(person.stream_id)
+    committed = time.perf_counter()
+    return dict.fromkeys(streams, committed)
+
+
+# --- raw kafka-python -------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RawResult:
+    messages: int
+    produce_s: float
+    consume_s: float
+
+
+def measure_raw_kafka(bootstrap: str, prefix: str, count: int) -> RawResult:
+    """Produce then consume `count` messages on a fresh topic, with the group joined beforehand
+    (as the pipeline's warm-up does) so neither figure includes the join."""
+    topic = f"{prefix}bench.raw"
+    ensure_topics(bootstrap, [topic], config.topic_partitions())
+    servers = bootstrap.split(",")
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=servers,
+        group_id=f"{prefix}bench-raw",
+        auto_offset_reset="earliest",
+        client_id="tandem-bench-raw-consumer",
+    )
+    try:
+        producer = KafkaProducer(
+            bootstrap_servers=servers,
+            client_id="tandem-bench-raw-producer",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,  # as KafkaPublisher
+        )
+        try:
+            deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+            while not consumer.assignment():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the raw consumer never joined its group")
+                consumer.poll(timeout_ms=200)
+            # Keys like the kit's stream ids, made before timing; 500 random bytes per value.
+            keys = [f"person-{uuid.uuid4()}".encode() for _ in range(count)]
+            value = os.urandom(RAW_MESSAGE_BYTES)
+
+            started = time.perf_counter()
+            futures = [producer.send(topic, key=key, value=value) for key in keys]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=30)  # raise on any failed send, as KafkaPublisher.flush does
+            produced = time.perf_counter()
+        finally:
+            producer.close(timeout=5)
+
+        received = 0
+        deadline = time.monotonic() + 120
+        while received < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"raw consumer received {received} of {count}")
+            for records in consumer.poll(timeout_ms=500).values():
+                received += len(records)
+        consumed = time.perf_counter()
+    finally:
+        consumer.close()
+    return RawResult(count, produce_s=produced - started, consume_s=consumed - produced)
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def report(pipe: PipelineResult, raw: RawResult, args: argparse.Namespace, broker: str) -> None:
+    lat = pipe.latency_ms
+    events_per_s = per_second(pipe.events, pipe.elapsed_s)
+    raw_per_s = per_second(raw.messages, raw.produce_s + raw.consume_s)
+    figures = {
+        "events_per_s": round(events_per_s, 1),
+        "p50_ms": round(lat.p50, 2),
+        "p90_ms": round(lat.p90, 2),
+        "p99_ms": round(lat.p99, 2),
+        "max_ms": round(lat.max, 2),
+        "mean_ms": round(lat.mean, 2),
+        "raw_events_per_s": round(raw_per_s, 1),
+        "raw_produce_per_s": round(per_second(raw.messages, raw.produce_s), 1),
+        "raw_consume_per_s": round(per_second(raw.messages, raw.consume_s), 1),
+        "ratio": round(events_per_s / raw_per_s, 4),
+        "events": pipe.events,
+        "batch": pipe.batch,
+        "target_rate": args.rate or None,
+        "append_per_s": round(per_second(pipe.events, pipe.append_s), 1),
+        "elapsed_s": round(pipe.elapsed_s, 3),
+        "database": args.database,
+        "broker": broker,
+        "partitions": config.topic_partitions(),
+        "raw_message_bytes": RAW_MESSAGE_BYTES,
+    }
+    print(
+        f"pipeline: {pipe.events} PersonRegistered, {pipe.batch} per transaction, "
+        f"{args.database}; pairing projected {pipe.projected_rows} rows (warm-up included)"
+    )
+    print(
+        f"  appended at {figures['append_per_s']:.0f} ev/s; end to end "
+        f"{events_per_s:.0f} ev/s over {pipe.elapsed_s:.2f} s"
+    )
+    print(
+        f"  latency ms: p50 {lat.p50:.1f}  p90 {lat.p90:.1f}  p99 {lat.p99:.1f}  "
+        f"max {lat.max:.1f}  mean {lat.mean:.1f}"
+    )
+    print(
+        f"raw kafka-python: {raw.messages} x {RAW_MESSAGE_BYTES} B; produce "
+        f"{figures['raw_produce_per_s']:.0f}/s, consume {figures['raw_consume_per_s']:.0f}/s, "
+        f"both {raw_per_s:.0f}/s"
+    )
+    print(f"ratio pipeline/raw: {figures['ratio']:.3f}")
+    print(json.dumps(figures))
