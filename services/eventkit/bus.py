@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -142,16 +143,18 @@ def _message(record) -> Message:
 
 
 def read_topics_from_start(
-    bootstrap_servers: str, topics: Iterable[str], timeout_s: float = 30.0
+    bootstrap_servers: str, topics: Iterable[str], idle_s: float = 3.0
 ) -> Iterable[Message]:
-    """Every message now in the topics, without a consumer group: for rebuilding projections."""
+    """Every message now in the topics, without a consumer group: for rebuilding projections.
+
+    Reads until no message has arrived for `idle_s`. End offsets would be quicker, but some
+    Kafka-compatible brokers (the embedded one among them) misreport them for multi-partition topics.
+    """
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers.split(","),
-        enable_auto_commit=False,
-        group_id=None,
-        consumer_timeout_ms=int(timeout_s * 1000),
+        bootstrap_servers=bootstrap_servers.split(","), enable_auto_commit=False, group_id=None
     )
     try:
+        consumer.topics()  # load metadata
         partitions = [
             TopicPartition(topic, p)
             for topic in topics
@@ -161,15 +164,14 @@ def read_topics_from_start(
             return
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        end = {tp: offset for tp, offset in consumer.end_offsets(partitions).items() if offset > 0}
-        while end:
-            for records in consumer.poll(timeout_ms=1000).values():
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < idle_s:
+            batches = consumer.poll(timeout_ms=500)
+            for records in batches.values():
                 for record in records:
-                    tp = TopicPartition(record.topic, record.partition)
-                    if tp in end:
-                        yield _message(record)
-                        if record.offset + 1 >= end[tp]:
-                            del end[tp]
+                    yield _message(record)
+            if batches:
+                quiet_since = time.monotonic()
     finally:
         consumer.close(autocommit=False)
 

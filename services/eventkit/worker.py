@@ -137,6 +137,6 @@ def _health_server(worker: Worker, port: int) -> ThreadingHTTPServer:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server = ThreadingHTTPServer((config.env("TANDEM_BIND_HOST", "0.0.0.0"), port), Handler)
     threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
     return server
