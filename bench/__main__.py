@@ -19,7 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="kafka")
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Benchmarks of Tandem's event pipeline."
+    )
     sub = parser.add_subparsers(dest="benchmark", required=True)
     for name, module in BENCHMARKS.items():
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))

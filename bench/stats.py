@@ -8,7 +8,7 @@ from collections.abc import Hashable, Mapping, Sequence
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100), interpolating linearly between closest ranks (numpy's default)."""
+    """The q-th percentile (0-100), linear between closest ranks (numpy's default method)."""
     if not values:
         raise ValueError("percentile of no values")
     if not 0 <= q <= 100:
@@ -50,7 +50,7 @@ def summarize(values: Sequence[float]) -> Summary:
 
 
 def latencies_ms(sent: Mapping[Hashable, float], arrived: Mapping[Hashable, float]) -> list[float]:
-    """Milliseconds from sending to arrival for every sent key; a key that never arrived is an error."""
+    """Milliseconds from send to arrival for each sent key; one that never arrived is an error."""
     missing = [key for key in sent if key not in arrived]
     if missing:
         raise ValueError(f"{len(missing)} of {len(sent)} never arrived")

@@ -8,13 +8,7 @@ from services.eventkit import Service
 from services.eventkit.contracts.enrollment import registry
 
 from . import readmodels as rm
-
-
-def _blueprints():
-    from .api import blp
-
-    return [blp]
-
+from .api import blueprints
 
 SERVICE = Service(
     name="enrollment",
@@ -23,7 +17,7 @@ SERVICE = Service(
     tables=rm.kit,
     registry=registry,
     projections=[rm.directory],
-    blueprints=_blueprints,
+    blueprints=blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[rm.institutions, rm.programs, rm.cycles, rm.people, rm.enrollments],
 )

@@ -105,6 +105,8 @@ class KafkaSubscriber:
             max_poll_interval_ms=max_poll_interval_ms,
             session_timeout_ms=config.pop("session_timeout_ms", 10_000),
             heartbeat_interval_ms=config.pop("heartbeat_interval_ms", 1_000),
+            # Some brokers hold a fetch open for the whole wait even when data arrives.
+            fetch_max_wait_ms=config.pop("fetch_max_wait_ms", 100),
             **config,
         )
 

@@ -40,9 +40,19 @@ def _sqlite_engine(url: str, **kwargs) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (see `reading`) use a plain BEGIN so WAL lets them run beside a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+READ_ONLY = "tandem_read_only"
+
+
+def reading(engine: sa.Engine) -> sa.Connection:
+    """A connection for reads only: on SQLite it does not take the write lock."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def is_postgres(engine: sa.Engine) -> bool:
@@ -50,5 +60,5 @@ def is_postgres(engine: sa.Engine) -> bool:
 
 
 def ping(engine: sa.Engine) -> None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         conn.execute(sa.text("SELECT 1"))

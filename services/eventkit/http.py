@@ -67,7 +67,7 @@ def _stats_blueprint(service: Service) -> Blueprint:
     @blp.route("/stats", methods=["GET"])
     @blp.response(200, StatsOut)
     def stats():
-        with runtime().engine.connect() as conn:
+        with runtime().reading() as conn:
             counts = {
                 t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                 for t in service.stats_tables

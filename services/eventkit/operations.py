@@ -11,7 +11,7 @@ from .service import Runtime
 
 
 def verify(rt: Runtime) -> VerifyReport:
-    with rt.engine.connect() as conn:
+    with rt.reading() as conn:
         return verify_events(rt.store.read_streams_in_order(conn))
 
 
@@ -74,5 +74,5 @@ def rebuild_from_topics(rt: Runtime, bootstrap: str) -> int:
 
 
 def count_rows(rt: Runtime, table: sa.Table) -> int:
-    with rt.engine.connect() as conn:
+    with rt.reading() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()

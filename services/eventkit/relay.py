@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .bus import Publisher
-from .db import is_postgres
+from .db import is_postgres, reading
 from .envelope import utcnow
 from .tables import (
     OUTBOX_FAILED,
@@ -123,6 +123,11 @@ class Relay:
     def publish_batch(self) -> int:
         """Publish the oldest pending rows; return how many were published."""
         outbox = self.outbox
+        with reading(self.engine) as conn:  # the idle case needs no write lock
+            if not conn.execute(
+                sa.select(outbox.c.id).where(outbox.c.state == OUTBOX_PENDING).limit(1)
+            ).first():
+                return 0
         with self.engine.begin() as conn:
             rows = conn.execute(
                 sa.select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.message)
@@ -222,7 +227,7 @@ class Relay:
                 stop.wait(self.idle_sleep_s)
 
     def pending_count(self) -> int:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return conn.execute(
                 sa.select(sa.func.count())
                 .select_from(self.outbox)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from . import config
 from .aggregate import Aggregate
-from .db import make_engine
+from .db import make_engine, reading
 from .envelope import Metadata
 from .projections import Projection
 from .registry import Registry
@@ -66,14 +66,25 @@ class Runtime:
         self.engine = make_engine(database_url or config.database_url(service.name))
         self.store = service.event_store()
 
+    def reading(self) -> sa.Connection:
+        """A read-only connection (use `engine.begin()` for anything that writes)."""
+        return reading(self.engine)
+
     def load(self, conn: sa.Connection, cls: type[Aggregate], aggregate_id: str):
         return cls.rehydrate(aggregate_id, self.store.load(conn, cls.stream_id_for(aggregate_id)))
 
     def save(self, conn: sa.Connection, aggregate: Aggregate, meta: Metadata) -> list:
-        stored = self.store.append(
-            conn, aggregate.stream_id, aggregate.pending, aggregate.version, meta
+        return self.save_all(conn, [aggregate], meta)
+
+    def save_all(
+        self, conn: sa.Connection, aggregates: Sequence[Aggregate], meta: Metadata
+    ) -> list:
+        """Store every aggregate's pending events in one batch: all or nothing."""
+        changed = [a for a in aggregates if a.pending]
+        stored = self.store.append_batch(
+            conn, [(a.stream_id, a.pending, a.version) for a in changed], meta
         )
-        if stored:
-            aggregate.version = stored[-1].stream_version
-        aggregate.pending = []
+        for aggregate in changed:
+            aggregate.version += len(aggregate.pending)
+            aggregate.pending = []
         return stored

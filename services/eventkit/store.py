@@ -47,14 +47,7 @@ class EventStore:
         self.projections = list(projections)
 
     def stream_head(self, conn: sa.Connection, stream_id: str) -> tuple[int, str]:
-        events = self.tables.events
-        row = conn.execute(
-            sa.select(events.c.stream_version, events.c.hash)
-            .where(events.c.stream_id == stream_id)
-            .order_by(events.c.stream_version.desc())
-            .limit(1)
-        ).first()
-        return (row.stream_version, row.hash) if row else (0, GENESIS_HASH)
+        return self.stream_heads(conn, [stream_id]).get(stream_id, (0, GENESIS_HASH))
 
     def append(
         self,
@@ -68,42 +61,85 @@ class EventStore:
 
         The events, their outbox rows and the inline projections share the caller's transaction.
         """
-        version, prev_hash = self.stream_head(conn, stream_id)
-        if expected_version is not None and version != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, version)
+        return self.append_batch(conn, [(stream_id, new_events, expected_version)], meta)
+
+    def append_batch(
+        self,
+        conn: sa.Connection,
+        appends: Sequence[tuple[str, Sequence[NewEvent], int | None]],
+        meta: Metadata,
+    ) -> list[Envelope]:
+        """Several streams' appends at once (one stream at most once): all are stored, or none."""
+        stream_ids = [stream_id for stream_id, _, _ in appends]
+        if len(set(stream_ids)) != len(stream_ids):
+            raise ValueError("a stream may appear only once in a batch")
+        heads = self.stream_heads(conn, stream_ids)
         stored: list[Envelope] = []
         now = utcnow()
-        for new in new_events:
-            event_type = self.registry.get(new.event_type)
-            version += 1
-            envelope = Envelope(
-                event_id=new_id(),
-                event_type=new.event_type,
-                schema_version=event_type.version,
-                stream_id=stream_id,
-                stream_version=version,
-                institution_id=meta.institution_id,
-                actor=dict(meta.actor),
-                occurred_at=now,
-                correlation_id=meta.correlation_id,
-                causation_id=meta.causation_id,
-                payload=event_type.validate(new.payload),
-            ).sealed(prev_hash)
-            prev_hash = envelope.hash
-            stored.append(envelope)
+        for stream_id, new_events, expected_version in appends:
+            version, prev_hash = heads.get(stream_id, (0, GENESIS_HASH))
+            if expected_version is not None and version != expected_version:
+                raise ConcurrencyError(stream_id, expected_version, version)
+            for new in new_events:
+                event_type = self.registry.get(new.event_type)
+                version += 1
+                envelope = Envelope(
+                    event_id=new_id(),
+                    event_type=new.event_type,
+                    schema_version=event_type.version,
+                    stream_id=stream_id,
+                    stream_version=version,
+                    institution_id=meta.institution_id,
+                    actor=dict(meta.actor),
+                    occurred_at=now,
+                    correlation_id=meta.correlation_id,
+                    causation_id=meta.causation_id,
+                    payload=event_type.validate(new.payload),
+                ).sealed(prev_hash)
+                prev_hash = envelope.hash
+                stored.append(envelope)
         if not stored:
             return stored
         try:
             with conn.begin_nested():
                 conn.execute(self.tables.events.insert(), [e.to_dict() for e in stored])
         except sa.exc.IntegrityError:
-            actual, _ = self.stream_head(conn, stream_id)
-            raise ConcurrencyError(stream_id, expected_version, actual) from None
+            # Another writer got there first; report the first stream that moved.
+            now_heads = self.stream_heads(conn, stream_ids)
+            for stream_id, _, expected in appends:
+                actual = now_heads.get(stream_id, (0, ""))[0]
+                if actual != heads.get(stream_id, (0, ""))[0]:
+                    raise ConcurrencyError(stream_id, expected, actual) from None
+            raise
         self.enqueue(conn, stored)
         for envelope in stored:
             for projection in self.projections:
                 projection.apply(conn, envelope)
         return stored
+
+    def stream_heads(
+        self, conn: sa.Connection, stream_ids: Sequence[str]
+    ) -> dict[str, tuple[int, str]]:
+        """(version, hash) of each stream's last event; streams with none are left out."""
+        events = self.tables.events
+        heads: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(stream_ids), 500):
+            chunk = list(stream_ids[start : start + 500])
+            last = (
+                sa.select(events.c.stream_id, sa.func.max(events.c.stream_version).label("v"))
+                .where(events.c.stream_id.in_(chunk))
+                .group_by(events.c.stream_id)
+                .subquery()
+            )
+            rows = conn.execute(
+                sa.select(events.c.stream_id, events.c.stream_version, events.c.hash).join(
+                    last,
+                    (events.c.stream_id == last.c.stream_id)
+                    & (events.c.stream_version == last.c.v),
+                )
+            )
+            heads.update({r.stream_id: (r.stream_version, r.hash) for r in rows})
+        return heads
 
     def enqueue(self, conn: sa.Connection, events: Sequence[Envelope]) -> None:
         """Outbox rows for the relay to publish, in the given order."""

@@ -56,6 +56,7 @@ class Worker:
                 group_id=config.consumer_group(name),
                 topics=self.service.subscriptions,
                 max_poll_interval_ms=config.max_poll_interval_ms(),
+                fetch_max_wait_ms=config.env_int("KAFKA_FETCH_MAX_WAIT_MS", 100),
                 client_id=f"tandem-{name}-consumer",
             )
             self._spawn(f"{name}-consumer", self._consume, consumer, subscriber)

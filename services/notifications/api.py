@@ -30,7 +30,7 @@ def inbox(person_id):
     if principal().user_id != person_id:
         abort(403, description="You can read only your own notifications.")
     n = rm.notifications
-    with runtime().engine.connect() as conn:
+    with runtime().reading() as conn:
         return (
             conn.execute(
                 sa.select(n).where(n.c.recipient_id == person_id).order_by(n.c.created_at.desc())

@@ -35,7 +35,7 @@ def candidates(query, cycle_id):
     """The candidate pool of a cycle, as far as enrollment events have arrived."""
     require((ADMIN, COORDINATOR), query["institution_id"])
     c, p = rm.candidates, rm.people
-    with runtime().engine.connect() as conn:
+    with runtime().reading() as conn:
         return (
             conn.execute(
                 sa.select(c, p.c.name, p.c.training_level)

@@ -1,4 +1,4 @@
-"""Events on tandem.enrollment.v1."""
+"""Events on tandem.enrollment.v1. Other services learn everything about people from these."""
 
 from __future__ import annotations
 
@@ -10,50 +10,224 @@ from ..registry import Registry
 registry = Registry()
 
 ROLES_IN_CYCLE = ("mentor", "mentee")
+PAIRING_FORMATS = ("one_to_one", "group", "family")
+MEETING_MODES = ("in_person", "virtual", "either")
+CONFLICT_KINDS = ("supervisor", "assessor", "line_manager", "personal")
+STAFF_ROLES = ("coordinator", "consortium_admin")
+
+Text = ma.fields.String
+TextList = ma.fields.List
+
+
+def _list(max_length: int = 100):
+    return TextList(Text(validate=validate.Length(max=max_length)), load_default=list)
 
 
 @registry.event("InstitutionAdded")
 class InstitutionAdded(ma.Schema):
-    institution_id = ma.fields.String(required=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
-    short_code = ma.fields.String(required=True, validate=validate.Length(min=1, max=20))
-    time_zone = ma.fields.String(required=True)
+    institution_id = Text(required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    short_code = Text(required=True, validate=validate.Length(min=1, max=20))
+    time_zone = Text(required=True)
 
 
 @registry.event("ProgramCreated")
 class ProgramCreated(ma.Schema):
-    program_id = ma.fields.String(required=True)
-    institution_id = ma.fields.String(required=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
-    program_type = ma.fields.String(required=True)
-    guidelines = ma.fields.String(load_default="")
+    program_id = Text(required=True)
+    institution_id = Text(required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    program_type = Text(required=True)
+    guidelines = Text(load_default="")
 
 
-@registry.event("CycleOpened")
+@registry.event("GuidelinesUpdated")
+class GuidelinesUpdated(ma.Schema):
+    program_id = Text(required=True)
+    guidelines = Text(required=True)
+    guidelines_version = ma.fields.Integer(required=True)
+
+
+def _cycle_v1_to_v2(payload: dict) -> dict:
+    # Version 1 cycles were one-to-one with no stated expectations or reviews.
+    return {
+        **payload,
+        "pairing_format": "one_to_one",
+        "group_size": None,
+        "meeting_expectations": "",
+        "review_months": [],
+    }
+
+
+@registry.event("CycleOpened", version=2, upcasters={1: _cycle_v1_to_v2})
 class CycleOpened(ma.Schema):
-    cycle_id = ma.fields.String(required=True)
-    program_id = ma.fields.String(required=True)
-    institution_id = ma.fields.String(required=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    cycle_id = Text(required=True)
+    program_id = Text(required=True)
+    institution_id = Text(required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     cross_institution = ma.fields.Boolean(load_default=False)
+    pairing_format = Text(required=True, validate=validate.OneOf(PAIRING_FORMATS))
+    group_size = ma.fields.Integer(load_default=None, allow_none=True)
+    meeting_expectations = Text(load_default="")
+    review_months = TextList(ma.fields.Integer(), load_default=list)
 
 
-@registry.event("PersonRegistered")
+@registry.event("CycleClosed")
+class CycleClosed(ma.Schema):
+    cycle_id = Text(required=True)
+    program_id = Text(required=True)
+
+
+@registry.event("CycleReopened")
+class CycleReopened(ma.Schema):
+    cycle_id = Text(required=True)
+    program_id = Text(required=True)
+
+
+def _person_v1_to_v2(payload: dict) -> dict:
+    return {**payload, "pronouns": ""}
+
+
+@registry.event("PersonRegistered", version=2, upcasters={1: _person_v1_to_v2})
 class PersonRegistered(ma.Schema):
-    person_id = ma.fields.String(required=True)
-    institution_id = ma.fields.String(required=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    person_id = Text(required=True)
+    institution_id = Text(required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     email = ma.fields.Email(required=True)
-    training_level = ma.fields.String(required=True)
-    specialty = ma.fields.String(load_default="")
+    training_level = Text(required=True)
+    specialty = Text(load_default="")
+    pronouns = Text(load_default="")
 
 
-@registry.event("ParticipantEnrolled")
+@registry.event("PersonUpdated")
+class PersonUpdated(ma.Schema):
+    """Only the fields that changed are present."""
+
+    person_id = Text(required=True)
+    name = Text(validate=validate.Length(min=1, max=200))
+    training_level = Text()
+    specialty = Text()
+    pronouns = Text()
+
+
+def _enrolled_v1_to_v2(payload: dict) -> dict:
+    return {
+        **payload,
+        "goals": "",
+        "languages": [],
+        "meeting_mode": "either",
+        "availability": [],
+        "identity": None,
+        "guidelines_accepted_version": None,
+    }
+
+
+@registry.event("ParticipantEnrolled", version=2, upcasters={1: _enrolled_v1_to_v2})
 class ParticipantEnrolled(ma.Schema):
-    enrollment_id = ma.fields.String(required=True)
-    cycle_id = ma.fields.String(required=True)
-    program_id = ma.fields.String(required=True)
-    person_id = ma.fields.String(required=True)
-    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES_IN_CYCLE))
-    interests = ma.fields.List(ma.fields.String(), load_default=list)
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    program_id = Text(required=True)
+    person_id = Text(required=True)
+    role = Text(required=True, validate=validate.OneOf(ROLES_IN_CYCLE))
+    interests = _list()
     capacity = ma.fields.Integer(load_default=None, allow_none=True)
+    goals = Text(load_default="")
+    languages = _list(50)
+    meeting_mode = Text(load_default="either", validate=validate.OneOf(MEETING_MODES))
+    availability = _list(20)
+    # Self-identification, present only when the person consented to its use for matching.
+    identity = ma.fields.Dict(keys=Text(), values=Text(), load_default=None, allow_none=True)
+    guidelines_accepted_version = ma.fields.Integer(load_default=None, allow_none=True)
+
+
+@registry.event("ProfileUpdated")
+class ProfileUpdated(ma.Schema):
+    """An enrollment's matching profile; only the fields that changed are present."""
+
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    person_id = Text(required=True)
+    interests = TextList(Text(validate=validate.Length(max=100)))
+    capacity = ma.fields.Integer(allow_none=True)
+    goals = Text()
+    languages = TextList(Text(validate=validate.Length(max=50)))
+    meeting_mode = Text(validate=validate.OneOf(MEETING_MODES))
+    availability = TextList(Text(validate=validate.Length(max=20)))
+    identity = ma.fields.Dict(keys=Text(), values=Text(), allow_none=True)
+
+
+@registry.event("InterestRanked")
+class InterestRanked(ma.Schema):
+    """A mentee's mentors in order of preference (replaces any earlier ranking)."""
+
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    person_id = Text(required=True)
+    mentor_enrollment_ids = TextList(Text(), required=True)
+
+
+@registry.event("ConflictDeclared")
+class ConflictDeclared(ma.Schema):
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    person_id = Text(required=True)
+    other_person_id = Text(required=True)
+    kind = Text(required=True, validate=validate.OneOf(CONFLICT_KINDS))
+
+
+@registry.event("ConflictRemoved")
+class ConflictRemoved(ma.Schema):
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    person_id = Text(required=True)
+    other_person_id = Text(required=True)
+
+
+@registry.event("GuidelinesAccepted")
+class GuidelinesAccepted(ma.Schema):
+    enrollment_id = Text(required=True)
+    program_id = Text(required=True)
+    person_id = Text(required=True)
+    guidelines_version = ma.fields.Integer(required=True)
+
+
+@registry.event("ParticipantWithdrew")
+class ParticipantWithdrew(ma.Schema):
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    person_id = Text(required=True)
+    reason = Text(load_default="")
+
+
+@registry.event("ParticipantReenrolled")
+class ParticipantReenrolled(ma.Schema):
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    person_id = Text(required=True)
+
+
+@registry.event("RoleGranted")
+class RoleGranted(ma.Schema):
+    person_id = Text(required=True)
+    role = Text(required=True, validate=validate.OneOf(STAFF_ROLES))
+    institution_id = Text(load_default=None, allow_none=True)
+    program_id = Text(load_default=None, allow_none=True)
+
+
+@registry.event("RoleRevoked")
+class RoleRevoked(ma.Schema):
+    person_id = Text(required=True)
+    role = Text(required=True, validate=validate.OneOf(STAFF_ROLES))
+    institution_id = Text(load_default=None, allow_none=True)
+    program_id = Text(load_default=None, allow_none=True)
+
+
+@registry.event("RosterImported")
+class RosterImported(ma.Schema):
+    cycle_id = Text(required=True)
+    program_id = Text(required=True)
+    file_sha256 = Text(required=True)
+    rows = ma.fields.Integer(required=True)
+    people_registered = ma.fields.Integer(required=True)
+    enrolled = ma.fields.Integer(required=True)
+    updated = ma.fields.Integer(required=True)
+    unchanged = ma.fields.Integer(required=True)

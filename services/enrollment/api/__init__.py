@@ -1,0 +1,12 @@
+"""Enrollment's HTTP API (OpenAPI from the marshmallow schemas in `schemas`)."""
+
+from __future__ import annotations
+
+
+def blueprints():
+    from .directory import blp as directory
+    from .enrollments import blp as enrollments
+    from .people import blp as people
+    from .roster_import import blp as roster
+
+    return [directory, people, enrollments, roster]

@@ -1,0 +1,234 @@
+"""Enrollments: joining a cycle, the matching profile, ranking, conflicts, withdrawal."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+
+from services.eventkit import DomainError, NotFound
+from services.eventkit.auth import ROLES
+from services.eventkit.envelope import new_id
+from services.eventkit.http import request_meta, require, runtime
+
+from .. import readmodels as rm
+from ..domain import Enrollment, Person, Program
+from .access import require_self_or_staff, require_staff, row
+from .schemas import (
+    ConflictIn,
+    ConflictOut,
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentQuery,
+    ProfileFields,
+    RankingIn,
+    WithdrawIn,
+)
+
+blp = Blueprint("enrollments", __name__, url_prefix="/api", description="Enrollments")
+
+PROFILE_KEYS = tuple(ProfileFields().fields)
+
+
+def _enrollment_view(conn: sa.Connection, enrollment_id: str) -> sa.RowMapping:
+    e, p = rm.enrollments, rm.people
+    found = (
+        conn.execute(
+            sa.select(e, p.c.name, p.c.training_level)
+            .join(p, p.c.id == e.c.person_id)
+            .where(e.c.id == enrollment_id)
+        )
+        .mappings()
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such enrollment.")
+    return found
+
+
+def _load(conn: sa.Connection, enrollment_id: str) -> tuple[Enrollment, sa.RowMapping]:
+    """The enrollment aggregate, after checking the caller is its person or a coordinator."""
+    view = _enrollment_view(conn, enrollment_id)
+    require_self_or_staff(view["person_id"], view["institution_id"])
+    return runtime().load(conn, Enrollment, enrollment_id), view
+
+
+def _save(conn: sa.Connection, enrollment: Enrollment, view: sa.RowMapping) -> sa.RowMapping:
+    runtime().save(conn, enrollment, request_meta(view["institution_id"]))
+    return _enrollment_view(conn, enrollment.id)
+
+
+@blp.route("/cycles/<cycle_id>/enrollments", methods=["POST"])
+@blp.arguments(EnrollmentIn)
+@blp.response(201, EnrollmentOut)
+def enroll(data, cycle_id):
+    """Enroll a person as mentor or mentee (a coordinator, or the person themself)."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        cycle = row(conn, rm.cycles, cycle_id, "cycle")
+        require_self_or_staff(data["person_id"], cycle["institution_id"])
+        e = rm.enrollments
+        existing = conn.execute(
+            sa.select(e.c.id, e.c.status).where(
+                e.c.cycle_id == cycle_id,
+                e.c.person_id == data["person_id"],
+                e.c.role == data["role"],
+            )
+        ).first()
+        if existing and existing.status == "active":
+            raise DomainError(
+                f"This person is already a {data['role']} in this cycle.", "person_id"
+            )
+        if existing:
+            raise DomainError(
+                "This person withdrew from this cycle; re-enroll them instead.", "person_id"
+            )
+        program = rt.load(conn, Program, cycle["program_id"])
+        person = rt.load(conn, Person, data["person_id"])
+        enrollment = Enrollment(new_id())
+        profile = {k: data[k] for k in PROFILE_KEYS if k in data}
+        enrollment.enroll(
+            program, cycle_id, person, data["role"], profile, data["accept_guidelines"]
+        )
+        return _save(conn, enrollment, cycle)
+
+
+@blp.route("/cycles/<cycle_id>/enrollments", methods=["GET"])
+@blp.arguments(EnrollmentQuery, location="query")
+@blp.response(200, EnrollmentOut(many=True))
+def list_enrollments(query, cycle_id):
+    """The cycle's roster for coordinators; filter by role, status, or a name search."""
+    e, p = rm.enrollments, rm.people
+    with runtime().reading() as conn:
+        cycle = row(conn, rm.cycles, cycle_id, "cycle")
+        require_staff(cycle["institution_id"])
+        select = (
+            sa.select(e, p.c.name, p.c.training_level)
+            .join(p, p.c.id == e.c.person_id)
+            .where(e.c.cycle_id == cycle_id)
+        )
+        if "role" in query:
+            select = select.where(e.c.role == query["role"])
+        if "status" in query:
+            select = select.where(e.c.status == query["status"])
+        if query["q"]:
+            select = select.where(sa.func.lower(p.c.name).like(f"%{query['q'].lower()}%"))
+        return conn.execute(select.order_by(e.c.role, p.c.name)).mappings().all()
+
+
+@blp.route("/cycles/<cycle_id>/mentors", methods=["GET"])
+@blp.response(200, EnrollmentOut(many=True))
+def list_mentors(cycle_id):
+    """Active mentors a mentee of this cycle can rank (no contact details)."""
+    e, p = rm.enrollments, rm.people
+    with runtime().reading() as conn:
+        cycle = row(conn, rm.cycles, cycle_id, "cycle")
+        require(ROLES, cycle["institution_id"])
+        rows = conn.execute(
+            sa.select(e.c.id, e.c.cycle_id, e.c.person_id, e.c.role, e.c.interests, e.c.languages,
+                      e.c.meeting_mode, e.c.capacity, p.c.name, p.c.training_level)
+            .join(p, p.c.id == e.c.person_id)
+            .where(e.c.cycle_id == cycle_id, e.c.role == "mentor", e.c.status == "active")
+            .order_by(p.c.name)
+        ).mappings().all()  # fmt: skip
+        return rows
+
+
+@blp.route("/enrollments/<enrollment_id>", methods=["GET"])
+@blp.response(200, EnrollmentOut)
+def get_enrollment(enrollment_id):
+    with runtime().reading() as conn:
+        view = _enrollment_view(conn, enrollment_id)
+        require_self_or_staff(view["person_id"], view["institution_id"])
+        return view
+
+
+@blp.route("/enrollments/<enrollment_id>", methods=["PATCH"])
+@blp.arguments(ProfileFields)
+@blp.response(200, EnrollmentOut)
+def update_profile(data, enrollment_id):
+    with runtime().engine.begin() as conn:
+        enrollment, view = _load(conn, enrollment_id)
+        enrollment.update_profile(data)
+        return _save(conn, enrollment, view)
+
+
+@blp.route("/enrollments/<enrollment_id>/ranking", methods=["PUT"])
+@blp.arguments(RankingIn)
+@blp.response(200, EnrollmentOut)
+def rank_mentors(data, enrollment_id):
+    """A mentee's mentors in order of interest, best first (replaces the earlier ranking)."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        enrollment, view = _load(conn, enrollment_id)
+        mentors = [
+            rt.load(conn, Enrollment, mentor_id) for mentor_id in data["mentor_enrollment_ids"]
+        ]
+        enrollment.rank(mentors)
+        return _save(conn, enrollment, view)
+
+
+@blp.route("/enrollments/<enrollment_id>/conflicts", methods=["GET"])
+@blp.response(200, ConflictOut(many=True))
+def list_conflicts(enrollment_id):
+    with runtime().reading() as conn:
+        view = _enrollment_view(conn, enrollment_id)
+        require_self_or_staff(view["person_id"], view["institution_id"])
+        c = rm.conflicts
+        return (
+            conn.execute(
+                sa.select(c.c.other_person_id, c.c.kind).where(c.c.enrollment_id == enrollment_id)
+            )
+            .mappings()
+            .all()
+        )
+
+
+@blp.route("/enrollments/<enrollment_id>/conflicts", methods=["POST"])
+@blp.arguments(ConflictIn)
+@blp.response(200, EnrollmentOut)
+def declare_conflict(data, enrollment_id):
+    """Someone this participant must never be paired with (supervisor, assessor, …)."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        enrollment, view = _load(conn, enrollment_id)
+        enrollment.declare_conflict(rt.load(conn, Person, data["other_person_id"]), data["kind"])
+        return _save(conn, enrollment, view)
+
+
+@blp.route("/enrollments/<enrollment_id>/conflicts/<other_person_id>", methods=["DELETE"])
+@blp.response(200, EnrollmentOut)
+def remove_conflict(enrollment_id, other_person_id):
+    with runtime().engine.begin() as conn:
+        enrollment, view = _load(conn, enrollment_id)
+        enrollment.remove_conflict(other_person_id)
+        return _save(conn, enrollment, view)
+
+
+@blp.route("/enrollments/<enrollment_id>/guidelines-acceptance", methods=["POST"])
+@blp.response(200, EnrollmentOut)
+def accept_guidelines(enrollment_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        enrollment, view = _load(conn, enrollment_id)
+        enrollment.accept_guidelines(rt.load(conn, Program, enrollment.program_id))
+        return _save(conn, enrollment, view)
+
+
+@blp.route("/enrollments/<enrollment_id>/withdraw", methods=["POST"])
+@blp.arguments(WithdrawIn)
+@blp.response(200, EnrollmentOut)
+def withdraw(data, enrollment_id):
+    with runtime().engine.begin() as conn:
+        enrollment, view = _load(conn, enrollment_id)
+        enrollment.withdraw(data["reason"])
+        return _save(conn, enrollment, view)
+
+
+@blp.route("/enrollments/<enrollment_id>/reenroll", methods=["POST"])
+@blp.response(200, EnrollmentOut)
+def reenroll(enrollment_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        enrollment, view = _load(conn, enrollment_id)
+        enrollment.reenroll(rt.load(conn, Program, enrollment.program_id))
+        return _save(conn, enrollment, view)

@@ -1,0 +1,162 @@
+"""People, their profiles and staff roles."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+
+from services.eventkit import DomainError, NotFound
+from services.eventkit.auth import ADMIN
+from services.eventkit.envelope import new_id
+from services.eventkit.http import request_meta, require, runtime
+
+from .. import readmodels as rm
+from ..domain import Person
+from .access import STAFF, require_self_or_staff, require_staff, require_system_self_or_admin, row
+from .schemas import GrantIn, GrantOut, PeopleQuery, PersonIn, PersonOut, PersonPatch
+
+blp = Blueprint("people", __name__, url_prefix="/api", description="People and staff roles")
+
+
+def email_taken(conn: sa.Connection, email: str) -> bool:
+    return (
+        conn.execute(
+            sa.select(rm.people.c.id).where(rm.people.c.email == email.strip().lower())
+        ).first()
+        is not None
+    )
+
+
+@blp.route("/people", methods=["POST"])
+@blp.arguments(PersonIn)
+@blp.response(201, PersonOut)
+def register_person(data):
+    require_staff(data["institution_id"])
+    rt = runtime()
+    person = Person(new_id())
+    with rt.engine.begin() as conn:
+        row(conn, rm.institutions, data["institution_id"], "institution")
+        if email_taken(conn, data["email"]):
+            raise DomainError("Someone in the consortium already uses this email.", "email")
+        person.register(**data)
+        rt.save(conn, person, request_meta(data["institution_id"]))
+        return row(conn, rm.people, person.id, "person")
+
+
+@blp.route("/people", methods=["GET"])
+@blp.arguments(PeopleQuery, location="query")
+@blp.response(200, PersonOut(many=True))
+def list_people(query):
+    """People of an institution; `q` searches names and emails."""
+    require_staff(query["institution_id"])
+    people = rm.people
+    select = sa.select(people).where(people.c.institution_id == query["institution_id"])
+    if query["q"]:
+        pattern = f"%{query['q'].lower()}%"
+        select = select.where(
+            sa.or_(sa.func.lower(people.c.name).like(pattern), people.c.email.like(pattern))
+        )
+    with runtime().reading() as conn:
+        return conn.execute(select.order_by(people.c.name).limit(500)).mappings().all()
+
+
+@blp.route("/people/<person_id>", methods=["GET"])
+@blp.response(200, PersonOut)
+def get_person(person_id):
+    with runtime().reading() as conn:
+        person = row(conn, rm.people, person_id, "person")
+        require_self_or_staff(person_id, person["institution_id"])
+        return person
+
+
+@blp.route("/people/<person_id>", methods=["PATCH"])
+@blp.arguments(PersonPatch)
+@blp.response(200, PersonOut)
+def update_person(data, person_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        person = rt.load(conn, Person, person_id)
+        if not person.exists:
+            raise NotFound("No such person.")
+        require_self_or_staff(person_id, person.institution_id)
+        person.update(**data)
+        rt.save(conn, person, request_meta(person.institution_id))
+        return row(conn, rm.people, person_id, "person")
+
+
+@blp.route("/people/<person_id>/grants", methods=["GET"])
+@blp.response(200, GrantOut(many=True))
+def list_grants(person_id):
+    """Every role the person holds: staff roles, and mentor or mentee in each active enrollment.
+
+    The web mints its service tokens from this.
+    """
+    require_system_self_or_admin(person_id)
+    with runtime().reading() as conn:
+        row(conn, rm.people, person_id, "person")
+        return _grants(conn, person_id)
+
+
+def _grants(conn: sa.Connection, person_id: str) -> list:
+    e = rm.enrollments
+    staff = (
+        conn.execute(
+            sa.select(
+                rm.staff_roles.c.role, rm.staff_roles.c.institution_id, rm.staff_roles.c.program_id
+            ).where(rm.staff_roles.c.person_id == person_id)
+        )
+        .mappings()
+        .all()
+    )
+    taking_part = (
+        conn.execute(
+            sa.select(e.c.role, e.c.institution_id, e.c.program_id)
+            .where(e.c.person_id == person_id, e.c.status == "active")
+            .distinct()
+        )
+        .mappings()
+        .all()
+    )
+    return [*staff, *taking_part]
+
+
+def _change_role(data: dict, person_id: str, grant: bool):
+    # The consortium admin appoints anyone; coordinators appoint coordinators of their institution.
+    if data["role"] == ADMIN or not data["institution_id"]:
+        require([ADMIN])
+    else:
+        require(STAFF, data["institution_id"])
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        person = rt.load(conn, Person, person_id)
+        if not person.exists:
+            raise NotFound("No such person.")
+        if data["institution_id"] and data["institution_id"] != person.institution_id:
+            raise DomainError(
+                "Staff roles are held at the person's own institution.", "institution_id"
+            )
+        if data["program_id"]:
+            program = row(conn, rm.programs, data["program_id"], "program")
+            if program["institution_id"] != data["institution_id"]:
+                raise DomainError("The program belongs to another institution.", "program_id")
+        if grant:
+            person.grant(data["role"], data["institution_id"], data["program_id"])
+        else:
+            person.revoke(data["role"], data["institution_id"], data["program_id"])
+        rt.save(conn, person, request_meta(person.institution_id))
+        return _grants(conn, person_id)
+
+
+@blp.route("/people/<person_id>/roles", methods=["POST"])
+@blp.arguments(GrantIn)
+@blp.response(200, GrantOut(many=True))
+def grant_role(data, person_id):
+    """Grant a staff role (coordinator of an institution or program, or consortium admin)."""
+    return _change_role(data, person_id, grant=True)
+
+
+@blp.route("/people/<person_id>/roles/revoke", methods=["POST"])
+@blp.arguments(GrantIn)
+@blp.response(200, GrantOut(many=True))
+def revoke_role(data, person_id):
+    return _change_role(data, person_id, grant=False)
