@@ -108,12 +108,12 @@ def test_latin1_excel_export_is_read_with_accents():
 
 
 def test_windows_1252_export_keeps_curly_apostrophes():
-    data = "name,email,role,training_level\r\nAoife O’Brien,ao@x.org,mentee,PGY1\r\n".encode(
+    data = "name,email,role,training_level\r\nAoife O\u2019Brien,ao@x.org,mentee,PGY1\r\n".encode(
         "cp1252"
     )
     result = parse_roster(data)
     assert result.ok and result.encoding == "cp1252"
-    assert result.rows[0].name == "Aoife O’Brien"
+    assert result.rows[0].name == "Aoife O\u2019Brien"
 
 
 def test_bytes_outside_windows_1252_fall_back_to_latin1_and_are_flagged():
