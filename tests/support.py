@@ -111,3 +111,12 @@ class KitFixture:
     def count(self, engine: sa.Engine, table: sa.Table) -> int:
         with engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def auth_headers(*grants, user: str = "u-1") -> dict[str, str]:
+    """Bearer header for a user holding `grants` (services.eventkit.auth.Grant)."""
+    from services.eventkit import config
+    from services.eventkit.auth import Principal, TokenSigner
+
+    token = TokenSigner(config.token_key()).mint(Principal(user, tuple(grants)))
+    return {"Authorization": f"Bearer {token}"}

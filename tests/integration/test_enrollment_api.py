@@ -1,30 +1,14 @@
 """The enrollment API on a real database: authentication, roles, institutions, field errors."""
 
 import pytest
+from support import auth_headers
 
-from services.enrollment.app import create_app
-from services.enrollment.service import SERVICE
 from services.eventkit import config
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, Grant, Principal, TokenSigner
-from services.eventkit.migrations import upgrade
-
-
-@pytest.fixture
-def client(database_url):
-    upgrade(SERVICE.migrations, database_url)
-    app = create_app(database_url)
-    yield app.test_client()
-    app.extensions["tandem"].engine.dispose()
 
 
 def _headers(*grants: Grant, user: str = "u-1") -> dict[str, str]:
-    token = TokenSigner(config.token_key()).mint(Principal(user, grants))
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def admin():
-    return _headers(Grant(ADMIN))
+    return auth_headers(*grants, user=user)
 
 
 @pytest.fixture
