@@ -8,10 +8,10 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from bench import pipeline
+from bench import pipeline, roster
 
 # name -> module with add_arguments(parser) and run(args) -> exit code
-BENCHMARKS = {"pipeline": pipeline}
+BENCHMARKS = {"pipeline": pipeline, "roster": roster}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,9 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="kafka")
-    parser = argparse.ArgumentParser(
-        prog="python -m bench", description="Benchmarks of Tandem's event pipeline."
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmarks of Tandem.")
     sub = parser.add_subparsers(dest="benchmark", required=True)
     for name, module in BENCHMARKS.items():
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))

@@ -368,3 +368,69 @@ def test_the_tenant_rule(client, world, stored_events):
     for method, url, body in writes:
         _refused(client, method, url, body, b, None, stored_events, status=403)
     assert [i["id"] for i in client.get("/api/institutions", headers=b).json] == [world.b["id"]]
+
+
+@pytest.mark.kafka
+def test_every_change_reaches_kafka_as_a_valid_contract_event(
+    topic_prefix, client, world, admin, enrollment_app, kafka_bootstrap
+):
+    """Other services learn everything from the topic: each event type arrives, valid and in order."""
+    import json
+
+    from services.eventkit.bus import KafkaPublisher, ensure_topics
+    from services.eventkit.contracts.enrollment import registry
+    from services.eventkit.relay import Relay
+    from support import read_topic
+
+    mentee = f"/api/enrollments/{world.mentee['id']}"
+    client.patch(mentee, json={"goals": "Research year"}, headers=world.mentee_self)
+    client.put(
+        f"{mentee}/ranking",
+        json={"mentor_enrollment_ids": [world.m1["id"]]},
+        headers=world.mentee_self,
+    )
+    client.post(
+        f"{mentee}/conflicts",
+        json={"other_person_id": world.people["m2"]["id"], "kind": "assessor"},
+        headers=world.mentee_self,
+    )
+    client.post(f"{mentee}/guidelines-acceptance", headers=world.mentee_self)
+    client.post(f"{mentee}/withdraw", json={"reason": "leave"}, headers=admin)
+    client.post(f"{mentee}/reenroll", headers=admin)
+    client.post(
+        f"/api/people/{world.people['m1']['id']}/roles",
+        json={"role": "coordinator", "institution_id": world.a["id"]},
+        headers=admin,
+    )
+    client.patch(
+        f"/api/people/{world.people['m1']['id']}", json={"pronouns": "she/her"}, headers=admin
+    )
+    client.post(f"/api/cycles/{world.cycle['id']}/close", headers=admin)
+
+    rt = enrollment_app.extensions["tandem"]
+    topic = rt.store.topic
+    assert topic.startswith(topic_prefix)  # this test's own topic
+    ensure_topics(kafka_bootstrap, [topic])
+    publisher = KafkaPublisher(kafka_bootstrap)
+    relay = Relay(rt.engine, rt.service.tables, publisher, name=topic)
+    published = relay.drain()
+    publisher.close()
+    records = read_topic(kafka_bootstrap, topic, expected=published)
+    ours = [
+        json.loads(r.value)
+        for r in records
+        if json.loads(r.value)["institution_id"] in (world.a["id"], world.b["id"])
+    ]
+    types = {e["event_type"] for e in ours}
+    assert types >= {
+        "InstitutionAdded", "ProgramCreated", "CycleOpened", "PersonRegistered", "ParticipantEnrolled",
+        "ProfileUpdated", "InterestRanked", "ConflictDeclared", "GuidelinesAccepted", "ParticipantWithdrew",
+        "ParticipantReenrolled", "RoleGranted", "PersonUpdated", "CycleClosed",
+    }  # fmt: skip
+    for event in ours:
+        registry.get(event["event_type"]).validate(event["payload"])
+    versions: dict[str, list[int]] = {}
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        event = json.loads(r.value)
+        versions.setdefault(event["stream_id"], []).append(event["stream_version"])
+    assert all(v == sorted(v) for v in versions.values())
