@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import requests
 from kafka import KafkaAdminClient
-from support import wait_until
 
 from services.demo import load_demo
 from services.eventkit.auth import SYSTEM, Grant, Principal, TokenSigner
 from services.eventkit.broker import free_port
 from services.eventkit.migrations import upgrade
+from support import wait_until
 
 pytestmark = [pytest.mark.kafka]
 

@@ -1,9 +1,9 @@
 import uuid
 
 import pytest
-from support import KitFixture
 
 from services.eventkit.db import make_engine
+from support import KitFixture
 
 
 @pytest.fixture
@@ -37,9 +37,8 @@ def client(enrollment_app):
 
 @pytest.fixture
 def admin():
-    from support import auth_headers
-
     from services.eventkit.auth import ADMIN, Grant
+    from support import auth_headers
 
     return auth_headers(Grant(ADMIN), user="admin-1")
 

@@ -5,13 +5,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 from kafka import KafkaAdminClient
-from support import read_topic, wait_until
 
 from services.eventkit import Metadata, NewEvent
 from services.eventkit.bus import KafkaPublisher, KafkaSubscriber, ensure_topics
 from services.eventkit.config import dlq_topic
 from services.eventkit.consumer import EventConsumer
 from services.eventkit.relay import Relay
+from support import read_topic, wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -1,10 +1,10 @@
 """The enrollment API on a real database: authentication, roles, institutions, field errors."""
 
 import pytest
-from support import auth_headers
 
 from services.eventkit import config
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, Grant, Principal, TokenSigner
+from support import auth_headers
 
 
 def _headers(*grants: Grant, user: str = "u-1") -> dict[str, str]:

@@ -2,13 +2,13 @@
 
 import pytest
 import sqlalchemy as sa
-from support import read_topic
 
 from services.eventkit import Metadata, NewEvent, Service
 from services.eventkit.bus import KafkaPublisher, ensure_topics
 from services.eventkit.operations import rebuild_from_topics, rebuild_own, republish
 from services.eventkit.relay import Relay
 from services.eventkit.service import Runtime
+from support import read_topic
 
 
 @pytest.fixture

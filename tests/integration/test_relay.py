@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from support import read_topic
 
 from services.eventkit import Metadata, NewEvent
 from services.eventkit.bus import KafkaPublisher, ensure_topics
 from services.eventkit.relay import Relay, RelayLock
 from services.eventkit.tables import OUTBOX_IN_PROGRESS, OUTBOX_PUBLISHED
+from support import read_topic
 
 pytestmark = pytest.mark.kafka
 
