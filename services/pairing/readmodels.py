@@ -1,7 +1,7 @@
 """Pairing's candidate pool, projected from enrollment events.
 
-People and enrollments live in different streams, so they may arrive in either order: they are
-kept apart and joined when read.
+People, cycles and enrollments live in different streams, so their events may arrive in any
+order: each goes to its own table and they are joined when read.
 """
 
 from __future__ import annotations
@@ -15,17 +15,26 @@ metadata = sa.MetaData()
 kit = define_kit_tables(metadata)
 
 people = sa.Table(
-    "people",
-    metadata,
+    "people", metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("institution_id", sa.String(36), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("training_level", sa.String(30), nullable=False),
     sa.Column("specialty", sa.String(200), nullable=False),
-)
+)  # fmt: skip
+cycles = sa.Table(
+    "cycles", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("program_id", sa.String(36), nullable=False),
+    sa.Column("institution_id", sa.String(36), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("is_open", sa.Boolean, nullable=False),
+    sa.Column("cross_institution", sa.Boolean, nullable=False),
+    sa.Column("pairing_format", sa.String(20), nullable=False),
+    sa.Column("group_size", sa.Integer, nullable=True),
+)  # fmt: skip
 candidates = sa.Table(
-    "candidates",
-    metadata,
+    "candidates", metadata,
     sa.Column("enrollment_id", sa.String(36), primary_key=True),
     sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
     sa.Column("institution_id", sa.String(36), nullable=False),
@@ -33,36 +42,120 @@ candidates = sa.Table(
     sa.Column("role", sa.String(10), nullable=False),
     sa.Column("interests", sa.JSON, nullable=False),
     sa.Column("capacity", sa.Integer, nullable=True),
+    sa.Column("status", sa.String(10), nullable=False, server_default="active"),
+    sa.Column("goals", sa.Text, nullable=False, server_default=""),
+    sa.Column("languages", sa.JSON, nullable=True),
+    sa.Column("meeting_mode", sa.String(10), nullable=False, server_default="either"),
+    sa.Column("availability", sa.JSON, nullable=True),
+    sa.Column("identity", sa.JSON, nullable=True),
+    sa.Column("ranking", sa.JSON, nullable=True),
+)  # fmt: skip
+conflicts = sa.Table(
+    "conflicts", metadata,
+    sa.Column("enrollment_id", sa.String(36), primary_key=True),
+    sa.Column("other_person_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+)  # fmt: skip
+
+PROFILE = (
+    "interests",
+    "capacity",
+    "goals",
+    "languages",
+    "meeting_mode",
+    "availability",
+    "identity",
 )
 
-pool = Projection("candidate_pool", tables=[people, candidates], topics=[topic("enrollment")])
+pool = Projection(
+    "candidate_pool", tables=[people, cycles, candidates, conflicts], topics=[topic("enrollment")]
+)
 
 
 @pool.on("PersonRegistered")
 def _person(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
+    conn.execute(people.insert().values(
+        id=p["person_id"], institution_id=p["institution_id"], name=p["name"],
+        training_level=p["training_level"], specialty=p["specialty"],
+    ))  # fmt: skip
+
+
+@pool.on("PersonUpdated")
+def _person_updated(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    changes = {k: p[k] for k in ("name", "training_level", "specialty") if k in p}
+    if changes:
+        conn.execute(people.update().where(people.c.id == p["person_id"]).values(**changes))
+
+
+@pool.on("CycleOpened")
+def _cycle(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(cycles.insert().values(
+        id=p["cycle_id"], program_id=p["program_id"], institution_id=p["institution_id"],
+        name=p["name"], is_open=True, cross_institution=p["cross_institution"],
+        pairing_format=p["pairing_format"], group_size=p["group_size"],
+    ))  # fmt: skip
+
+
+@pool.on("CycleClosed", "CycleReopened")
+def _cycle_state(conn: sa.Connection, e: Envelope) -> None:
     conn.execute(
-        people.insert().values(
-            id=p["person_id"],
-            institution_id=p["institution_id"],
-            name=p["name"],
-            training_level=p["training_level"],
-            specialty=p["specialty"],
-        )
+        cycles.update()
+        .where(cycles.c.id == e.payload["cycle_id"])
+        .values(is_open=e.event_type == "CycleReopened")
     )
 
 
 @pool.on("ParticipantEnrolled")
 def _enrolled(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
+    conn.execute(candidates.insert().values(
+        enrollment_id=p["enrollment_id"], cycle_id=p["cycle_id"], institution_id=e.institution_id,
+        person_id=p["person_id"], role=p["role"], status="active", ranking=[],
+        **{k: p[k] for k in PROFILE},
+    ))  # fmt: skip
+
+
+def _update(conn: sa.Connection, enrollment_id: str, **values) -> None:
     conn.execute(
-        candidates.insert().values(
-            enrollment_id=p["enrollment_id"],
-            cycle_id=p["cycle_id"],
-            institution_id=e.institution_id,
-            person_id=p["person_id"],
-            role=p["role"],
-            interests=p["interests"],
-            capacity=p["capacity"],
+        candidates.update().where(candidates.c.enrollment_id == enrollment_id).values(**values)
+    )
+
+
+@pool.on("ProfileUpdated")
+def _profile(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    _update(conn, p["enrollment_id"], **{k: p[k] for k in PROFILE if k in p})
+
+
+@pool.on("InterestRanked")
+def _ranked(conn: sa.Connection, e: Envelope) -> None:
+    _update(conn, e.payload["enrollment_id"], ranking=e.payload["mentor_enrollment_ids"])
+
+
+@pool.on("ParticipantWithdrew", "ParticipantReenrolled")
+def _status(conn: sa.Connection, e: Envelope) -> None:
+    status = "withdrawn" if e.event_type == "ParticipantWithdrew" else "active"
+    _update(conn, e.payload["enrollment_id"], status=status)
+
+
+@pool.on("ConflictDeclared")
+def _conflict(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    _remove_conflict(conn, e)
+    conn.execute(conflicts.insert().values(
+        enrollment_id=p["enrollment_id"], other_person_id=p["other_person_id"], kind=p["kind"]
+    ))  # fmt: skip
+
+
+@pool.on("ConflictRemoved")
+def _remove_conflict(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(
+        conflicts.delete().where(
+            conflicts.c.enrollment_id == p["enrollment_id"],
+            conflicts.c.other_person_id == p["other_person_id"],
         )
     )

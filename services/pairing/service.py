@@ -26,5 +26,5 @@ SERVICE = Service(
     contracts=[enrollment.registry],
     blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
-    stats_tables=[rm.people, rm.candidates],
+    stats_tables=[rm.people, rm.cycles, rm.candidates],
 )

@@ -148,7 +148,7 @@ def test_events_flow_between_service_processes(suite: Suite):
         del os.environ["TANDEM_SERVICE_TOKEN_KEY"]
     assert created["people"] == 15
     # Appended in enrollment's process, projected in pairing's and notifications' processes.
-    wait_until(lambda: _counts(suite, "pairing") == {"people": 15, "candidates": 15}, timeout_s=60)
+    wait_until(lambda: _counts(suite, "pairing") == {"people": 15, "cycles": 3, "candidates": 15}, timeout_s=60)
     wait_until(
         lambda: _counts(suite, "notifications") == {"recipients": 15, "notifications": 15},
         timeout_s=60,
@@ -188,7 +188,7 @@ def test_events_flow_between_service_processes(suite: Suite):
     for service in ("pairing", "notifications"):  # every event now sits in the topic twice
         group = f"{prefix}tandem-{service}"
         wait_until(lambda g=group: _committed(bootstrap, g, topic) == 2 * stored, timeout_s=60)
-    assert _counts(suite, "pairing") == {"people": 18, "candidates": 15}
+    assert _counts(suite, "pairing") == {"people": 18, "cycles": 3, "candidates": 15}
     assert _counts(suite, "notifications") == {"recipients": 18, "notifications": 15}
 
     for service in SERVICES:
