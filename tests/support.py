@@ -120,3 +120,33 @@ def auth_headers(*grants, user: str = "u-1") -> dict[str, str]:
 
     token = TokenSigner(config.token_key()).mint(Principal(user, tuple(grants)))
     return {"Authorization": f"Bearer {token}"}
+
+
+class NoDeadLetters:
+    """A dead-letter publisher for tests where nothing may be dead-lettered."""
+
+    def publish(self, *args, **kwargs):
+        raise AssertionError("nothing should be dead-lettered")
+
+    def flush(self, timeout_s: float = 30.0):
+        pass
+
+    def close(self):
+        pass
+
+
+def deliver(service, runtime, events, topic: str = "tandem.enrollment.v1") -> None:
+    """Apply `events` to a service's consumer projections as its worker would, without a broker."""
+    from services.eventkit.bus import Message
+    from services.eventkit.consumer import EventConsumer
+
+    consumer = EventConsumer(
+        runtime.engine,
+        service.tables,
+        service.reading_registry(),
+        service.consumers,
+        NoDeadLetters(),
+    )
+    consumer.handle_batch(
+        [Message(topic, 0, n, e.stream_id.encode(), e.to_json()) for n, e in enumerate(events)]
+    )

@@ -5,23 +5,11 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from services.eventkit.bus import Message
-from services.eventkit.consumer import EventConsumer
 from services.eventkit.migrations import upgrade
 from services.eventkit.service import Runtime
 from services.pairing import readmodels as pool
 from services.pairing.service import SERVICE as PAIRING
-
-
-class NoDeadLetters:
-    def publish(self, *args, **kwargs):
-        raise AssertionError("nothing should be dead-lettered")
-
-    def flush(self, timeout_s: float = 30.0):
-        pass
-
-    def close(self):
-        pass
+from support import deliver
 
 
 @pytest.fixture
@@ -114,16 +102,9 @@ def test_pool_reflects_every_change_in_any_cross_stream_order(
         url = request.getfixturevalue("pg_database_factory")("pairing")
     upgrade(PAIRING.migrations, url)
     rt = Runtime(PAIRING, url)
-    consumer = EventConsumer(
-        rt.engine, PAIRING.tables, PAIRING.reading_registry(), PAIRING.consumers, NoDeadLetters()
-    )
     ordered = _interleave(events, seed)
-    messages = [
-        Message("tandem.enrollment.v1", 0, n, e.stream_id.encode(), e.to_json())
-        for n, e in enumerate(ordered)
-    ]
-    consumer.handle_batch(messages)
-    consumer.handle_batch(messages[: len(messages) // 2])  # redelivered: changes nothing
+    deliver(PAIRING, rt, ordered)
+    deliver(PAIRING, rt, ordered[: len(ordered) // 2])  # redelivered: changes nothing
     with rt.reading() as conn:
         rows = {r.enrollment_id: r for r in conn.execute(sa.select(pool.candidates))}
         cycle_row = conn.execute(sa.select(pool.cycles)).one()
