@@ -148,7 +148,10 @@ def test_events_flow_between_service_processes(suite: Suite):
         del os.environ["TANDEM_SERVICE_TOKEN_KEY"]
     assert created["people"] == 15
     # Appended in enrollment's process, projected in pairing's and notifications' processes.
-    wait_until(lambda: _counts(suite, "pairing") == {"people": 15, "cycles": 3, "candidates": 15}, timeout_s=60)
+    wait_until(
+        lambda: _counts(suite, "pairing") == {"people": 15, "cycles": 3, "candidates": 15},
+        timeout_s=60,
+    )
     wait_until(
         lambda: _counts(suite, "notifications") == {"recipients": 15, "notifications": 15},
         timeout_s=60,
