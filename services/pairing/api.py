@@ -1,48 +1,314 @@
-"""Pairing's HTTP API."""
+"""Pairing's HTTP API: the candidate pool, runs, the proposal and its edits, publishing, pairs."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import abort
 from flask_smorest import Blueprint
+from marshmallow import validate
 
+from services.eventkit import DomainError, NotFound
 from services.eventkit.auth import ADMIN, COORDINATOR
-from services.eventkit.http import require, runtime
+from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
+from services.eventkit.envelope import new_id
+from services.eventkit.http import principal, request_meta, require, runtime
 
 from . import readmodels as rm
+from .domain import CyclePairing
+from .engine import SOFT_RULES
+from .runs import load_pool, pair_checker, proposal_payload, rules_for, run_engine
+
+STAFF = (ADMIN, COORDINATOR)
+F = ma.fields
 
 blp = Blueprint("pairing", __name__, url_prefix="/api", description="Pairing")
 
 
 class CandidateOut(ma.Schema):
-    enrollment_id = ma.fields.String()
-    person_id = ma.fields.String()
-    name = ma.fields.String(allow_none=True)
-    training_level = ma.fields.String(allow_none=True)
-    role = ma.fields.String()
-    interests = ma.fields.List(ma.fields.String())
-    capacity = ma.fields.Integer(allow_none=True)
+    enrollment_id = F.String()
+    person_id = F.String()
+    name = F.String(allow_none=True)
+    training_level = F.String(allow_none=True)
+    role = F.String()
+    status = F.String()
+    interests = F.List(F.String())
+    capacity = F.Integer(allow_none=True)
 
 
-class PoolQuery(ma.Schema):
-    institution_id = ma.fields.String(required=True)
+class RunIn(ma.Schema):
+    algorithm = F.String(required=True, validate=validate.OneOf(ALGORITHMS))
+    seed = F.Integer(load_default=None, allow_none=True)
+    min_level_gap = F.Integer(load_default=2, validate=validate.Range(min=0, max=10))
+    weights = F.Dict(
+        keys=F.String(validate=validate.OneOf(SOFT_RULES)),
+        values=F.Float(validate=validate.Range(min=0, max=100)),
+        load_default=dict,
+    )
+    candidates_per_mentee = F.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1)
+    )
+
+
+class EditIn(ma.Schema):
+    action = F.String(required=True, validate=validate.OneOf(EDIT_ACTIONS))
+    person_id = F.String(required=True)
+    mentor_id = F.String(load_default=None, allow_none=True)
+    other_mentee_id = F.String(load_default=None, allow_none=True)
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ProposedPairOut(ma.Schema):
+    mentee_id = F.String()
+    mentee_name = F.String(allow_none=True)
+    mentor_id = F.String()
+    mentor_name = F.String(allow_none=True)
+    score = F.Float()
+    breakdown = F.Dict(keys=F.String(), values=F.Float())
+    pinned = F.Boolean()
+
+
+class UnmatchedOut(ma.Schema):
+    person_id = F.String()
+    name = F.String(allow_none=True)
+    reason = F.String()
+
+
+class ProposalOut(ma.Schema):
+    cycle_id = F.String()
+    run_id = F.String()
+    algorithm = F.String()
+    status = F.String()
+    settings = F.Dict()
+    pairs = F.List(F.Nested(ProposedPairOut))
+    unmatched = F.List(F.Nested(UnmatchedOut))
+    excluded = F.List(F.String())
+    blocking_pairs = F.Integer(allow_none=True)
+    total_score = F.Float()
+
+
+class PairOut(ma.Schema):
+    pair_id = F.String()
+    cycle_id = F.String()
+    mentee_id = F.String()
+    mentee_name = F.String(allow_none=True)
+    mentor_id = F.String()
+    mentor_name = F.String(allow_none=True)
+    score = F.Float()
+    status = F.String()
+    ended_reason = F.String(allow_none=True)
+    rematch_requested_by = F.String(allow_none=True)
+    rematch_reason = F.String(allow_none=True)
+
+
+class ReasonIn(ma.Schema):
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RematchIn(ma.Schema):
+    reason = F.String(load_default="", validate=validate.Length(max=500))
+
+
+def _cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
+    cycle = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
+    if cycle is None:
+        raise NotFound("No such cycle (or its enrollment events have not arrived yet).")
+    return cycle
+
+
+def _names(conn: sa.Connection, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(rm.people.c.id, rm.people.c.name).where(rm.people.c.id.in_(ids)))
+    return {r.id: r.name for r in rows}
+
+
+def _proposal_view(conn: sa.Connection, cycle_id: str) -> dict:
+    row = (
+        conn.execute(sa.select(rm.proposals).where(rm.proposals.c.cycle_id == cycle_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No pairing has been run for this cycle yet.")
+    draft = row["draft"] or {"pairs": {}, "unmatched": {}, "blocking_pairs": None}
+    pairs, unmatched = draft.get("pairs", {}), draft.get("unmatched", {})
+    names = _names(conn, {*pairs, *(p["mentor_id"] for p in pairs.values()), *unmatched})
+    return {
+        "cycle_id": cycle_id, "run_id": row["run_id"], "algorithm": row["algorithm"],
+        "status": row["status"], "settings": row["settings"], "excluded": row["excluded"],
+        "blocking_pairs": draft.get("blocking_pairs"),
+        "total_score": round(sum(p["score"] for p in pairs.values()), 4),
+        "pairs": sorted(
+            ({"mentee_id": m, "mentee_name": names.get(m), "mentor_name": names.get(p["mentor_id"]), **p}
+             for m, p in pairs.items()),
+            key=lambda p: (p["mentor_name"] or "", p["mentee_name"] or ""),
+        ),
+        "unmatched": [{"person_id": k, "name": names.get(k), "reason": v} for k, v in sorted(unmatched.items())],
+    }  # fmt: skip
 
 
 @blp.route("/cycles/<cycle_id>/candidates", methods=["GET"])
-@blp.arguments(PoolQuery, location="query")
 @blp.response(200, CandidateOut(many=True))
-def candidates(query, cycle_id):
+def candidates(cycle_id):
     """The candidate pool of a cycle, as far as enrollment events have arrived."""
-    require((ADMIN, COORDINATOR), query["institution_id"])
     c, p = rm.candidates, rm.people
     with runtime().reading() as conn:
+        require(STAFF, _cycle(conn, cycle_id)["institution_id"])
         return (
             conn.execute(
                 sa.select(c, p.c.name, p.c.training_level)
                 .join(p, p.c.id == c.c.person_id, isouter=True)
-                .where(c.c.cycle_id == cycle_id, c.c.institution_id == query["institution_id"])
+                .where(c.c.cycle_id == cycle_id)
                 .order_by(c.c.role, p.c.name)
             )
             .mappings()
             .all()
         )
+
+
+@blp.route("/cycles/<cycle_id>/runs", methods=["POST"])
+@blp.arguments(RunIn)
+@blp.response(201, ProposalOut)
+def run_pairing(data, cycle_id):
+    """Run pairing and get a draft proposal. Pinned pairs and active published pairs are kept;
+    excluded people stay out. Runs replace the previous draft."""
+    rt = runtime()
+    if data["algorithm"] == "random" and data["seed"] is None:
+        data["seed"] = int(
+            new_id().replace("-", "")[:8], 16
+        )  # recorded, so the run is reproducible
+    with rt.engine.begin() as conn:
+        cycle = _cycle(conn, cycle_id)
+        require(STAFF, cycle["institution_id"])
+        pairing = rt.load(conn, CyclePairing, cycle_id)
+        mentees, mentors = load_pool(conn, cycle_id)
+        if not mentees or not mentors:
+            raise DomainError(
+                "The cycle needs at least one active mentee and one active mentor.", "cycle_id"
+            )
+        rules = rules_for(cycle, data)
+        result = run_engine(
+            data["algorithm"], mentees, mentors, rules, data, pairing.pins(), pairing.excluded
+        )
+        run = {
+            **data,
+            "cross_institution": bool(cycle["cross_institution"]),
+            "weights": dict(rules.weights),
+        }
+        pairing.propose(new_id(), run, proposal_payload(data["algorithm"], result))
+        rt.save(conn, pairing, request_meta(cycle["institution_id"]))
+        return _proposal_view(conn, cycle_id)
+
+
+@blp.route("/cycles/<cycle_id>/proposal", methods=["GET"])
+@blp.response(200, ProposalOut)
+def get_proposal(cycle_id):
+    with runtime().reading() as conn:
+        require(STAFF, _cycle(conn, cycle_id)["institution_id"])
+        return _proposal_view(conn, cycle_id)
+
+
+@blp.route("/cycles/<cycle_id>/proposal/edits", methods=["POST"])
+@blp.arguments(EditIn)
+@blp.response(200, ProposalOut)
+def edit_proposal(data, cycle_id):
+    """Swap, move, unassign, pin, unpin, exclude or include — each with a recorded reason."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        cycle = _cycle(conn, cycle_id)
+        require(STAFF, cycle["institution_id"])
+        pairing = rt.load(conn, CyclePairing, cycle_id)
+        mentees, mentors = load_pool(conn, cycle_id)
+        settings = conn.execute(
+            sa.select(rm.proposals.c.settings).where(rm.proposals.c.cycle_id == cycle_id)
+        ).scalar() or {"min_level_gap": 2, "weights": {}}
+        check = pair_checker(mentees, mentors, rules_for(cycle, settings))
+        capacity = {m.id: m.capacity for m in mentors}
+        pairing.edit(
+            data["action"], data["person_id"], data["reason"], check, lambda m: capacity.get(m, 0),
+            mentor_id=data["mentor_id"], other_mentee_id=data["other_mentee_id"],
+        )  # fmt: skip
+        rt.save(conn, pairing, request_meta(cycle["institution_id"]))
+        return _proposal_view(conn, cycle_id)
+
+
+@blp.route("/cycles/<cycle_id>/proposal/publish", methods=["POST"])
+@blp.response(200, PairOut(many=True))
+def publish(cycle_id):
+    """Publish the draft: its pairs become real and participants are told."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        cycle = _cycle(conn, cycle_id)
+        require(STAFF, cycle["institution_id"])
+        pairing = rt.load(conn, CyclePairing, cycle_id)
+        pairing.publish()
+        rt.save(conn, pairing, request_meta(cycle["institution_id"]))
+        return _pairs(conn, cycle_id)
+
+
+def _pairs(conn: sa.Connection, cycle_id: str, person_id: str | None = None) -> list[dict]:
+    query = sa.select(rm.pairs).where(rm.pairs.c.cycle_id == cycle_id)
+    if person_id:
+        query = query.where(
+            sa.or_(rm.pairs.c.mentee_id == person_id, rm.pairs.c.mentor_id == person_id)
+        )
+    rows = conn.execute(query).mappings().all()
+    names = _names(conn, {r["mentee_id"] for r in rows} | {r["mentor_id"] for r in rows})
+    return [
+        {**r, "mentee_name": names.get(r["mentee_id"]), "mentor_name": names.get(r["mentor_id"])}
+        for r in rows
+    ]
+
+
+@blp.route("/cycles/<cycle_id>/pairs", methods=["GET"])
+@blp.response(200, PairOut(many=True))
+def list_pairs(cycle_id):
+    """Coordinators see every pair of the cycle; a participant sees their own."""
+    with runtime().reading() as conn:
+        cycle = _cycle(conn, cycle_id)
+        who = principal()
+        if who.has(STAFF, cycle["institution_id"]):
+            return _pairs(conn, cycle_id)
+        mine = _pairs(conn, cycle_id, who.user_id)
+        if not mine:
+            abort(403, description="You are not paired in this cycle.")
+        return mine
+
+
+def _pair_cycle(conn: sa.Connection, pair_id: str) -> tuple[sa.RowMapping, sa.RowMapping]:
+    pair = conn.execute(sa.select(rm.pairs).where(rm.pairs.c.pair_id == pair_id)).mappings().first()
+    if pair is None:
+        raise NotFound("No such pair.")
+    return pair, _cycle(conn, pair["cycle_id"])
+
+
+@blp.route("/pairs/<pair_id>/end", methods=["POST"])
+@blp.arguments(ReasonIn)
+@blp.response(200, PairOut)
+def end_pair(data, pair_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        _pair, cycle = _pair_cycle(conn, pair_id)
+        require(STAFF, cycle["institution_id"])
+        pairing = rt.load(conn, CyclePairing, cycle["id"])
+        pairing.end_pair(pair_id, data["reason"])
+        rt.save(conn, pairing, request_meta(cycle["institution_id"]))
+        return next(p for p in _pairs(conn, cycle["id"]) if p["pair_id"] == pair_id)
+
+
+@blp.route("/pairs/<pair_id>/rematch-request", methods=["POST"])
+@blp.arguments(RematchIn)
+@blp.response(200, PairOut)
+def request_rematch(data, pair_id):
+    """A member of the pair asks for a rematch; coordinators see it on the pair."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        pair, cycle = _pair_cycle(conn, pair_id)
+        who = principal()
+        if who.user_id not in (pair["mentee_id"], pair["mentor_id"]):
+            abort(403, description="Only a member of the pair can ask for a rematch.")
+        pairing = rt.load(conn, CyclePairing, cycle["id"])
+        pairing.request_rematch(pair_id, who.user_id, data["reason"])
+        rt.save(conn, pairing, request_meta(cycle["institution_id"]))
+        return next(p for p in _pairs(conn, cycle["id"]) if p["pair_id"] == pair_id)

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from services.eventkit import Envelope, Projection, define_kit_tables
 from services.eventkit.config import topic
 
+from .domain import apply_edit, draft_from_proposal
+
 metadata = sa.MetaData()
 kit = define_kit_tables(metadata)
 
@@ -158,4 +160,108 @@ def _remove_conflict(conn: sa.Connection, e: Envelope) -> None:
             conflicts.c.enrollment_id == p["enrollment_id"],
             conflicts.c.other_person_id == p["other_person_id"],
         )
+    )
+
+
+# --- the service's own read models: proposals and pairs ----------------------------------------
+
+proposals = sa.Table(
+    "proposals", metadata,
+    sa.Column("cycle_id", sa.String(36), primary_key=True),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Column("algorithm", sa.String(20), nullable=False),
+    sa.Column("draft", sa.JSON, nullable=False),
+    sa.Column("excluded", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # draft | published
+    sa.Column("settings", sa.JSON, nullable=False),
+)  # fmt: skip
+pairs = sa.Table(
+    "pairs", metadata,
+    sa.Column("pair_id", sa.String(36), primary_key=True),
+    sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Column("mentee_id", sa.String(36), nullable=False, index=True),
+    sa.Column("mentor_id", sa.String(36), nullable=False, index=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # active | ended
+    sa.Column("ended_reason", sa.Text, nullable=True),
+    sa.Column("rematch_requested_by", sa.String(36), nullable=True),
+    sa.Column("rematch_reason", sa.Text, nullable=True),
+)  # fmt: skip
+
+pairing_view = Projection("pairing_view", tables=[proposals, pairs])
+
+
+def _proposal(conn: sa.Connection, cycle_id: str) -> sa.Row | None:
+    return conn.execute(sa.select(proposals).where(proposals.c.cycle_id == cycle_id)).first()
+
+
+@pairing_view.on("PairingRunRequested")
+def _run(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    settings = {k: p[k] for k in ("seed", "min_level_gap", "weights", "candidates_per_mentee")}
+    existing = _proposal(conn, p["cycle_id"])
+    excluded = existing.excluded if existing else []
+    conn.execute(proposals.delete().where(proposals.c.cycle_id == p["cycle_id"]))
+    conn.execute(proposals.insert().values(
+        cycle_id=p["cycle_id"], run_id=p["run_id"], algorithm=p["algorithm"], draft={},
+        excluded=excluded, status="running", settings=settings,
+    ))  # fmt: skip
+
+
+@pairing_view.on("ProposalGenerated")
+def _generated(conn: sa.Connection, e: Envelope) -> None:
+    conn.execute(
+        proposals.update()
+        .where(proposals.c.cycle_id == e.payload["cycle_id"])
+        .values(draft=draft_from_proposal(e.payload), status="draft")
+    )
+
+
+@pairing_view.on("ProposalEdited")
+def _edited(conn: sa.Connection, e: Envelope) -> None:
+    row = _proposal(conn, e.payload["cycle_id"])
+    draft, excluded = dict(row.draft), set(row.excluded)
+    apply_edit(draft, excluded, e.payload)
+    conn.execute(
+        proposals.update()
+        .where(proposals.c.cycle_id == e.payload["cycle_id"])
+        .values(draft=draft, excluded=sorted(excluded))
+    )
+
+
+@pairing_view.on("PairingPublished")
+def _published(conn: sa.Connection, e: Envelope) -> None:
+    conn.execute(
+        proposals.update()
+        .where(proposals.c.cycle_id == e.payload["cycle_id"])
+        .values(status="published")
+    )
+
+
+@pairing_view.on("PairCreated")
+def _pair(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(pairs.insert().values(
+        pair_id=p["pair_id"], cycle_id=p["cycle_id"], run_id=p["run_id"], mentee_id=p["mentee_id"],
+        mentor_id=p["mentor_id"], score=p["score"], status="active",
+    ))  # fmt: skip
+
+
+@pairing_view.on("PairEnded")
+def _ended(conn: sa.Connection, e: Envelope) -> None:
+    conn.execute(
+        pairs.update()
+        .where(pairs.c.pair_id == e.payload["pair_id"])
+        .values(status="ended", ended_reason=e.payload["reason"])
+    )
+
+
+@pairing_view.on("RematchRequested")
+def _rematch(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(
+        pairs.update()
+        .where(pairs.c.pair_id == p["pair_id"])
+        .values(rematch_requested_by=p["person_id"], rematch_reason=p["reason"])
     )

@@ -22,9 +22,10 @@ SERVICE = Service(
     metadata=rm.metadata,
     tables=rm.kit,
     registry=pairing.registry,
+    projections=[rm.pairing_view],
     consumers=[rm.pool],
     contracts=[enrollment.registry],
     blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
-    stats_tables=[rm.people, rm.cycles, rm.candidates],
+    stats_tables=[rm.people, rm.cycles, rm.candidates, rm.pairs],
 )

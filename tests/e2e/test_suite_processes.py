@@ -149,7 +149,9 @@ def test_events_flow_between_service_processes(suite: Suite):
     assert created["people"] == 15
     # Appended in enrollment's process, projected in pairing's and notifications' processes.
     wait_until(
-        lambda: _counts(suite, "pairing") == {"people": 15, "cycles": 3, "candidates": 15},
+        lambda: (
+            _counts(suite, "pairing") == {"people": 15, "cycles": 3, "candidates": 15, "pairs": 0}
+        ),
         timeout_s=60,
     )
     wait_until(
@@ -191,7 +193,7 @@ def test_events_flow_between_service_processes(suite: Suite):
     for service in ("pairing", "notifications"):  # every event now sits in the topic twice
         group = f"{prefix}tandem-{service}"
         wait_until(lambda g=group: _committed(bootstrap, g, topic) == 2 * stored, timeout_s=60)
-    assert _counts(suite, "pairing") == {"people": 18, "cycles": 3, "candidates": 15}
+    assert _counts(suite, "pairing") == {"people": 18, "cycles": 3, "candidates": 15, "pairs": 0}
     assert _counts(suite, "notifications") == {"recipients": 18, "notifications": 15}
 
     for service in SERVICES:

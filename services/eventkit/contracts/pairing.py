@@ -1,7 +1,102 @@
-"""Events on tandem.pairing.v1 (the pairing service adds its event types here)."""
+"""Events on tandem.pairing.v1."""
 
 from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
 
 from ..registry import Registry
 
 registry = Registry()
+
+ALGORITHMS = ("stable", "optimal", "random")
+EDIT_ACTIONS = ("move", "swap", "unassign", "pin", "unpin", "exclude", "include")
+
+F = ma.fields
+
+
+class ProposedPair(ma.Schema):
+    mentee_id = F.String(required=True)
+    mentor_id = F.String(required=True)
+    score = F.Float(required=True)
+    breakdown = F.Dict(keys=F.String(), values=F.Float(), required=True)
+    pinned = F.Boolean(load_default=False)
+
+
+class Unmatched(ma.Schema):
+    person_id = F.String(required=True)
+    reason = F.String(required=True)
+
+
+@registry.event("PairingRunRequested")
+class PairingRunRequested(ma.Schema):
+    run_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    algorithm = F.String(required=True, validate=validate.OneOf(ALGORITHMS))
+    seed = F.Integer(load_default=None, allow_none=True)
+    min_level_gap = F.Integer(required=True)
+    cross_institution = F.Boolean(required=True)
+    weights = F.Dict(keys=F.String(), values=F.Float(), required=True)
+    candidates_per_mentee = F.Integer(load_default=None, allow_none=True)
+
+
+@registry.event("ProposalGenerated")
+class ProposalGenerated(ma.Schema):
+    """A draft for coordinators to review: every pair with its score rule by rule, every unmatched
+    person with the reason, and for stable runs the number of blocking pairs."""
+
+    run_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    algorithm = F.String(required=True)
+    pairs = F.List(F.Nested(ProposedPair), required=True)
+    unmatched = F.List(F.Nested(Unmatched), required=True)
+    blocking_pairs = F.Integer(load_default=None, allow_none=True)
+
+
+@registry.event("ProposalEdited")
+class ProposalEdited(ma.Schema):
+    run_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    action = F.String(required=True, validate=validate.OneOf(EDIT_ACTIONS))
+    person_id = F.String(required=True)  # the mentee (or, for exclude/include, anyone)
+    mentor_id = F.String(load_default=None, allow_none=True)
+    other_mentee_id = F.String(load_default=None, allow_none=True)
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
+    score = F.Float(load_default=None, allow_none=True)
+    breakdown = F.Dict(keys=F.String(), values=F.Float(), load_default=None, allow_none=True)
+    other_score = F.Float(load_default=None, allow_none=True)
+    other_breakdown = F.Dict(keys=F.String(), values=F.Float(), load_default=None, allow_none=True)
+
+
+@registry.event("PairingPublished")
+class PairingPublished(ma.Schema):
+    run_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    pairs_created = F.Integer(required=True)
+
+
+@registry.event("PairCreated")
+class PairCreated(ma.Schema):
+    pair_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    run_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    mentor_id = F.String(required=True)
+    score = F.Float(required=True)
+
+
+@registry.event("PairEnded")
+class PairEnded(ma.Schema):
+    pair_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    mentor_id = F.String(required=True)
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+@registry.event("RematchRequested")
+class RematchRequested(ma.Schema):
+    pair_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    person_id = F.String(required=True)
+    reason = F.String(load_default="", validate=validate.Length(max=500))

@@ -1,0 +1,235 @@
+"""Every acceptable (mentee, mentor) edge with its total score, computed with numpy.
+
+Scoring tens of millions of pairs one by one in Python is too slow, so sets become bit masks and
+each soft rule is one array operation. The arithmetic mirrors `rules.similarities` operation for
+operation, so totals agree with `rules.total_score` (the tests check it).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import MAX_RANKED, Mentee, Mentor, Rules
+from .pins import Pool
+
+# Edges scored per batch: bounds memory when every mentee may meet thousands of mentors.
+BATCH_EDGES = 2_000_000
+_MODES = {"either": 0, "in_person": 1, "virtual": 2}
+
+
+@dataclass(frozen=True)
+class Edges:
+    mentee: np.ndarray  # pool mentee index, int64
+    mentor: np.ndarray  # pool mentor index, int64
+    score: np.ndarray  # total score, float64
+
+
+def _bitsets(sets: Iterable[frozenset[str]], vocabulary: dict[str, int]) -> np.ndarray:
+    masks = [sum(1 << vocabulary[item] for item in items) for items in sets]
+    words = max(1, (len(vocabulary) + 63) // 64)
+    out = np.zeros((len(masks), words), dtype=np.uint64)
+    for w in range(words):
+        out[:, w] = [(mask >> (64 * w)) & 0xFFFF_FFFF_FFFF_FFFF for mask in masks]
+    return out
+
+
+def _vocabulary(*families: Iterable[frozenset[str]]) -> dict[str, int]:
+    items: set[str] = set()
+    for sets in families:
+        for s in sets:
+            items |= s
+    return {item: k for k, item in enumerate(sorted(items))}
+
+
+def _count(bits: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(bits).sum(axis=1, dtype=np.int64)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(numerator), dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+class _Features:
+    def __init__(self, mentees: tuple[Mentee, ...], mentors: tuple[Mentor, ...]) -> None:
+        topics = _vocabulary(
+            (m.interests for m in mentees),
+            (m.goals_keywords for m in mentees),
+            (m.interests for m in mentors),
+        )
+        languages = _vocabulary((m.languages for m in mentees), (m.languages for m in mentors))
+        slots = _vocabulary((m.availability for m in mentees), (m.availability for m in mentors))
+        self.e_interests = _bitsets((m.interests for m in mentees), topics)
+        self.e_goals = _bitsets((m.goals_keywords for m in mentees), topics)
+        self.e_goal_count = np.array([len(m.goals_keywords) for m in mentees], dtype=np.int64)
+        self.r_interests = _bitsets((m.interests for m in mentors), topics)
+        self.e_languages = _bitsets((m.languages for m in mentees), languages)
+        self.r_languages = _bitsets((m.languages for m in mentors), languages)
+        self.e_language_count = np.array([len(m.languages) for m in mentees], dtype=np.int64)
+        self.r_language_count = np.array([len(m.languages) for m in mentors], dtype=np.int64)
+        self.e_slots = _bitsets((m.availability for m in mentees), slots)
+        self.r_slots = _bitsets((m.availability for m in mentors), slots)
+        self.e_slot_count = np.array([len(m.availability) for m in mentees], dtype=np.int64)
+        self.r_slot_count = np.array([len(m.availability) for m in mentors], dtype=np.int64)
+        self.e_mode = np.array([_MODES[m.meeting_mode] for m in mentees], dtype=np.int8)
+        self.r_mode = np.array([_MODES[m.meeting_mode] for m in mentors], dtype=np.int8)
+
+        # Ranked places as sorted keys mentee * len(mentors) + mentor, looked up by bisection.
+        self.width = len(mentors)
+        mentor_index = {m.id: j for j, m in enumerate(mentors)}
+        places: dict[int, int] = {}
+        for i, mentee in enumerate(mentees):
+            for position, mentor_id in enumerate(mentee.ranking):
+                j = mentor_index.get(mentor_id)
+                if j is not None:
+                    places.setdefault(i * self.width + j, position)
+        keys = np.array(sorted(places), dtype=np.int64)
+        self.rank_keys = keys
+        self.rank_places = np.array([places[int(k)] for k in keys], dtype=np.int64)
+
+        # Identity: one row of mentor matches per distinct set of consented wishes (row 0: none).
+        wish_rows: dict[tuple[tuple[str, str], ...], int] = {(): 0}
+        self.e_wish = np.zeros(len(mentees), dtype=np.int64)
+        for i, mentee in enumerate(mentees):
+            wishes = tuple(sorted((mentee.identity_preferences or {}).items()))
+            self.e_wish[i] = wish_rows.setdefault(wishes, len(wish_rows))
+        self.identity_table = np.zeros((len(wish_rows), len(mentors)), dtype=np.float64)
+        for wishes, row in wish_rows.items():
+            if wishes:
+                self.identity_table[row] = [
+                    1.0 if m.identity and all(m.identity.get(k) == v for k, v in wishes) else 0.0
+                    for m in mentors
+                ]
+
+    def scores(self, rows: np.ndarray, cols: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
+        interests = _ratio(
+            _count(self.e_interests[rows] & self.r_interests[cols]),
+            _count(self.e_interests[rows] | self.r_interests[cols]),
+        )
+        goals = _ratio(_count(self.e_goals[rows] & self.r_interests[cols]), self.e_goal_count[rows])
+        language = _ratio(
+            _count(self.e_languages[rows] & self.r_languages[cols]),
+            np.minimum(self.e_language_count[rows], self.r_language_count[cols]),
+        )
+        e_mode, r_mode = self.e_mode[rows], self.r_mode[cols]
+        mode = ((e_mode == 0) | (r_mode == 0) | (e_mode == r_mode)).astype(np.float64)
+        keys = rows * self.width + cols
+        ranked = np.zeros(len(rows), dtype=np.float64)
+        if len(self.rank_keys):
+            at = np.minimum(np.searchsorted(self.rank_keys, keys), len(self.rank_keys) - 1)
+            hit = self.rank_keys[at] == keys
+            places = np.minimum(self.rank_places[at[hit]], MAX_RANKED - 1)
+            ranked[hit] = 1.0 - 0.1 * places
+        identity = self.identity_table[self.e_wish[rows], cols]
+        availability = _ratio(
+            _count(self.e_slots[rows] & self.r_slots[cols]),
+            np.minimum(self.e_slot_count[rows], self.r_slot_count[cols]),
+        )
+        total = np.zeros(len(rows), dtype=np.float64)
+        for w, s in zip(
+            weights,
+            (interests, goals, language, mode, ranked, identity, availability),
+            strict=True,
+        ):
+            total += w * s
+        return total
+
+
+def _slices(pool: Pool, rules: Rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mentors in (group, level) order, and each mentee's [start, end) in that order."""
+
+    def group(person: Mentee | Mentor) -> str:
+        return "" if rules.cross_institution else person.institution_id
+
+    order = sorted(
+        range(len(pool.mentors)),
+        key=lambda j: (group(pool.mentors[j]), pool.mentors[j].level_rank, j),
+    )
+    bounds: dict[str, tuple[int, list[int]]] = {}
+    for position, j in enumerate(order):
+        _, levels = bounds.setdefault(group(pool.mentors[j]), (position, []))
+        levels.append(pool.mentors[j].level_rank)
+    starts = np.zeros(len(pool.mentees), dtype=np.int64)
+    ends = np.zeros(len(pool.mentees), dtype=np.int64)
+    for i, mentee in enumerate(pool.mentees):
+        found = bounds.get(group(mentee))
+        if found is None:
+            continue
+        offset, levels = found
+        starts[i] = offset + bisect_left(levels, mentee.level_rank + rules.min_level_gap)
+        ends[i] = offset + len(levels)
+    return np.array(order, dtype=np.int64), starts, ends
+
+
+def _forbidden(pool: Pool) -> np.ndarray:
+    """Keys mentee * len(mentors) + mentor of pairs ruled out by conflicts or being one person."""
+    width = len(pool.mentors)
+    mentee_index = {m.id: i for i, m in enumerate(pool.mentees)}
+    mentor_index = {m.id: j for j, m in enumerate(pool.mentors)}
+    keys: set[int] = set()
+    for i, mentee in enumerate(pool.mentees):
+        for other in (*mentee.conflicts, mentee.id):
+            j = mentor_index.get(other)
+            if j is not None:
+                keys.add(i * width + j)
+    for j, mentor in enumerate(pool.mentors):
+        for other in mentor.conflicts:
+            i = mentee_index.get(other)
+            if i is not None:
+                keys.add(i * width + j)
+    return np.array(sorted(keys), dtype=np.int64)
+
+
+def iter_edges(pool: Pool, rules: Rules, top_k: int | None = None) -> Iterator[Edges]:
+    """Acceptable edges in batches of whole mentees; with top_k, only each mentee's best top_k
+    (ties: lower mentor index, i.e. id, first)."""
+    if not pool.mentees or not pool.mentors:
+        return
+    features = _Features(pool.mentees, pool.mentors)
+    weights = rules.weight_vector()
+    order, starts, ends = _slices(pool, rules)
+    forbidden = _forbidden(pool)
+    lengths = ends - starts
+    width = len(pool.mentors)
+    first = 0
+    n = len(pool.mentees)
+    while first < n:
+        # Take mentees until the batch is full (at least one, however many mentors it has).
+        cumulative = np.cumsum(lengths[first:])
+        last = first + max(1, int(np.searchsorted(cumulative, BATCH_EDGES, side="right")))
+        batch_lengths = lengths[first:last]
+        total = int(batch_lengths.sum())
+        if total:
+            rows = np.repeat(np.arange(first, last, dtype=np.int64), batch_lengths)
+            segment_start = np.repeat(np.cumsum(batch_lengths) - batch_lengths, batch_lengths)
+            positions = np.arange(total, dtype=np.int64) - segment_start
+            cols = order[np.repeat(starts[first:last], batch_lengths) + positions]
+            if len(forbidden):
+                keep = ~np.isin(rows * width + cols, forbidden)
+                rows, cols = rows[keep], cols[keep]
+            scores = features.scores(rows, cols, weights)
+            if top_k is not None:
+                ranked = np.lexsort((cols, -scores, rows))
+                rows, cols, scores = rows[ranked], cols[ranked], scores[ranked]
+                row_start = np.searchsorted(rows, rows, side="left")
+                keep = np.arange(len(rows)) - row_start < top_k
+                rows, cols, scores = rows[keep], cols[keep], scores[keep]
+            yield Edges(rows, cols, scores)
+        first = last
+
+
+def candidate_edges(pool: Pool, rules: Rules, top_k: int | None = None) -> Edges:
+    batches = list(iter_edges(pool, rules, top_k))
+    if not batches:
+        empty = np.zeros(0, dtype=np.int64)
+        return Edges(empty, empty, np.zeros(0, dtype=np.float64))
+    return Edges(
+        np.concatenate([b.mentee for b in batches]),
+        np.concatenate([b.mentor for b in batches]),
+        np.concatenate([b.score for b in batches]),
+    )

@@ -1,0 +1,152 @@
+"""The people, rules and results the pairing engine works with: plain immutable values, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+MeetingMode = Literal["in_person", "virtual", "either"]
+
+# Training years on one scale, so the level-gap rule is a subtraction. A research resident sits
+# with PGY4; fellows and faculty sit above every resident.
+LEVEL_RANKS: Mapping[str, int] = MappingProxyType(
+    {
+        **{f"MS{n}": n for n in range(1, 7)},
+        **{f"PGY{n}": 6 + n for n in range(1, 8)},
+        "research_resident": 10,
+        "fellow": 14,
+        "faculty": 20,
+    }
+)
+
+# Rankings beyond this many places earn the floor of the ranked-interest similarity.
+MAX_RANKED = 10
+
+
+def level_rank(training_level: str) -> int:
+    """The rank of a training level such as "PGY3" or "research_resident" on the years scale."""
+    try:
+        return LEVEL_RANKS[training_level]
+    except KeyError:
+        raise ValueError(f"unknown training level {training_level!r}") from None
+
+
+@dataclass(frozen=True)
+class Mentee:
+    id: str  # the person's id, also what conflicts refer to
+    institution_id: str
+    level_rank: int
+    interests: frozenset[str] = frozenset()
+    goals_keywords: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    meeting_mode: MeetingMode = "either"
+    availability: frozenset[str] = frozenset()
+    ranking: tuple[str, ...] = ()  # mentor ids, best first
+    identity: Mapping[str, str] | None = None
+    identity_preferences: Mapping[str, str] | None = None  # consented wishes, e.g. gender
+    conflicts: frozenset[str] = frozenset()  # person ids never to pair with
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class Mentor:
+    id: str
+    institution_id: str
+    level_rank: int
+    interests: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    meeting_mode: MeetingMode = "either"
+    availability: frozenset[str] = frozenset()
+    capacity: int = 1
+    ranking: tuple[str, ...] = ()  # mentee ids the mentor prefers, best first; may be empty
+    identity: Mapping[str, str] | None = None
+    conflicts: frozenset[str] = frozenset()
+    withdrawn: bool = False
+
+
+SOFT_RULES = (
+    "specialty_interests",
+    "goals",
+    "language",
+    "meeting_mode",
+    "ranked_interest",
+    "identity",
+    "availability",
+)
+
+DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "specialty_interests": 3.0,
+        "goals": 2.0,
+        "language": 1.0,
+        "meeting_mode": 1.0,
+        "ranked_interest": 4.0,
+        "identity": 1.5,
+        "availability": 1.0,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_level_gap: int = 2
+    cross_institution: bool = False
+    weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(SOFT_RULES)
+        if unknown:
+            raise ValueError(f"unknown soft rules in weights: {sorted(unknown)}")
+        # A partial mapping overrides the defaults rule by rule.
+        merged = {**DEFAULT_WEIGHTS, **self.weights}
+        object.__setattr__(self, "weights", MappingProxyType(merged))
+        object.__setattr__(self, "_vector", tuple(float(merged[name]) for name in SOFT_RULES))
+
+    def weight_vector(self) -> tuple[float, ...]:
+        """The weights in SOFT_RULES order."""
+        return self._vector  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBreakdown:
+    total: float
+    parts: tuple[float, ...]  # weight x similarity, in SOFT_RULES order
+
+    @property
+    def by_rule(self) -> dict[str, float]:
+        """Rule name -> weight x similarity: what each soft rule added to the total."""
+        return dict(zip(SOFT_RULES, self.parts, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    mentee_id: str
+    mentor_id: str
+    score: ScoreBreakdown
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Family:
+    senior_id: str
+    mid_id: str
+    junior_ids: tuple[str, ...]
+    total_score: float
+
+
+@dataclass
+class Result:
+    pairs: list[Pair]
+    # person id -> why they got nobody: mentees, and mentors left with no mentee at all
+    unmatched: dict[str, str]
+    blocking_pairs: int | None = None  # stable runs only
+    families: list[Family] = field(default_factory=list)  # family runs only
+
+    @property
+    def total_score(self) -> float:
+        return sum(p.score.total for p in self.pairs)
+
+    def pair_ids(self) -> set[tuple[str, str]]:
+        return {(p.mentee_id, p.mentor_id) for p in self.pairs}

@@ -1,0 +1,125 @@
+"""Running the engine on a cycle's candidate pool, and turning its result into a proposal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import engine
+from . import readmodels as rm
+
+
+def load_pool(
+    conn: sa.Connection, cycle_id: str
+) -> tuple[list[engine.Mentee], list[engine.Mentor]]:
+    """The cycle's active participants as the engine sees them (ids are person ids)."""
+    c, p = rm.candidates, rm.people
+    rows = (
+        conn.execute(
+            sa.select(c, p.c.training_level)
+            .join(p, p.c.id == c.c.person_id)
+            .where(c.c.cycle_id == cycle_id, c.c.status == "active")
+            .order_by(c.c.enrollment_id)
+        )
+        .mappings()
+        .all()
+    )
+    conflicts: dict[str, set[str]] = {}
+    for r in conn.execute(
+        sa.select(rm.conflicts).where(
+            rm.conflicts.c.enrollment_id.in_([r["enrollment_id"] for r in rows])
+        )
+    ):
+        conflicts.setdefault(r.enrollment_id, set()).add(r.other_person_id)
+    person_of = {r["enrollment_id"]: r["person_id"] for r in rows}
+    mentees, mentors = [], []
+    for r in rows:
+        common = {
+            "id": r["person_id"],
+            "institution_id": r["institution_id"],
+            "level_rank": engine.level_rank(r["training_level"]),
+            "interests": frozenset(i.lower() for i in r["interests"] or []),
+            "languages": frozenset(x.lower() for x in r["languages"] or []),
+            "meeting_mode": r["meeting_mode"],
+            "availability": frozenset(r["availability"] or []),
+            "identity": r["identity"],
+            "conflicts": frozenset(conflicts.get(r["enrollment_id"], ())),
+        }
+        if r["role"] == "mentee":
+            ranking = tuple(person_of[e] for e in r["ranking"] or [] if e in person_of)
+            goals = frozenset(w for w in (r["goals"] or "").lower().split() if len(w) > 3)
+            mentees.append(engine.Mentee(ranking=ranking, goals_keywords=goals, **common))
+        else:
+            mentors.append(engine.Mentor(capacity=r["capacity"] or 1, **common))
+    return mentees, mentors
+
+
+def rules_for(cycle: sa.RowMapping, params: dict[str, Any]) -> engine.Rules:
+    return engine.Rules(
+        min_level_gap=params["min_level_gap"],
+        cross_institution=bool(cycle["cross_institution"]),
+        weights=params.get("weights") or {},
+    )
+
+
+def run_engine(
+    algorithm: str,
+    mentees: list[engine.Mentee],
+    mentors: list[engine.Mentor],
+    rules: engine.Rules,
+    params: dict[str, Any],
+    pinned: list[tuple[str, str]],
+    excluded: set[str],
+) -> engine.Result:
+    common = {"pinned": pinned, "excluded": frozenset(excluded)}
+    if algorithm == "stable":
+        return engine.stable(mentees, mentors, rules, **common)
+    if algorithm == "optimal":
+        return engine.optimal(
+            mentees,
+            mentors,
+            rules,
+            candidates_per_mentee=params.get("candidates_per_mentee"),
+            **common,
+        )
+    if algorithm == "random":
+        return engine.random_pairing(mentees, mentors, rules, seed=params["seed"], **common)
+    raise ValueError(f"unknown algorithm {algorithm}")
+
+
+def proposal_payload(algorithm: str, result: engine.Result) -> dict[str, Any]:
+    return {
+        "algorithm": algorithm,
+        "pairs": [
+            {
+                "mentee_id": p.mentee_id,
+                "mentor_id": p.mentor_id,
+                "score": round(p.score.total, 4),
+                "breakdown": {k: round(v, 4) for k, v in p.score.by_rule.items()},
+                "pinned": p.pinned,
+            }
+            for p in result.pairs
+        ],
+        "unmatched": [{"person_id": k, "reason": v} for k, v in sorted(result.unmatched.items())],
+        "blocking_pairs": result.blocking_pairs,
+    }
+
+
+def pair_checker(
+    mentees: list[engine.Mentee], mentors: list[engine.Mentor], rules: engine.Rules
+) -> Callable[[str, str], tuple[list[str], float, dict[str, float]]]:
+    """For coordinators' edits: the hard rules a pair breaks, and its score."""
+    by_mentee = {m.id: m for m in mentees}
+    by_mentor = {m.id: m for m in mentors}
+
+    def check(mentee_id: str, mentor_id: str) -> tuple[list[str], float, dict[str, float]]:
+        mentee, mentor = by_mentee.get(mentee_id), by_mentor.get(mentor_id)
+        if mentee is None or mentor is None:
+            return (["not an active mentee and mentor of this cycle"], 0.0, {})
+        broken = engine.violations(mentee, mentor, rules)
+        scored = engine.score(mentee, mentor, rules)
+        return broken, round(scored.total, 4), {k: round(v, 4) for k, v in scored.by_rule.items()}
+
+    return check

@@ -1,0 +1,291 @@
+"""Pairing through HTTP on SQLite and PostgreSQL: run, review with reasons, edit, re-run around
+pins, publish, end and rematch — from a pool projected from real enrollment events."""
+
+import pytest
+import sqlalchemy as sa
+
+from services.eventkit.auth import COORDINATOR, MENTEE, Grant
+from services.eventkit.migrations import upgrade
+from services.pairing.app import create_app as create_pairing_app
+from services.pairing.engine import Mentee, Mentor, Rules, level_rank, violations
+from services.pairing.runs import load_pool
+from services.pairing.service import SERVICE as PAIRING
+from support import auth_headers, deliver
+
+
+@pytest.fixture
+def cycle(client, admin, enrollment_app, request, database_url, tmp_path):
+    """A cycle of 6 mentees and 3 mentors (capacity 2), projected into a pairing database."""
+
+    def post(url, body):
+        response = client.post(url, json=body, headers=admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    inst = post("/api/institutions", {"name": "N", "short_code": "N", "time_zone": "UTC"})
+    other = post("/api/institutions", {"name": "O", "short_code": "O", "time_zone": "UTC"})
+    program = post(
+        f"/api/institutions/{inst['id']}/programs",
+        {"name": "P", "program_type": "resident_peer_mentoring"},
+    )
+    cycle = post(f"/api/programs/{program['id']}/cycles", {"name": "2026-27"})
+    people, enrollments = {}, {}
+    for n in range(3):
+        person = post(
+            "/api/people",
+            {
+                "institution_id": inst["id"],
+                "name": f"Mentor {n}",
+                "email": f"m{n}@x.org",
+                "training_level": "PGY5",
+            },
+        )
+        people[f"mentor{n}"] = person
+        enrollments[f"mentor{n}"] = post(
+            f"/api/cycles/{cycle['id']}/enrollments",
+            {
+                "person_id": person["id"],
+                "role": "mentor",
+                "capacity": 2,
+                "interests": ["trauma" if n == 0 else "research"],
+            },
+        )
+    for n in range(6):
+        person = post(
+            "/api/people",
+            {
+                "institution_id": inst["id"],
+                "name": f"Intern {n}",
+                "email": f"i{n}@x.org",
+                "training_level": "PGY1",
+            },
+        )
+        people[f"intern{n}"] = person
+        enrollments[f"intern{n}"] = post(
+            f"/api/cycles/{cycle['id']}/enrollments",
+            {"person_id": person["id"], "role": "mentee", "interests": ["trauma"]},
+        )
+    # Intern 0 ranks mentor 1 first; intern 1 declares mentor 0 their supervisor.
+    client.put(
+        f"/api/enrollments/{enrollments['intern0']['id']}/ranking",
+        json={"mentor_enrollment_ids": [enrollments["mentor1"]["id"]]},
+        headers=admin,
+    )
+    client.post(
+        f"/api/enrollments/{enrollments['intern1']['id']}/conflicts",
+        json={"other_person_id": people["mentor0"]["id"], "kind": "supervisor"},
+        headers=admin,
+    )
+
+    url = (
+        f"sqlite:///{tmp_path / 'pairing.db'}"
+        if database_url.startswith("sqlite")
+        else request.getfixturevalue("pg_database_factory")("pairing")
+    )
+    upgrade(PAIRING.migrations, url)
+    app = create_pairing_app(url)
+    rt = app.extensions["tandem"]
+    source = enrollment_app.extensions["tandem"]
+    with source.reading() as conn:
+        events = [e for _, e in source.store.read_all(conn)]
+    deliver(PAIRING, rt, events)
+    yield {
+        "id": cycle["id"], "people": people, "app": app, "client": app.test_client(),
+        "coordinator": auth_headers(Grant(COORDINATOR, inst["id"]), user="coord"),
+        "outsider": auth_headers(Grant(COORDINATOR, other["id"]), user="coord-other"),
+        "intern2": auth_headers(Grant(MENTEE, inst["id"], program["id"]), user=people["intern2"]["id"]),
+    }  # fmt: skip
+    rt.engine.dispose()
+
+
+def _events(cycle) -> list[str]:
+    rt = cycle["app"].extensions["tandem"]
+    with rt.reading() as conn:
+        return [e.event_type for _, e in rt.store.read_all(conn)]
+
+
+def _hard_rules_hold(cycle, proposal):
+    rt = cycle["app"].extensions["tandem"]
+    with rt.reading() as conn:
+        mentees, mentors = load_pool(conn, cycle["id"])
+    by_mentee, by_mentor = {m.id: m for m in mentees}, {m.id: m for m in mentors}
+    for pair in proposal["pairs"]:
+        assert violations(by_mentee[pair["mentee_id"]], by_mentor[pair["mentor_id"]], Rules()) == []
+    load: dict[str, int] = {}
+    for pair in proposal["pairs"]:
+        load[pair["mentor_id"]] = load.get(pair["mentor_id"], 0) + 1
+    assert all(load[m] <= by_mentor[m].capacity for m in load)
+
+
+@pytest.mark.parametrize("algorithm", ["stable", "optimal", "random"])
+def test_runs_respect_hard_rules_and_explain_scores(cycle, algorithm):
+    client, people = cycle["client"], cycle["people"]
+    response = client.post(
+        f"/api/cycles/{cycle['id']}/runs",
+        json={"algorithm": algorithm, "seed": 7},
+        headers=cycle["coordinator"],
+    )
+    assert response.status_code == 201, response.json
+    proposal = response.json
+    mentees = {people[f"intern{n}"]["id"] for n in range(6)}
+    paired = {p["mentee_id"] for p in proposal["pairs"]}
+    unmatched = {u["person_id"]: u["reason"] for u in proposal["unmatched"]}
+    assert paired | (set(unmatched) & mentees) == mentees and all(unmatched.values())
+    if algorithm != "random":  # a random draw may strand someone; the others pair everyone here
+        assert paired == mentees
+    _hard_rules_hold(cycle, proposal)
+    pair_of = {p["mentee_id"]: p for p in proposal["pairs"]}
+    conflicted = pair_of.get(people["intern1"]["id"])
+    assert (
+        conflicted is None or conflicted["mentor_id"] != people["mentor0"]["id"]
+    )  # declared conflict
+    assert all(
+        set(p["breakdown"]) >= {"specialty_interests", "ranked_interest"} for p in proposal["pairs"]
+    )
+    if algorithm == "stable":
+        assert proposal["blocking_pairs"] == 0
+        assert (
+            pair_of[people["intern0"]["id"]]["mentor_id"] == people["mentor1"]["id"]
+        )  # ranked first
+
+
+def test_review_edit_pin_rerun_publish_end_and_rematch(cycle):
+    client, people, coord = cycle["client"], cycle["people"], cycle["coordinator"]
+    base = f"/api/cycles/{cycle['id']}"
+    proposal = client.post(f"{base}/runs", json={"algorithm": "stable"}, headers=coord).json
+    pair_of = {p["mentee_id"]: p["mentor_id"] for p in proposal["pairs"]}
+    intern1, intern2 = people["intern1"]["id"], people["intern2"]["id"]
+
+    # A move that breaks a hard rule is refused, naming the field, and writes nothing.
+    before = _events(cycle)
+    refused = client.post(
+        f"{base}/proposal/edits",
+        json={
+            "action": "move",
+            "person_id": intern1,
+            "mentor_id": people["mentor0"]["id"],
+            "reason": "asked",
+        },
+        headers=coord,
+    )
+    assert refused.status_code == 422 and "mentor_id" in refused.json["errors"]["json"]
+    no_reason = client.post(
+        f"{base}/proposal/edits",
+        json={"action": "pin", "person_id": intern2, "reason": ""},
+        headers=coord,
+    )
+    assert no_reason.status_code == 422 and "reason" in no_reason.json["errors"]["json"]
+    assert _events(cycle) == before
+
+    # Swap two mentees whose swap is allowed, then pin one pair and exclude a mentee.
+    others = [m for m in pair_of if m not in (intern1,) and pair_of[m] != pair_of[intern2]]
+    swap_with = next(
+        m
+        for m in others
+        if pair_of[m] != people["mentor0"]["id"] or pair_of[intern2] != people["mentor0"]["id"]
+    )
+    swapped = client.post(
+        f"{base}/proposal/edits",
+        json={
+            "action": "swap",
+            "person_id": intern2,
+            "other_mentee_id": swap_with,
+            "reason": "shared research",
+        },
+        headers=coord,
+    )
+    assert swapped.status_code == 200, swapped.json
+    after = {p["mentee_id"]: p["mentor_id"] for p in swapped.json["pairs"]}
+    assert after[intern2] == pair_of[swap_with] and after[swap_with] == pair_of[intern2]
+    pinned = client.post(
+        f"{base}/proposal/edits",
+        json={"action": "pin", "person_id": intern2, "reason": "keep"},
+        headers=coord,
+    ).json
+    assert next(p for p in pinned["pairs"] if p["mentee_id"] == intern2)["pinned"] is True
+    excluded_id = people["intern5"]["id"]
+    excluded = client.post(
+        f"{base}/proposal/edits",
+        json={"action": "exclude", "person_id": excluded_id, "reason": "on leave"},
+        headers=coord,
+    ).json
+    assert excluded_id in {u["person_id"] for u in excluded["unmatched"]}
+
+    # Re-running keeps the pin and leaves the excluded mentee out.
+    rerun = client.post(f"{base}/runs", json={"algorithm": "optimal"}, headers=coord).json
+    rerun_pairs = {p["mentee_id"]: p for p in rerun["pairs"]}
+    assert rerun_pairs[intern2]["mentor_id"] == after[intern2] and rerun_pairs[intern2]["pinned"]
+    assert excluded_id not in rerun_pairs
+    _hard_rules_hold(cycle, rerun)
+
+    published = client.post(f"{base}/proposal/publish", headers=coord)
+    assert published.status_code == 200 and len(published.json) == 5
+    assert (
+        client.post(f"{base}/proposal/publish", headers=coord).status_code == 422
+    )  # no draft left
+    assert _events(cycle).count("PairCreated") == 5
+
+    # A member asks for a rematch; the coordinator ends the pair; a rematch run touches only them.
+    mine = client.get(f"{base}/pairs", headers=cycle["intern2"]).json
+    assert len(mine) == 1 and mine[0]["mentee_id"] == intern2
+    pair_id = mine[0]["pair_id"]
+    asked = client.post(
+        f"/api/pairs/{pair_id}/rematch-request",
+        json={"reason": "schedules clash"},
+        headers=cycle["intern2"],
+    )
+    assert asked.status_code == 200 and asked.json["rematch_requested_by"] == intern2
+    ended = client.post(
+        f"/api/pairs/{pair_id}/end", json={"reason": "rematch requested"}, headers=coord
+    )
+    assert ended.json["status"] == "ended"
+    rematch = client.post(f"{base}/runs", json={"algorithm": "stable"}, headers=coord).json
+    active = {p["mentee_id"]: p["mentor_id"] for p in published.json if p["mentee_id"] != intern2}
+    kept = {p["mentee_id"]: p["mentor_id"] for p in rematch["pairs"] if p["pinned"]}
+    assert kept == active  # nobody else was disturbed
+    client.post(f"{base}/proposal/publish", headers=coord)
+    pairs = client.get(f"{base}/pairs", headers=coord).json
+    assert (
+        sum(p["status"] == "active" for p in pairs) == 5
+        and sum(p["status"] == "ended" for p in pairs) == 1
+    )
+
+
+def test_the_tenant_rule_and_participant_privacy(cycle):
+    client, outsider = cycle["client"], cycle["outsider"]
+    base = f"/api/cycles/{cycle['id']}"
+    for method, url in [
+        ("post", f"{base}/runs"),
+        ("get", f"{base}/proposal"),
+        ("get", f"{base}/candidates"),
+        ("get", f"{base}/pairs"),
+    ]:
+        response = (
+            getattr(client, method)(url, json={"algorithm": "stable"}, headers=outsider)
+            if method == "post"
+            else client.get(url, headers=outsider)
+        )
+        assert response.status_code == 403, url
+    assert (
+        client.post(
+            f"{base}/runs", json={"algorithm": "stable"}, headers=cycle["intern2"]
+        ).status_code
+        == 403
+    )
+    bad = client.post(f"{base}/runs", json={"algorithm": "telepathy"}, headers=cycle["coordinator"])
+    assert bad.status_code == 422 and "algorithm" in bad.json["errors"]["json"]
+
+
+def test_engine_inputs_come_from_the_pool(cycle):
+    rt = cycle["app"].extensions["tandem"]
+    with rt.reading() as conn:
+        mentees, mentors = load_pool(conn, cycle["id"])
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(PAIRING.tables.inbox)).scalar_one()
+            > 0
+        )
+    assert len(mentees) == 6 and len(mentors) == 3
+    assert all(isinstance(m, Mentee) and m.level_rank == level_rank("PGY1") for m in mentees)
+    assert all(isinstance(m, Mentor) and m.capacity == 2 for m in mentors)
+    intern1 = next(m for m in mentees if m.id == cycle["people"]["intern1"]["id"])
+    assert intern1.conflicts == {cycle["people"]["mentor0"]["id"]}

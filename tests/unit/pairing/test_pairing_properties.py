@@ -1,0 +1,159 @@
+"""Property tests: every algorithm respects the hard rules on random small instances, stable is
+stable and agrees with the `matching` package, optimal agrees with brute force."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from pairing_instances import Instance, check_result, instances
+
+from services.pairing.engine import (
+    acceptable,
+    count_blocking_pairs,
+    optimal,
+    preference_lists,
+    random_pairing,
+    respect_pins,
+    stable,
+)
+from services.pairing.engine.candidates import candidate_edges
+from services.pairing.engine.rules import total_score
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(instances(), st.booleans())
+def test_stable_respects_rules_and_has_no_blocking_pair(instance: Instance, use_scores: bool):
+    result = stable(
+        instance.mentees, instance.mentors, instance.rules,
+        use_scores_for_unranked=use_scores, **instance.kwargs(),
+    )  # fmt: skip
+    check_result(instance, result)
+    assert result.blocking_pairs == 0
+    assert (
+        count_blocking_pairs(
+            instance.mentees,
+            instance.mentors,
+            result,
+            instance.rules,
+            use_scores_for_unranked=use_scores,
+            **instance.kwargs(),
+        )
+        == 0
+    )
+
+
+def _matching_pairs(mentee_prefs, mentor_prefs, capacities) -> set[tuple[str, str]]:
+    from matching.games import HospitalResident
+
+    residents = {r: prefs for r, prefs in mentee_prefs.items() if prefs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        game = HospitalResident.create_from_dictionaries(residents, mentor_prefs, capacities)
+        solved = game.solve(optimal="resident")
+    return {(r.name, h.name) for h, rs in solved.items() for r in rs}
+
+
+@SETTINGS
+@given(instances(max_mentees=6, max_mentors=4), st.booleans())
+def test_stable_equals_the_matching_package(instance: Instance, use_scores: bool):
+    kwargs = {"use_scores_for_unranked": use_scores, **instance.kwargs()}
+    prefs = preference_lists(instance.mentees, instance.mentors, instance.rules, **kwargs)
+    try:
+        theirs = _matching_pairs(*prefs)
+    except IndexError:  # the package fails on some empty preference lists
+        assume(False)
+    ours = stable(instance.mentees, instance.mentors, instance.rules, **kwargs)
+    assert {(p.mentee_id, p.mentor_id) for p in ours.pairs if not p.pinned} == theirs
+
+
+def test_stable_detects_a_blocking_pair_in_a_worse_result():
+    from services.pairing.engine import Mentee, Mentor, Result
+
+    mentees = [Mentee("e1", "a", 7, ranking=("m1", "m2")), Mentee("e2", "a", 7, ranking=("m1",))]
+    mentors = [Mentor("m1", "a", 10, ranking=("e1", "e2")), Mentor("m2", "a", 10)]
+    good = stable(mentees, mentors)
+    assert good.pair_ids() == {("e1", "m1"), ("e2", "m2")} or good.pair_ids() == {("e1", "m1")}
+    swapped = Result([p for p in good.pairs if p.mentee_id != "e1"], {})
+    assert count_blocking_pairs(mentees, mentors, swapped) >= 1
+
+
+def _brute_force_best(instance: Instance) -> float:
+    pool = respect_pins(instance.mentees, instance.mentors, instance.rules, instance.pinned,
+                        instance.excluded)  # fmt: skip
+    weights = instance.rules.weight_vector()
+    options = [
+        [None] + [r for r in pool.mentors if acceptable(e, r, instance.rules)] for e in pool.mentees
+    ]
+    best = 0.0
+    for choice in itertools.product(*options):
+        load: dict[str, int] = {}
+        total = 0.0
+        for mentee, mentor in zip(pool.mentees, choice, strict=True):
+            if mentor is not None:
+                load[mentor.id] = load.get(mentor.id, 0) + 1
+                total += total_score(mentee, mentor, weights)
+        if all(load[r.id] <= r.capacity for r in pool.mentors if r.id in load):
+            best = max(best, total)
+    return best + sum(p.score.total for p in pool.pinned)
+
+
+@SETTINGS
+@given(instances(max_mentees=6, max_mentors=3, max_capacity=2))
+def test_optimal_reaches_the_brute_force_maximum(instance: Instance):
+    result = optimal(instance.mentees, instance.mentors, instance.rules, **instance.kwargs())
+    check_result(instance, result)
+    assert result.total_score == pytest.approx(_brute_force_best(instance), abs=1e-4)
+
+
+@SETTINGS
+@given(instances(), st.integers(1, 3))
+def test_optimal_over_a_shortlist_respects_rules(instance: Instance, k: int):
+    result = optimal(
+        instance.mentees, instance.mentors, instance.rules,
+        candidates_per_mentee=k, **instance.kwargs(),
+    )  # fmt: skip
+    check_result(instance, result)
+
+
+@SETTINGS
+@given(instances(), st.integers(0, 2**32))
+def test_random_pairing_respects_rules_and_is_reproducible(instance: Instance, seed: int):
+    first = random_pairing(instance.mentees, instance.mentors, instance.rules, seed=seed,
+                           **instance.kwargs())  # fmt: skip
+    check_result(instance, first)
+    shuffled = list(instance.mentees)
+    random.Random(seed).shuffle(shuffled)
+    again = random_pairing(shuffled, instance.mentors[::-1], instance.rules, seed=seed,
+                           **instance.kwargs())  # fmt: skip
+    assert again.pairs == first.pairs
+    assert again.unmatched == first.unmatched
+
+
+@SETTINGS
+@given(instances(with_pins=False), st.integers(1, 4))
+def test_vectorised_scores_equal_the_pair_by_pair_scores(instance: Instance, top_k: int):
+    pool = respect_pins(instance.mentees, instance.mentors, instance.rules)
+    weights = instance.rules.weight_vector()
+    edges = candidate_edges(pool, instance.rules)
+    expected = {
+        (i, j): total_score(e, r, weights)
+        for i, e in enumerate(pool.mentees)
+        for j, r in enumerate(pool.mentors)
+        if acceptable(e, r, instance.rules)
+    }
+    got = dict(zip(zip(edges.mentee.tolist(), edges.mentor.tolist(), strict=True),
+                   edges.score.tolist(), strict=True))  # fmt: skip
+    assert got == expected  # same operations in the same order: equal, not just close
+    shortlist = candidate_edges(pool, instance.rules, top_k)
+    for i in range(len(pool.mentees)):
+        mine = sorted(((-s, j) for (m, j), s in expected.items() if m == i))[:top_k]
+        kept = np.flatnonzero(shortlist.mentee == i)
+        assert sorted(shortlist.mentor[kept].tolist()) == sorted(j for _, j in mine)
