@@ -82,7 +82,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from services.eventkit.bus import ensure_topics
 
         topics = [t for name in config.SERVICES for t in load_service(name).topics()]
-        ensure_topics(config.bootstrap_servers(), topics, config.topic_partitions())
+        ensure_topics(
+            config.bootstrap_servers(),
+            topics,
+            config.topic_partitions(),
+            config.topic_replication_factor(),
+        )
         print("\n".join(sorted(set(topics))))
         return 0
     if args.command == "migrate":

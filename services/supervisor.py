@@ -97,6 +97,7 @@ def run_suite(load_demo: bool = False) -> int:
             config.bootstrap_servers(),
             [t for s in services for t in s.topics()],
             config.topic_partitions(),
+            config.topic_replication_factor(),
         )
         if broker is not None:
             # A fresh embedded broker holds nothing: send every store's events again.

@@ -178,7 +178,9 @@ def read_topics_from_start(
         consumer.close(autocommit=False)
 
 
-def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = 3) -> None:
+def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[str], partitions: int = 3, replication_factor: int = 1
+) -> None:
     """Create the topics that do not exist yet."""
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap_servers.split(","), client_id="tandem-admin"
@@ -190,7 +192,12 @@ def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int
             return
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics(
-                [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+                [
+                    NewTopic(
+                        name=t, num_partitions=partitions, replication_factor=replication_factor
+                    )
+                    for t in missing
+                ]
             )
     finally:
         admin.close()

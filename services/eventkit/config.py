@@ -68,6 +68,10 @@ def topic_partitions() -> int:
     return env_int("KAFKA_TOPIC_PARTITIONS", 3)
 
 
+def topic_replication_factor() -> int:
+    return env_int("KAFKA_TOPIC_REPLICATION_FACTOR", 1)
+
+
 def max_poll_interval_ms() -> int:
     return env_int("KAFKA_MAX_POLL_INTERVAL_MS", 10_000)
 

@@ -34,7 +34,12 @@ class Worker:
         self.failed = False
 
     def start(self) -> None:
-        ensure_topics(self.bootstrap, self.service.topics(), config.topic_partitions())
+        ensure_topics(
+            self.bootstrap,
+            self.service.topics(),
+            config.topic_partitions(),
+            config.topic_replication_factor(),
+        )
         name = self.service.name
         relay = Relay(
             self.runtime.engine,

@@ -1,0 +1,140 @@
+"""deploy/docker-compose.yml: valid against the Compose specification, and wired as the README
+says (start-up order, one-shots, health checks, named volumes, secrets only from deploy/.env)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from deploy_support import COMPOSE_FILE, DEPLOY, run, tandem_images, tool
+
+from services.eventkit import config
+
+INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(:?[-?][^}]*)?\}")
+SECRETS = {
+    "TANDEM_SERVICE_TOKEN_KEY",
+    "WEB_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+    *(f"{s.upper()}_DB_PASSWORD" for s in config.SERVICES),
+}
+
+
+def test_validates_against_the_compose_specification() -> None:
+    # check-jsonschema vendors the compose-spec schema: no network needed.
+    result = run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)]
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_tandem_container_runs_in_production_mode(compose: dict[str, Any]) -> None:
+    containers = tandem_images(compose)
+    assert len(containers) == 4 * 3 + 3  # api, worker, migrate per service; web, topics, demo
+    for name, svc in containers.items():
+        assert svc["environment"]["TANDEM_ENV"] == "production", name
+        assert svc["read_only"] is True and svc["cap_drop"] == ["ALL"], name
+        assert set(svc["tmpfs"]) == {"/tmp", "/var/lib/tandem"}, name
+
+
+def test_images_and_commands(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for service in config.SERVICES:
+        for suffix, action in (("api", "api"), ("worker", "consume"), ("migrate", "migrate")):
+            svc = services[f"{service}-{suffix}"]
+            assert svc["command"] == [service, action]
+            assert svc["image"].startswith(f"tandem-{service}:")
+            assert svc["build"]["target"] == service
+            assert svc["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+            assert f"{service.upper()}_DATABASE_URL" in svc["environment"]
+            others = {f"{o.upper()}_DATABASE_URL" for o in config.SERVICES if o != service}
+            assert not others & set(svc["environment"]), "a service sees only its own database"
+    assert services["web"]["command"] == ["web"]
+    assert services["topics"]["command"] == ["topics"]
+    assert services["demo"]["command"] == ["demo"]
+    assert services["demo"]["profiles"] == ["demo"]
+
+
+def test_start_up_order(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for service in config.SERVICES:
+        migrate = services[f"{service}-migrate"]
+        assert migrate["restart"] == "no"
+        assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+        for suffix in ("api", "worker"):
+            depends = services[f"{service}-{suffix}"]["depends_on"]
+            assert depends[f"{service}-migrate"]["condition"] == "service_completed_successfully"
+            assert depends["topics"]["condition"] == "service_completed_successfully"
+            assert depends["kafka"]["condition"] == "service_healthy"
+            assert "container_name" not in services[f"{service}-{suffix}"]  # scalable
+    web = services["web"]["depends_on"]
+    assert {f"{s}-api" for s in config.SERVICES} == set(web)
+    assert {d["condition"] for d in web.values()} == {"service_healthy"}
+    for name in ("kafka", "postgres"):
+        assert services[name]["healthcheck"]["test"]
+    assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_only_the_web_and_the_mail_ui_are_published(compose: dict[str, Any]) -> None:
+    published = {name for name, svc in compose["services"].items() if svc.get("ports")}
+    assert published == {"web", "mailpit"}
+
+
+def test_infrastructure_images_are_pinned(compose: dict[str, Any]) -> None:
+    images = {name: svc["image"] for name, svc in compose["services"].items()}
+    assert images["kafka"].startswith("apache/kafka:")
+    for name in ("kafka", "postgres", "mailpit"):
+        # A release tag (PostgreSQL's are major.minor), never a floating one such as latest.
+        assert re.search(r":v?\d+\.\d+(\.\d+)?(-[a-z]+)?$", images[name]), images[name]
+
+
+def test_kafka_runs_kraft_without_auto_create(compose: dict[str, Any]) -> None:
+    env = compose["services"]["kafka"]["environment"]
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert (
+        env["KAFKA_NUM_PARTITIONS"]
+        == compose["services"]["topics"]["environment"]["KAFKA_TOPIC_PARTITIONS"]
+    )
+
+
+def test_named_volumes(compose: dict[str, Any]) -> None:
+    declared = set(compose["volumes"])
+    used = set()
+    for svc in compose["services"].values():
+        for volume in svc.get("volumes", []):
+            source = volume.split(":")[0]
+            if not source.startswith("."):
+                used.add(source)
+    assert used == declared == {"kafka-data", "postgres-data", "mailpit-data"}
+
+
+def test_secrets_only_come_from_the_env_file() -> None:
+    text = COMPOSE_FILE.read_text()
+    used = {m.group(1): m.group(2) or "" for m in INTERPOLATION.finditer(text)}
+    for secret in SECRETS:
+        assert used[secret].startswith(":?"), f"{secret} must be required, without a default"
+    # No secret is ever written as a literal value.
+    for line in text.splitlines():
+        key, _, value = line.strip().partition(":")
+        if key in SECRETS:
+            assert value.strip().startswith("${"), line
+    example = (DEPLOY / ".env.example").read_text()
+    assigned = dict(
+        line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#")
+    )
+    assert set(assigned) == SECRETS
+    assert set(assigned.values()) == {"CHANGE_ME"}
+    # Every optional setting compose reads is documented (commented out) in the example.
+    for name in set(used) - SECRETS:
+        assert f"#{name}=" in example, name
+    assert ".env" in (DEPLOY / ".gitignore").read_text().split()
+
+
+def test_postgres_init_script_creates_a_role_and_database_per_service() -> None:
+    script = DEPLOY / "compose" / "postgres-init.sh"
+    result = run(["bash", "-n", str(script)])
+    assert result.returncode == 0, result.stderr
+    text = script.read_text()
+    assert f"for service in {' '.join(config.SERVICES)}; do" in text
+    assert 'CREATE DATABASE :"role" OWNER :"role";' in text
+    assert 'REVOKE ALL ON DATABASE :"role" FROM PUBLIC;' in text

@@ -1,0 +1,263 @@
+"""The deployment files agree with the code: every environment variable they set is one the code
+reads, the Kafka topics are the ones services/eventkit/config.py names, and container and probe
+ports are config.DEFAULT_PORTS (+100 for a worker's health port)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deploy_support import (
+    DOCKERFILE,
+    ROOT,
+    by_name,
+    of_kind,
+    pod_spec,
+    rendered_overlay,
+    tandem_images,
+)
+
+from services import cli
+from services.eventkit import config
+from services.eventkit.worker import worker_health_port
+
+# How the code reads the environment: config.env/env_int/secret, web's _flag, os.environ.get.
+LITERAL_READ = re.compile(
+    r"""\b(?:env|env_int|secret|_flag|environ\.get|getenv)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+)
+# Names built per service or process in config.py and worker.py: f"{service.upper()}_PORT", ...
+PATTERN_READ = re.compile(r"""f["']\{(service|process)\.upper\(\)\}(_[A-Z0-9_]+)["']""")
+# Read by the Python interpreter, not by Tandem.
+INTERPRETER = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
+
+
+def names_the_code_reads() -> set[str]:
+    names: set[str] = set()
+    expand = {"service": config.SERVICES, "process": tuple(config.DEFAULT_PORTS)}
+    for folder in ("services", "web"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text()
+            names |= set(LITERAL_READ.findall(text))
+            for variable, suffix in PATTERN_READ.findall(text):
+                names |= {f"{p.upper()}{suffix}" for p in expand[variable]}
+    return names
+
+
+@pytest.fixture(scope="module")
+def read_by_code() -> set[str]:
+    names = names_the_code_reads()
+    # The scan must see what the README documents, or it is not looking at the right code.
+    assert {"KAFKA_BOOTSTRAP_SERVERS", "TANDEM_SERVICE_TOKEN_KEY", "WEB_SECRET_KEY"} <= names
+    assert {"PAIRING_DATABASE_URL", "WEB_PORT", "FEEDBACK_URL"} <= names
+    assert "NOTIFICATIONS_WORKER_HEALTH_PORT" in names
+    return names
+
+
+@pytest.fixture(scope="module")
+def manifests() -> dict[str, list[dict[str, Any]]]:
+    return {overlay: rendered_overlay(overlay) for overlay in ("dev", "production")}
+
+
+def kubernetes_env_names(objects: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Workload name -> every variable its containers get (env and envFrom ConfigMaps)."""
+    config_maps = by_name(objects, "ConfigMap")
+    result = {}
+    for workload in of_kind(objects, "Deployment") + of_kind(objects, "Job"):
+        names: set[str] = set()
+        for container in pod_spec(workload)["containers"]:
+            names |= {item["name"] for item in container.get("env", [])}
+            for source in container.get("envFrom", []):
+                names |= set(config_maps[source["configMapRef"]["name"]]["data"])
+        result[workload["metadata"]["name"]] = names
+    return result
+
+
+def test_kubernetes_sets_only_variables_the_code_reads(
+    manifests: dict[str, list[dict[str, Any]]], read_by_code: set[str]
+) -> None:
+    for overlay, objects in manifests.items():
+        for workload, names in kubernetes_env_names(objects).items():
+            assert names <= read_by_code, f"{overlay} {workload}: {names - read_by_code}"
+
+
+def test_compose_sets_only_variables_the_code_reads(
+    compose: dict[str, Any], read_by_code: set[str]
+) -> None:
+    for name, svc in tandem_images(compose).items():
+        unknown = set(svc["environment"]) - read_by_code
+        assert not unknown, f"{name}: {unknown}"
+
+
+def test_dockerfile_sets_only_variables_the_code_reads(read_by_code: set[str]) -> None:
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    names = set()
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            names |= set(re.findall(r"([A-Z_][A-Z0-9_]*)=", line))
+    assert "TANDEM_VAR_DIR" in names
+    # The build stage's PIP_* settings are read by pip, not by Tandem.
+    tandem = {n for n in names - INTERPRETER if not n.startswith("PIP_")}
+    assert tandem <= read_by_code, tandem - read_by_code
+
+
+def test_every_process_gets_its_database_and_keys(
+    manifests: dict[str, list[dict[str, Any]]], compose: dict[str, Any]
+) -> None:
+    for objects in manifests.values():
+        env = kubernetes_env_names(objects)
+        for service in config.SERVICES:
+            for workload in (f"tandem-{service}-api", f"tandem-{service}-worker"):
+                assert {
+                    f"{service.upper()}_DATABASE_URL",
+                    "TANDEM_SERVICE_TOKEN_KEY",
+                    "KAFKA_BOOTSTRAP_SERVERS",
+                    "TANDEM_ENV",
+                } <= env[workload]
+        assert {"TANDEM_SERVICE_TOKEN_KEY", "WEB_SECRET_KEY", "TANDEM_ENV"} <= env["tandem-web"]
+        assert {f"{s.upper()}_URL" for s in config.SERVICES} <= env["tandem-web"]
+    web = compose["services"]["web"]["environment"]
+    assert {"TANDEM_SERVICE_TOKEN_KEY", "WEB_SECRET_KEY"} <= set(web)
+
+
+def expected_topics() -> set[str]:
+    main = {config.topic(s) for s in config.SERVICES}
+    return main | {config.dlq_topic(t) for t in main}
+
+
+def test_kafka_topics_are_the_ones_the_code_uses(
+    manifests: dict[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KAFKA_TOPIC_PREFIX", raising=False)
+    assert expected_topics() == {
+        "tandem.enrollment.v1",
+        "tandem.pairing.v1",
+        "tandem.feedback.v1",
+        "tandem.notifications.v1",
+        "tandem.enrollment.v1.dlq",
+        "tandem.pairing.v1.dlq",
+        "tandem.feedback.v1.dlq",
+        "tandem.notifications.v1.dlq",
+    }
+    used_by_services = {t for s in config.SERVICES for t in cli.load_service(s).topics()}
+    for objects in manifests.values():
+        topics = {t["spec"]["topicName"]: t for t in of_kind(objects, "KafkaTopic")}
+        assert set(topics) == expected_topics()
+        assert used_by_services <= set(topics)
+
+
+def test_partitions_bound_the_consumers(manifests: dict[str, list[dict[str, Any]]]) -> None:
+    for objects in manifests.values():
+        partitions = {
+            t["spec"]["topicName"]: t["spec"]["partitions"] for t in of_kind(objects, "KafkaTopic")
+        }
+        configured = int(
+            by_name(objects, "ConfigMap")["tandem-kafka-config"]["data"]["KAFKA_TOPIC_PARTITIONS"]
+        )
+        # A worker that finds a topic missing creates it with KAFKA_TOPIC_PARTITIONS and
+        # KAFKA_TOPIC_REPLICATION_FACTOR: both must agree with the KafkaTopics.
+        assert set(partitions.values()) == {configured}
+        kafka_config = by_name(objects, "ConfigMap")["tandem-kafka-config"]["data"]
+        replicas = {t["spec"]["replicas"] for t in of_kind(objects, "KafkaTopic")}
+        assert replicas == {int(kafka_config["KAFKA_TOPIC_REPLICATION_FACTOR"])}
+        hpas = {
+            h["spec"]["scaleTargetRef"]["name"]: h
+            for h in of_kind(objects, "HorizontalPodAutoscaler")
+        }
+        for service in config.SERVICES:
+            subscriptions = cli.load_service(service).subscriptions
+            hpa = hpas.get(f"tandem-{service}-worker")
+            if not subscriptions:
+                assert hpa is None  # a relay-only worker gains nothing from more replicas
+                continue
+            assert hpa["spec"]["maxReplicas"] <= min(partitions[t] for t in subscriptions)
+
+
+def named_port(container: dict[str, Any], port: int | str) -> int:
+    if isinstance(port, int):
+        return port
+    (match,) = [p["containerPort"] for p in container["ports"] if p["name"] == port]
+    return match
+
+
+def probe_ports(container: dict[str, Any]) -> set[int]:
+    return {
+        named_port(container, container[probe]["httpGet"]["port"])
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe")
+        if probe in container
+    }
+
+
+def test_ports_are_the_code_defaults(
+    manifests: dict[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for process in config.DEFAULT_PORTS:
+        monkeypatch.delenv(f"{process.upper()}_PORT", raising=False)
+        monkeypatch.delenv(f"{process.upper()}_WORKER_HEALTH_PORT", raising=False)
+    for objects in manifests.values():
+        deployments = by_name(objects, "Deployment")
+        services = by_name(objects, "Service")
+        web_env = {}
+        for process, port in config.DEFAULT_PORTS.items():
+            if process == "web":
+                api_name = "tandem-web"
+            else:
+                api_name = f"tandem-{process}-api"
+                (worker,) = pod_spec(deployments[f"tandem-{process}-worker"])["containers"]
+                assert worker["args"] == [process, "consume"]
+                assert [p["containerPort"] for p in worker["ports"]] == [port + 100]
+                assert probe_ports(worker) == {worker_health_port(process)} == {port + 100}
+            (api,) = pod_spec(deployments[api_name])["containers"]
+            assert [p["containerPort"] for p in api["ports"]] == [port]
+            assert probe_ports(api) == {port}
+            assert [p["port"] for p in services[api_name]["spec"]["ports"]] == [port]
+            web_env = {
+                e["name"]: e.get("value")
+                for e in pod_spec(deployments["tandem-web"])["containers"][0]["env"]
+            }
+            if process != "web":
+                assert api["args"] == [process, "api"]
+                assert web_env[f"{process.upper()}_URL"] == f"http://{api_name}:{port}"
+                policy = by_name(objects, "NetworkPolicy")[api_name]
+                assert policy["spec"]["ingress"][0]["ports"][0]["port"] == port
+
+
+def test_compose_urls_use_the_default_ports(compose: dict[str, Any]) -> None:
+    web = compose["services"]["web"]["environment"]
+    for service in config.SERVICES:
+        port = config.DEFAULT_PORTS[service]
+        assert web[f"{service.upper()}_URL"] == f"http://{service}-api:{port}"
+    assert compose["services"]["web"]["ports"][0].endswith(f":{config.DEFAULT_PORTS['web']}")
+
+
+def test_commands_are_tandem_commands(compose: dict[str, Any]) -> None:
+    top_level = {"run", "broker", "topics", "migrate", "web", "demo", "token"}
+    commands = [svc["command"] for svc in tandem_images(compose).values()]
+    for objects in (rendered_overlay("production"),):
+        for workload in of_kind(objects, "Deployment") + of_kind(objects, "Job"):
+            commands += [c["args"] for c in pod_spec(workload)["containers"]]
+    for command in commands:
+        if command[0] in config.SERVICES:
+            assert command[1] in cli.SERVICE_ACTIONS, command
+        else:
+            assert command[0] in top_level and len(command) == 1, command
+
+
+def test_readme_covers_the_operations() -> None:
+    readme = Path(ROOT / "deploy" / "README.md").read_text()
+    for phrase in (
+        "tandem <service> migrate",
+        "tandem <service> republish",
+        "tandem <service> rebuild --from-topics",
+        "pg_dump",
+        "pg_restore",
+        "ScheduledBackup",
+        "KafkaTopic",
+        "--scale",
+        "TANDEM_SERVICE_TOKEN_KEY",
+        "WEB_SECRET_KEY",
+        "SMTP",
+        "OIDC",
+    ):
+        assert phrase in readme, phrase
