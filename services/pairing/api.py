@@ -17,7 +17,14 @@ from services.eventkit.http import principal, request_meta, require, runtime
 from . import readmodels as rm
 from .domain import CyclePairing
 from .engine import SOFT_RULES
-from .runs import load_pool, pair_checker, proposal_payload, rules_for, run_engine
+from .runs import (
+    FORMAT_ALGORITHMS,
+    load_pool,
+    pair_checker,
+    proposal_payload,
+    rules_for,
+    run_engine,
+)
 
 STAFF = (ADMIN, COORDINATOR)
 F = ma.fields
@@ -187,12 +194,20 @@ def run_pairing(data, cycle_id):
             raise DomainError(
                 "The cycle needs at least one active mentee and one active mentor.", "cycle_id"
             )
+        allowed = FORMAT_ALGORITHMS.get(cycle["pairing_format"], ())
+        if data["algorithm"] not in allowed:
+            raise DomainError(
+                f"A {cycle['pairing_format'].replace('_', '-')} cycle is paired with: "
+                f"{', '.join(allowed) or 'no algorithm yet (family pairing is not available)'}.",
+                "algorithm",
+            )
+        data["group_size"] = cycle["group_size"]
         rules = rules_for(cycle, data)
         result = run_engine(
             data["algorithm"], mentees, mentors, rules, data, pairing.pins(), pairing.excluded
         )
         run = {
-            **data,
+            **{k: v for k, v in data.items() if k != "group_size"},  # the cycle's, not the run's
             "cross_institution": bool(cycle["cross_institution"]),
             "weights": dict(rules.weights),
         }

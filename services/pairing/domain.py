@@ -125,9 +125,22 @@ class CyclePairing(Aggregate):
                 mentor_id=pair["mentor_id"], score=pair["score"],
             )  # fmt: skip
             created += 1
+        if draft["algorithm"] == "groups":
+            self._form_groups(draft["run_id"])
         self.record(
             "PairingPublished", run_id=draft["run_id"], cycle_id=self.id, pairs_created=created
         )
+
+    def _form_groups(self, run_id: str) -> None:
+        members: dict[str, list[str]] = {}
+        for pair in self.active_pairs():
+            members.setdefault(pair["mentor_id"], []).append(pair["mentee_id"])
+        for coach_id, mentee_ids in sorted(members.items()):
+            self.record(
+                "GroupFormed",
+                group_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"group/{self.id}/{run_id}/{coach_id}")),
+                cycle_id=self.id, run_id=run_id, coach_id=coach_id, member_ids=sorted(mentee_ids),
+            )  # fmt: skip
 
     def end_pair(self, pair_id: str, reason: str) -> None:
         pair = self._active(pair_id)

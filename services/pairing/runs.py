@@ -56,6 +56,14 @@ def load_pool(
     return mentees, mentors
 
 
+# Which algorithms fit which pairing format of a cycle.
+FORMAT_ALGORITHMS = {
+    "one_to_one": ("stable", "optimal", "random"),
+    "group": ("groups",),
+    "family": (),
+}
+
+
 def rules_for(cycle: sa.RowMapping, params: dict[str, Any]) -> engine.Rules:
     return engine.Rules(
         min_level_gap=params["min_level_gap"],
@@ -86,6 +94,8 @@ def run_engine(
         )
     if algorithm == "random":
         return engine.random_pairing(mentees, mentors, rules, seed=params["seed"], **common)
+    if algorithm == "groups":
+        return engine.groups(mentees, mentors, rules, group_size=params["group_size"], **common)
     raise ValueError(f"unknown algorithm {algorithm}")
 
 

@@ -289,3 +289,78 @@ def test_engine_inputs_come_from_the_pool(cycle):
     assert all(isinstance(m, Mentor) and m.capacity == 2 for m in mentors)
     intern1 = next(m for m in mentees if m.id == cycle["people"]["intern1"]["id"])
     assert intern1.conflicts == {cycle["people"]["mentor0"]["id"]}
+
+
+def test_group_coaching_cycles_form_balanced_groups(client, admin, enrollment_app, tmp_path):
+    """Final-year students in groups of up to 3 per junior-resident coach."""
+
+    def post(url, body):
+        response = client.post(url, json=body, headers=admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    inst = post("/api/institutions", {"name": "L", "short_code": "L", "time_zone": "UTC"})
+    program = post(
+        f"/api/institutions/{inst['id']}/programs",
+        {"name": "Coaching", "program_type": "student_career_coaching"},
+    )
+    cycle = post(
+        f"/api/programs/{program['id']}/cycles",
+        {"name": "2026-27", "pairing_format": "group", "group_size": 3},
+    )
+    coaches = []
+    for n in range(2):
+        person = post(
+            "/api/people",
+            {
+                "institution_id": inst["id"],
+                "name": f"Coach {n}",
+                "email": f"c{n}@x.org",
+                "training_level": "PGY2",
+            },
+        )
+        post(
+            f"/api/cycles/{cycle['id']}/enrollments",
+            {"person_id": person["id"], "role": "mentor", "capacity": 3},
+        )
+        coaches.append(person["id"])
+    for n in range(5):
+        person = post(
+            "/api/people",
+            {
+                "institution_id": inst["id"],
+                "name": f"Student {n}",
+                "email": f"s{n}@x.org",
+                "training_level": "MS4",
+            },
+        )
+        post(
+            f"/api/cycles/{cycle['id']}/enrollments", {"person_id": person["id"], "role": "mentee"}
+        )
+    url = f"sqlite:///{tmp_path / 'pairing-groups.db'}"
+    upgrade(PAIRING.migrations, url)
+    app = create_pairing_app(url)
+    source = enrollment_app.extensions["tandem"]
+    with source.reading() as conn:
+        deliver(PAIRING, app.extensions["tandem"], [e for _, e in source.store.read_all(conn)])
+    pairing = app.test_client()
+    coordinator = auth_headers(Grant(COORDINATOR, inst["id"]), user="coord")
+    wrong = pairing.post(
+        f"/api/cycles/{cycle['id']}/runs", json={"algorithm": "stable"}, headers=coordinator
+    )
+    assert wrong.status_code == 422 and "algorithm" in wrong.json["errors"]["json"]
+    proposal = pairing.post(
+        f"/api/cycles/{cycle['id']}/runs", json={"algorithm": "groups"}, headers=coordinator
+    ).json
+    sizes = sorted(sum(p["mentor_id"] == c for p in proposal["pairs"]) for c in coaches)
+    assert sizes == [2, 3]  # all five placed, groups as even as capacity allows
+    assert (
+        pairing.post(f"/api/cycles/{cycle['id']}/proposal/publish", headers=coordinator).status_code
+        == 200
+    )
+    rt = app.extensions["tandem"]
+    with rt.reading() as conn:
+        formed = [e.payload for _, e in rt.store.read_all(conn) if e.event_type == "GroupFormed"]
+    assert sorted(len(g["member_ids"]) for g in formed) == [2, 3]
+    assert {g["coach_id"] for g in formed} == set(coaches)
+    rt.engine.dispose()

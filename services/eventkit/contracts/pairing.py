@@ -9,7 +9,7 @@ from ..registry import Registry
 
 registry = Registry()
 
-ALGORITHMS = ("stable", "optimal", "random")
+ALGORITHMS = ("stable", "optimal", "random", "groups")
 EDIT_ACTIONS = ("move", "swap", "unassign", "pin", "unpin", "exclude", "include")
 
 F = ma.fields
@@ -100,3 +100,14 @@ class RematchRequested(ma.Schema):
     cycle_id = F.String(required=True)
     person_id = F.String(required=True)
     reason = F.String(load_default="", validate=validate.Length(max=500))
+
+
+@registry.event("GroupFormed")
+class GroupFormed(ma.Schema):
+    """A coaching group as published: its coach and every member (earlier members included)."""
+
+    group_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    run_id = F.String(required=True)
+    coach_id = F.String(required=True)
+    member_ids = F.List(F.String(), required=True)
