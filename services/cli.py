@@ -102,7 +102,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from services.demo import load_demo
 
-        print(json.dumps(load_demo(args.url or config.service_url("enrollment"))))
+        enrollment = args.url or config.service_url("enrollment")
+        print(json.dumps(load_demo(enrollment, config.service_url("pairing"))))
         return 0
     if args.command == "token":
         return _mint(args)

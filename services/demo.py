@@ -6,6 +6,7 @@ Loaded through the public enrollment API, so its events flow through every servi
 from __future__ import annotations
 
 import random
+import time
 
 import requests
 
@@ -108,8 +109,16 @@ def _admin_token() -> str:
     return signer.mint(Principal("demo-loader", (Grant(ADMIN),), name="Demo loader"))
 
 
-def load_demo(enrollment_url: str, mentees_per_site: int = 20, mentors_per_site: int = 10) -> dict:
-    """Create the demo consortium unless it is there already; return what was created."""
+def load_demo(
+    enrollment_url: str,
+    pairing_url: str | None = None,
+    mentees_per_site: int = 20,
+    mentors_per_site: int = 10,
+) -> dict:
+    """Create the demo consortium unless it is there already; return what was created.
+
+    With `pairing_url`, each demo cycle is then paired and published.
+    """
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {_admin_token()}"
 
@@ -124,22 +133,31 @@ def load_demo(enrollment_url: str, mentees_per_site: int = 20, mentors_per_site:
         return {"loaded": False, "reason": "the demo consortium is already there"}
     rng = random.Random(2026)
     created = {"institutions": 0, "people": 0, "enrollments": 0}
+    cycles: list[tuple[str, str, int]] = []
     for name, code, tz, program_name, program_type in INSTITUTIONS:
         institution = post("/api/institutions", {"name": name, "short_code": code, "time_zone": tz})
         program = post(
             f"/api/institutions/{institution['id']}/programs",
             {"name": program_name, "program_type": program_type, "guidelines": GUIDELINES},
         )
-        cycle = post(f"/api/programs/{program['id']}/cycles", {"name": "2026-27"})
+        coaching = program_type == "student_career_coaching"
+        cycle = post(
+            f"/api/programs/{program['id']}/cycles",
+            {"name": "2026-27", "pairing_format": "group", "group_size": 5}
+            if coaching
+            else {"name": "2026-27", "meeting_expectations": "Monthly", "review_months": [6, 12]},
+        )
+        cycles.append(
+            (cycle["id"], "groups" if coaching else "stable", mentees_per_site + mentors_per_site)
+        )
         created["institutions"] += 1
         for index in range(mentees_per_site + mentors_per_site):
             mentor = index >= mentees_per_site
             first, last = rng.choice(FIRST), rng.choice(LAST)
-            level = (
-                rng.choice(["PGY4", "PGY5", "research_resident"])
-                if mentor
-                else ("MS4" if program_type == "student_career_coaching" else "PGY1")
-            )
+            if coaching:  # junior residents coach final-year medical students
+                level = "PGY2" if mentor else "MS4"
+            else:
+                level = rng.choice(["PGY4", "PGY5", "research_resident"]) if mentor else "PGY1"
             person = post(
                 "/api/people",
                 {
@@ -158,9 +176,35 @@ def load_demo(enrollment_url: str, mentees_per_site: int = 20, mentors_per_site:
                     "person_id": person["id"],
                     "role": "mentor" if mentor else "mentee",
                     "interests": rng.sample(INTERESTS, 3),
-                    "capacity": rng.choice([1, 2, 3]) if mentor else None,
+                    "capacity": (5 if coaching else rng.choice([2, 3])) if mentor else None,
                 },
             )
             created["people"] += 1
             created["enrollments"] += 1
+    if pairing_url:
+        created["pairs"] = _pair_demo_cycles(session, pairing_url, cycles)
     return {"loaded": True, **created}
+
+
+def _pair_demo_cycles(
+    session: requests.Session, pairing: str, cycles: list[tuple[str, str, int]]
+) -> int:
+    """Run and publish pairing for each demo cycle once pairing has every candidate."""
+    published = 0
+    for cycle_id, algorithm, expected in cycles:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            response = session.get(f"{pairing}/api/cycles/{cycle_id}/candidates", timeout=10)
+            if response.ok and len(response.json()) >= expected:
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError("the pairing service did not receive the demo enrollments in 60 s")
+        run = session.post(
+            f"{pairing}/api/cycles/{cycle_id}/runs", json={"algorithm": algorithm}, timeout=60
+        )
+        run.raise_for_status()
+        publish = session.post(f"{pairing}/api/cycles/{cycle_id}/proposal/publish", timeout=60)
+        publish.raise_for_status()
+        published += len(publish.json())
+    return published

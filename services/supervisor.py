@@ -120,7 +120,8 @@ def run_suite(load_demo: bool = False) -> int:
         if load_demo:
             from services.demo import load_demo as demo
 
-            print(f"demo data: {demo(config.service_url('enrollment'))}")
+            loaded = demo(config.service_url("enrollment"), config.service_url("pairing"))
+            print(f"demo data: {loaded}")
         url = f"http://127.0.0.1:{config.port('web')}"
         print(f"\nTandem is running: {url}\n(logs in {log_dir}; Ctrl-C stops everything)\n")
         while not stopping:
