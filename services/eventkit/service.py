@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ class Service:
     migrations: Path | None = None
     title: str = ""
     stats_tables: Sequence[sa.Table] = ()  # read models counted by GET /api/stats
+    # Loops the worker runs beside its relay and consumer (timers, senders); each returns when
+    # the event is set.
+    background: Sequence[Callable[[Runtime, threading.Event], None]] = ()
 
     @property
     def topic(self) -> str:

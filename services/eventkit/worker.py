@@ -48,6 +48,8 @@ class Worker:
             name=name,
         )
         self._spawn(f"{name}-relay", relay.run, self.stop)
+        for task in self.service.background:
+            self._spawn(f"{name}-{task.__name__}", task, self.runtime, self.stop)
         if self.service.subscriptions:
             consumer = EventConsumer(
                 self.runtime.engine,

@@ -11,10 +11,11 @@ from marshmallow import validate
 from services.eventkit import DomainError, NotFound
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
-from services.eventkit.envelope import new_id
+from services.eventkit.envelope import new_id, utcnow
 from services.eventkit.http import principal, request_meta, require, runtime
 
 from . import readmodels as rm
+from .choice import choices_and_capacity, expire_due
 from .domain import CyclePairing
 from .engine import SOFT_RULES
 from .runs import (
@@ -327,3 +328,120 @@ def request_rematch(data, pair_id):
         pairing.request_rematch(pair_id, who.user_id, data["reason"])
         rt.save(conn, pairing, request_meta(cycle["institution_id"]))
         return next(p for p in _pairs(conn, cycle["id"]) if p["pair_id"] == pair_id)
+
+
+# --- mentee choice ------------------------------------------------------------------------------
+
+
+class ChoiceRoundIn(ma.Schema):
+    response_hours = F.Integer(load_default=72, validate=validate.Range(min=1, max=24 * 30))
+    min_level_gap = F.Integer(load_default=2, validate=validate.Range(min=0, max=10))
+
+
+class RequestOut(ma.Schema):
+    request_id = F.String()
+    round_id = F.String()
+    cycle_id = F.String()
+    mentee_id = F.String()
+    mentee_name = F.String(allow_none=True)
+    mentor_id = F.String()
+    mentor_name = F.String(allow_none=True)
+    rank = F.Integer()
+    deadline = F.String()
+    status = F.String()
+    reason = F.String(allow_none=True)
+
+
+class DeclineIn(ma.Schema):
+    reason = F.String(load_default="", validate=validate.Length(max=500))
+
+
+def _requests(conn: sa.Connection, cycle_id: str, person_id: str | None = None) -> list[dict]:
+    r = rm.requests
+    query = sa.select(r).where(r.c.cycle_id == cycle_id)
+    if person_id:
+        query = query.where(sa.or_(r.c.mentee_id == person_id, r.c.mentor_id == person_id))
+    rows = conn.execute(query.order_by(r.c.mentee_id, r.c.rank)).mappings().all()
+    names = _names(conn, {x["mentee_id"] for x in rows} | {x["mentor_id"] for x in rows})
+    return [
+        {**x, "mentee_name": names.get(x["mentee_id"]), "mentor_name": names.get(x["mentor_id"])}
+        for x in rows
+    ]
+
+
+@blp.route("/cycles/<cycle_id>/choice-rounds", methods=["POST"])
+@blp.arguments(ChoiceRoundIn)
+@blp.response(201, RequestOut(many=True))
+def open_choice_round(data, cycle_id):
+    """Mentee choice: each mentee's request goes to their first ranked mentor the rules allow.
+    A mentor accepts or declines before the deadline; a declined, unanswered or full request
+    moves on to the mentee's next choice."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        cycle = _cycle(conn, cycle_id)
+        require(STAFF, cycle["institution_id"])
+        if cycle["pairing_format"] != "one_to_one":
+            raise DomainError("Mentee choice is for one-to-one cycles.", "cycle_id")
+        choices, capacity = choices_and_capacity(conn, cycle, data["min_level_gap"])
+        pairing = rt.load(conn, CyclePairing, cycle_id)
+        pairing.open_choice_round(new_id(), choices, capacity, utcnow(), data["response_hours"])
+        rt.save(conn, pairing, request_meta(cycle["institution_id"]))
+        return [x for x in _requests(conn, cycle_id) if x["round_id"] == pairing.round["round_id"]]
+
+
+@blp.route("/cycles/<cycle_id>/requests", methods=["GET"])
+@blp.response(200, RequestOut(many=True))
+def list_requests(cycle_id):
+    """Coordinators see every request of the cycle; a participant sees their own."""
+    with runtime().reading() as conn:
+        cycle = _cycle(conn, cycle_id)
+        who = principal()
+        if who.has(STAFF, cycle["institution_id"]):
+            return _requests(conn, cycle_id)
+        return _requests(conn, cycle_id, who.user_id)
+
+
+def _answer(request_id: str, accept: bool, reason: str):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        row = (
+            conn.execute(sa.select(rm.requests).where(rm.requests.c.request_id == request_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("No such request.")
+        cycle = _cycle(conn, row["cycle_id"])
+        who = principal()
+        if who.user_id != row["mentor_id"] and not who.has(STAFF, cycle["institution_id"]):
+            abort(403, description="Only the requested mentor (or a coordinator) can answer.")
+        _, capacity = choices_and_capacity(conn, cycle)
+        pairing = rt.load(conn, CyclePairing, cycle["id"])
+        pairing.respond(request_id, accept, reason, capacity, utcnow())
+        rt.save(conn, pairing, request_meta(cycle["institution_id"]))
+        return next(x for x in _requests(conn, cycle["id"]) if x["request_id"] == request_id)
+
+
+@blp.route("/requests/<request_id>/accept", methods=["POST"])
+@blp.response(200, RequestOut)
+def accept_request(request_id):
+    return _answer(request_id, True, "")
+
+
+@blp.route("/requests/<request_id>/decline", methods=["POST"])
+@blp.arguments(DeclineIn)
+@blp.response(200, RequestOut)
+def decline_request(data, request_id):
+    return _answer(request_id, False, data["reason"])
+
+
+@blp.route("/cycles/<cycle_id>/choice-rounds/expire", methods=["POST"])
+@blp.response(200, RequestOut(many=True))
+def expire_requests(cycle_id):
+    """Move on every request past its deadline now (the worker also does this every 30 s)."""
+    rt = runtime()
+    with rt.reading() as conn:
+        require(STAFF, _cycle(conn, cycle_id)["institution_id"])
+    expire_due(rt, cycle_id)
+    with rt.reading() as conn:
+        return _requests(conn, cycle_id)

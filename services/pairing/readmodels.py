@@ -265,3 +265,40 @@ def _rematch(conn: sa.Connection, e: Envelope) -> None:
         .where(pairs.c.pair_id == p["pair_id"])
         .values(rematch_requested_by=p["person_id"], rematch_reason=p["reason"])
     )
+
+
+requests = sa.Table(
+    "requests", metadata,
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("round_id", sa.String(36), nullable=False),
+    sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
+    sa.Column("mentee_id", sa.String(36), nullable=False, index=True),
+    sa.Column("mentor_id", sa.String(36), nullable=False, index=True),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("deadline", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # pending | accepted | declined | expired
+    sa.Column("reason", sa.Text, nullable=True),
+)  # fmt: skip
+pairing_view.tables = [*pairing_view.tables, requests]
+
+
+@pairing_view.on("MentorRequested")
+def _requested(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(requests.insert().values(
+        request_id=p["request_id"], round_id=p["round_id"], cycle_id=p["cycle_id"],
+        mentee_id=p["mentee_id"], mentor_id=p["mentor_id"], rank=p["rank"],
+        deadline=p["deadline"], status="pending",
+    ))  # fmt: skip
+
+
+@pairing_view.on("RequestAccepted", "RequestDeclined", "RequestExpired")
+def _answered(conn: sa.Connection, e: Envelope) -> None:
+    status = {"RequestAccepted": "accepted", "RequestDeclined": "declined"}.get(
+        e.event_type, "expired"
+    )
+    conn.execute(
+        requests.update()
+        .where(requests.c.request_id == e.payload["request_id"])
+        .values(status=status, reason=e.payload.get("reason"))
+    )

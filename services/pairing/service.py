@@ -8,6 +8,7 @@ from services.eventkit import Service
 from services.eventkit.contracts import enrollment, pairing
 
 from . import readmodels as rm
+from .choice import request_deadlines
 
 
 def _blueprints():
@@ -28,4 +29,5 @@ SERVICE = Service(
     blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[rm.people, rm.cycles, rm.candidates, rm.pairs],
+    background=[request_deadlines],
 )

@@ -1,6 +1,8 @@
 """Pairing through HTTP on SQLite and PostgreSQL: run, review with reasons, edit, re-run around
 pins, publish, end and rematch — from a pool projected from real enrollment events."""
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -363,4 +365,134 @@ def test_group_coaching_cycles_form_balanced_groups(client, admin, enrollment_ap
         formed = [e.payload for _, e in rt.store.read_all(conn) if e.event_type == "GroupFormed"]
     assert sorted(len(g["member_ids"]) for g in formed) == [2, 3]
     assert {g["coach_id"] for g in formed} == set(coaches)
+    rt.engine.dispose()
+
+
+def test_mentee_choice_walks_down_rankings(client, admin, enrollment_app, tmp_path, monkeypatch):
+    """Requests follow each mentee's ranking; an acceptance pairs them, a full mentor, a decline
+    or silence past the deadline moves on, and an exhausted list leaves the mentee unmatched."""
+
+    def post(url, body):
+        response = client.post(url, json=body, headers=admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    inst = post("/api/institutions", {"name": "C", "short_code": "C", "time_zone": "UTC"})
+    program = post(
+        f"/api/institutions/{inst['id']}/programs",
+        {"name": "Choice", "program_type": "resident_peer_mentoring"},
+    )
+    cycle = post(f"/api/programs/{program['id']}/cycles", {"name": "2026-27"})
+    person, enrolled = {}, {}
+    for name, level, role in [
+        ("m0", "PGY5", "mentor"),
+        ("m1", "PGY5", "mentor"),
+        ("a", "PGY1", "mentee"),
+        ("b", "PGY1", "mentee"),
+        ("c", "PGY1", "mentee"),
+        ("d", "PGY1", "mentee"),
+    ]:
+        person[name] = post(
+            "/api/people",
+            {
+                "institution_id": inst["id"],
+                "name": name.upper(),
+                "email": f"{name}@c.org",
+                "training_level": level,
+            },
+        )
+        body = {"person_id": person[name]["id"], "role": role} | (
+            {"capacity": 1} if role == "mentor" else {}
+        )
+        enrolled[name] = post(f"/api/cycles/{cycle['id']}/enrollments", body)
+    for mentee, ranked in {
+        "a": ["m0", "m1"],
+        "b": ["m0", "m1"],
+        "c": ["m1"],
+        "d": ["m1", "m0"],
+    }.items():
+        client.put(
+            f"/api/enrollments/{enrolled[mentee]['id']}/ranking",
+            json={"mentor_enrollment_ids": [enrolled[m]["id"] for m in ranked]},
+            headers=admin,
+        )
+    url = f"sqlite:///{tmp_path / 'pairing-choice.db'}"
+    upgrade(PAIRING.migrations, url)
+    app = create_pairing_app(url)
+    source = enrollment_app.extensions["tandem"]
+    with source.reading() as conn:
+        deliver(PAIRING, app.extensions["tandem"], [e for _, e in source.store.read_all(conn)])
+    pairing = app.test_client()
+    coordinator = auth_headers(Grant(COORDINATOR, inst["id"]), user="coord")
+    as_person = {
+        n: auth_headers(Grant(MENTEE, inst["id"], program["id"]), user=person[n]["id"])
+        for n in person
+    }
+    ids = {n: person[n]["id"] for n in person}
+
+    def requests_by_mentee(status="pending"):
+        rows = pairing.get(f"/api/cycles/{cycle['id']}/requests", headers=coordinator).json
+        return {r["mentee_id"]: r for r in rows if r["status"] == status}
+
+    opened = pairing.post(
+        f"/api/cycles/{cycle['id']}/choice-rounds", json={"response_hours": 24}, headers=coordinator
+    )
+    assert opened.status_code == 201, opened.json
+    pending = requests_by_mentee()
+    assert {m: r["mentor_id"] for m, r in pending.items()} == {
+        ids["a"]: ids["m0"],
+        ids["b"]: ids["m0"],
+        ids["c"]: ids["m1"],
+        ids["d"]: ids["m1"],
+    }
+
+    # Only the requested mentor answers; m0 takes A, which fills m0 and sends B on to m1.
+    assert (
+        pairing.post(
+            f"/api/requests/{pending[ids['a']]['request_id']}/accept", headers=as_person["m1"]
+        ).status_code
+        == 403
+    )
+    assert (
+        pairing.post(
+            f"/api/requests/{pending[ids['a']]['request_id']}/accept", headers=as_person["m0"]
+        ).status_code
+        == 200
+    )
+    pending = requests_by_mentee()
+    assert pending[ids["b"]]["mentor_id"] == ids["m1"] and pending[ids["b"]]["rank"] == 2
+
+    # m1 declines C (whose list then runs out) and says nothing to B or D.
+    assert (
+        pairing.post(
+            f"/api/requests/{pending[ids['c']]['request_id']}/decline",
+            json={"reason": "full rota"},
+            headers=as_person["m1"],
+        ).status_code
+        == 200
+    )
+    assert ids["c"] not in requests_by_mentee()
+
+    # A day later the silence counts as a decline: D moves on to m0, who is full, so D is unmatched.
+    import services.pairing.choice as choice
+
+    later = choice.utcnow() + dt.timedelta(hours=25)
+    monkeypatch.setattr(choice, "utcnow", lambda: later)
+    expired = pairing.post(
+        f"/api/cycles/{cycle['id']}/choice-rounds/expire", headers=coordinator
+    ).json
+    assert {r["mentee_id"] for r in expired if r["status"] == "expired"} == {ids["b"], ids["d"]}
+    assert requests_by_mentee() == {}
+    pairs = pairing.get(f"/api/cycles/{cycle['id']}/pairs", headers=coordinator).json
+    assert [(p["mentee_id"], p["mentor_id"]) for p in pairs] == [(ids["a"], ids["m0"])]
+    mine = pairing.get(f"/api/cycles/{cycle['id']}/requests", headers=as_person["d"]).json
+    assert {r["mentee_id"] for r in mine} == {ids["d"]}  # a participant sees only their own
+    rt = app.extensions["tandem"]
+    with rt.reading() as conn:
+        unmatched = {
+            e.payload["mentee_id"]
+            for _, e in rt.store.read_all(conn)
+            if e.event_type == "MenteeUnmatched"
+        }
+    assert unmatched == {ids["b"], ids["c"], ids["d"]}
     rt.engine.dispose()

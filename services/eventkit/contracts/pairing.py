@@ -111,3 +111,57 @@ class GroupFormed(ma.Schema):
     run_id = F.String(required=True)
     coach_id = F.String(required=True)
     member_ids = F.List(F.String(), required=True)
+
+
+# --- mentee choice: mentees request mentors in rank order; mentors accept or decline in time ----
+
+
+@registry.event("ChoiceRoundOpened")
+class ChoiceRoundOpened(ma.Schema):
+    round_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    response_hours = F.Integer(required=True)
+    # Per mentee: the ranked mentors the hard rules allow, best first (what requests walk down).
+    choices = F.Dict(keys=F.String(), values=F.List(F.String()), required=True)
+
+
+@registry.event("MentorRequested")
+class MentorRequested(ma.Schema):
+    request_id = F.String(required=True)
+    round_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    mentor_id = F.String(required=True)
+    rank = F.Integer(required=True)  # 1 = the mentee's first choice
+    deadline = F.String(required=True)  # ISO 8601, UTC
+
+
+class _RequestOutcome(ma.Schema):
+    request_id = F.String(required=True)
+    round_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    mentor_id = F.String(required=True)
+
+
+@registry.event("RequestAccepted")
+class RequestAccepted(_RequestOutcome):
+    pass
+
+
+@registry.event("RequestDeclined")
+class RequestDeclined(_RequestOutcome):
+    reason = F.String(load_default="")
+
+
+@registry.event("RequestExpired")
+class RequestExpired(_RequestOutcome):
+    pass
+
+
+@registry.event("MenteeUnmatched")
+class MenteeUnmatched(ma.Schema):
+    round_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    reason = F.String(required=True)
