@@ -17,7 +17,7 @@ from services.eventkit.http import principal, request_meta, require, runtime
 from . import readmodels as rm
 from .choice import choices_and_capacity, expire_due
 from .domain import CyclePairing
-from .engine import SOFT_RULES
+from .engine import SOFT_RULES, keep_previous_pairs
 from .runs import (
     FORMAT_ALGORITHMS,
     load_pool,
@@ -25,6 +25,7 @@ from .runs import (
     proposal_payload,
     rules_for,
     run_engine,
+    training_levels,
 )
 
 STAFF = (ADMIN, COORDINATOR)
@@ -56,6 +57,17 @@ class RunIn(ma.Schema):
     candidates_per_mentee = F.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=1)
     )
+    juniors_per_family = F.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=8)
+    )
+    keep_pairs_from_cycle = F.String(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "a previous cycle of the same program: keep its pairs whose "
+            "members both re-enrolled and did not ask for a rematch"
+        },
+    )
 
 
 class EditIn(ma.Schema):
@@ -71,6 +83,8 @@ class ProposedPairOut(ma.Schema):
     mentee_name = F.String(allow_none=True)
     mentor_id = F.String()
     mentor_name = F.String(allow_none=True)
+    co_mentor_id = F.String(allow_none=True)
+    co_mentor_name = F.String(allow_none=True)
     score = F.Float()
     breakdown = F.Dict(keys=F.String(), values=F.Float())
     pinned = F.Boolean()
@@ -93,6 +107,7 @@ class ProposalOut(ma.Schema):
     excluded = F.List(F.String())
     blocking_pairs = F.Integer(allow_none=True)
     total_score = F.Float()
+    families = F.List(F.Dict())
 
 
 class PairOut(ma.Schema):
@@ -141,18 +156,23 @@ def _proposal_view(conn: sa.Connection, cycle_id: str) -> dict:
         raise NotFound("No pairing has been run for this cycle yet.")
     draft = row["draft"] or {"pairs": {}, "unmatched": {}, "blocking_pairs": None}
     pairs, unmatched = draft.get("pairs", {}), draft.get("unmatched", {})
-    names = _names(conn, {*pairs, *(p["mentor_id"] for p in pairs.values()), *unmatched})
+    mentors = {p["mentor_id"] for p in pairs.values()} | {
+        p["co_mentor_id"] for p in pairs.values() if p.get("co_mentor_id")
+    }
+    names = _names(conn, {*pairs, *mentors, *unmatched})
     return {
         "cycle_id": cycle_id, "run_id": row["run_id"], "algorithm": row["algorithm"],
         "status": row["status"], "settings": row["settings"], "excluded": row["excluded"],
         "blocking_pairs": draft.get("blocking_pairs"),
         "total_score": round(sum(p["score"] for p in pairs.values()), 4),
         "pairs": sorted(
-            ({"mentee_id": m, "mentee_name": names.get(m), "mentor_name": names.get(p["mentor_id"]), **p}
+            ({"mentee_id": m, "mentee_name": names.get(m), "mentor_name": names.get(p["mentor_id"]),
+              "co_mentor_name": names.get(p.get("co_mentor_id")), **p}
              for m, p in pairs.items()),
             key=lambda p: (p["mentor_name"] or "", p["mentee_name"] or ""),
         ),
         "unmatched": [{"person_id": k, "name": names.get(k), "reason": v} for k, v in sorted(unmatched.items())],
+        "families": draft.get("families", []),
     }  # fmt: skip
 
 
@@ -183,9 +203,8 @@ def run_pairing(data, cycle_id):
     excluded people stay out. Runs replace the previous draft."""
     rt = runtime()
     if data["algorithm"] == "random" and data["seed"] is None:
-        data["seed"] = int(
-            new_id().replace("-", "")[:8], 16
-        )  # recorded, so the run is reproducible
+        # A seed is drawn and recorded with the run, so the run can be reproduced.
+        data["seed"] = int(new_id().replace("-", "")[:8], 16)
     with rt.engine.begin() as conn:
         cycle = _cycle(conn, cycle_id)
         require(STAFF, cycle["institution_id"])
@@ -199,22 +218,47 @@ def run_pairing(data, cycle_id):
         if data["algorithm"] not in allowed:
             raise DomainError(
                 f"A {cycle['pairing_format'].replace('_', '-')} cycle is paired with: "
-                f"{', '.join(allowed) or 'no algorithm yet (family pairing is not available)'}.",
+                f"{', '.join(allowed)}.",
                 "algorithm",
             )
-        data["group_size"] = cycle["group_size"]
         rules = rules_for(cycle, data)
+        pins = pairing.pins()
+        if data["keep_pairs_from_cycle"]:
+            pins += _previous_pairs(
+                conn, cycle, data["keep_pairs_from_cycle"], mentees, mentors, rules
+            )
+        settings = {
+            **data,
+            "group_size": cycle["group_size"],
+            "levels": training_levels(conn, [m.id for m in mentors]),
+        }
         result = run_engine(
-            data["algorithm"], mentees, mentors, rules, data, pairing.pins(), pairing.excluded
+            data["algorithm"], mentees, mentors, rules, settings, pins, pairing.excluded
         )
         run = {
-            **{k: v for k, v in data.items() if k != "group_size"},  # the cycle's, not the run's
+            **data,
             "cross_institution": bool(cycle["cross_institution"]),
             "weights": dict(rules.weights),
         }
         pairing.propose(new_id(), run, proposal_payload(data["algorithm"], result))
         rt.save(conn, pairing, request_meta(cycle["institution_id"]))
         return _proposal_view(conn, cycle_id)
+
+
+def _previous_pairs(conn, cycle, previous_id, mentees, mentors, rules) -> list[tuple[str, str]]:
+    """Last cycle's pairs to keep: both members re-enrolled, still acceptable, and neither asked
+    for a rematch (longitudinal programs: the PGY2 stays with the PGY5)."""
+    previous = _cycle(conn, previous_id)
+    if previous["program_id"] != cycle["program_id"] or previous_id == cycle["id"]:
+        raise DomainError(
+            "Pairs are kept from an earlier cycle of the same program.", "keep_pairs_from_cycle"
+        )
+    rows = (
+        conn.execute(sa.select(rm.pairs).where(rm.pairs.c.cycle_id == previous_id)).mappings().all()
+    )
+    kept = [(r["mentee_id"], r["mentor_id"]) for r in rows if r["status"] == "active"]
+    opted_out = {r["rematch_requested_by"] for r in rows if r["rematch_requested_by"]}
+    return keep_previous_pairs(kept, mentees, mentors, opted_out, rules)
 
 
 @blp.route("/cycles/<cycle_id>/proposal", methods=["GET"])

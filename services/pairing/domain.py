@@ -70,6 +70,10 @@ class CyclePairing(Aggregate):
             raise DomainError("Give a reason for the change.", "reason")
         pairs = draft["pairs"]
         extra: dict[str, Any] = {}
+        if draft["algorithm"] == "families" and action in ("move", "swap"):
+            raise DomainError(
+                "Families are changed by pinning, excluding and running again.", "action"
+            )
         if action == "move":
             if not mentor_id:
                 raise DomainError("Choose the mentor to move to.", "mentor_id")
@@ -121,15 +125,25 @@ class CyclePairing(Aggregate):
         active = {(p["mentee_id"], p["mentor_id"]) for p in self.active_pairs()}
         created = 0
         for mentee_id, pair in sorted(draft["pairs"].items()):
-            if (mentee_id, pair["mentor_id"]) in active:
-                continue
+            # A family junior is paired with the senior and with the mid-level resident.
+            for mentor_id in filter(None, (pair["mentor_id"], pair.get("co_mentor_id"))):
+                if (mentee_id, mentor_id) in active:
+                    continue
+                self.record(
+                    "PairCreated",
+                    pair_id=pair_id_for(self.id, mentee_id, mentor_id, draft["run_id"]),
+                    cycle_id=self.id, run_id=draft["run_id"], mentee_id=mentee_id,
+                    mentor_id=mentor_id, score=pair["score"],
+                )  # fmt: skip
+                created += 1
+        for family in draft.get("families", []):
+            family_key = f"family/{self.id}/{draft['run_id']}/{family['senior_id']}"
             self.record(
-                "PairCreated",
-                pair_id=pair_id_for(self.id, mentee_id, pair["mentor_id"], draft["run_id"]),
-                cycle_id=self.id, run_id=draft["run_id"], mentee_id=mentee_id,
-                mentor_id=pair["mentor_id"], score=pair["score"],
+                "FamilyFormed",
+                family_id=str(uuid.uuid5(uuid.NAMESPACE_URL, family_key)),
+                cycle_id=self.id, run_id=draft["run_id"], senior_id=family["senior_id"],
+                mid_id=family["mid_id"], junior_ids=family["junior_ids"],
             )  # fmt: skip
-            created += 1
         if draft["algorithm"] == "groups":
             self._form_groups(draft["run_id"])
         self.record(
@@ -331,12 +345,14 @@ def draft_from_proposal(p: dict[str, Any]) -> dict[str, Any]:
         "pairs": {
             x["mentee_id"]: {
                 "mentor_id": x["mentor_id"],
+                "co_mentor_id": x.get("co_mentor_id"),
                 "score": x["score"],
                 "breakdown": x["breakdown"],
                 "pinned": x.get("pinned", False),
             }
             for x in p["pairs"]
         },
+        "families": p.get("families", []),
         "unmatched": {u["person_id"]: u["reason"] for u in p["unmatched"]},
         "blocking_pairs": p.get("blocking_pairs"),
     }

@@ -60,8 +60,39 @@ def load_pool(
 FORMAT_ALGORITHMS = {
     "one_to_one": ("stable", "optimal", "random"),
     "group": ("groups",),
-    "family": (),
+    "family": ("families",),
 }
+# In mentoring families the mid-level member is a PGY3 or a research resident; seniors are above.
+MID_LEVELS = frozenset({"PGY3", "research_resident"})
+
+
+def training_levels(conn: sa.Connection, person_ids: list[str]) -> dict[str, str]:
+    rows = conn.execute(
+        sa.select(rm.people.c.id, rm.people.c.training_level).where(rm.people.c.id.in_(person_ids))
+    )
+    return {r.id: r.training_level for r in rows}
+
+
+def family_pins(
+    pins: list[tuple[str, str]], mentors: list[engine.Mentor], levels: dict[str, str]
+) -> list[tuple[str, str]]:
+    """Published family pairs as the engine's family pins: each core (mid, senior) and each junior
+    with their senior."""
+    mentor_ids = {m.id for m in mentors}
+    by_junior: dict[str, dict[str, str]] = {}
+    for junior, mentor in pins:
+        if mentor in mentor_ids:
+            kind = "mid" if levels.get(mentor) in MID_LEVELS else "senior"
+            by_junior.setdefault(junior, {})[kind] = mentor
+    cores, juniors = set(), set()
+    for junior, family in by_junior.items():
+        if "senior" in family:
+            juniors.add((junior, family["senior"]))
+            if "mid" in family:
+                cores.add((family["mid"], family["senior"]))
+        elif "mid" in family:
+            juniors.add((junior, family["mid"]))
+    return sorted(cores) + sorted(juniors)
 
 
 def rules_for(cycle: sa.RowMapping, params: dict[str, Any]) -> engine.Rules:
@@ -96,10 +127,21 @@ def run_engine(
         return engine.random_pairing(mentees, mentors, rules, seed=params["seed"], **common)
     if algorithm == "groups":
         return engine.groups(mentees, mentors, rules, group_size=params["group_size"], **common)
+    if algorithm == "families":
+        levels = params["levels"]
+        mids = [m for m in mentors if levels.get(m.id) in MID_LEVELS]
+        seniors = [m for m in mentors if levels.get(m.id) not in MID_LEVELS]
+        return engine.families(
+            seniors, mids, mentees, rules,
+            juniors_per_family=params.get("juniors_per_family") or 2,
+            pinned=family_pins(pinned, mentors, levels), excluded=frozenset(excluded),
+        )  # fmt: skip
     raise ValueError(f"unknown algorithm {algorithm}")
 
 
 def proposal_payload(algorithm: str, result: engine.Result) -> dict[str, Any]:
+    if algorithm == "families":
+        return _family_payload(result)
     return {
         "algorithm": algorithm,
         "pairs": [
@@ -133,3 +175,42 @@ def pair_checker(
         return broken, round(scored.total, 4), {k: round(v, 4) for k, v in scored.by_rule.items()}
 
     return check
+
+
+def _family_payload(result: engine.Result) -> dict[str, Any]:
+    """One proposed pair per junior: the senior as mentor, the mid-level as co-mentor."""
+    roles = {}
+    for family in result.families:
+        roles[family.senior_id], roles[family.mid_id] = "senior", "mid"
+    juniors: dict[str, dict[str, Any]] = {}
+    for p in result.pairs:
+        entry = juniors.setdefault(
+            p.mentee_id,
+            {"mentee_id": p.mentee_id, "mentor_id": None, "co_mentor_id": None, "score": 0.0,
+             "breakdown": {}, "pinned": False},
+        )  # fmt: skip
+        entry["mentor_id" if roles.get(p.mentor_id) == "senior" else "co_mentor_id"] = p.mentor_id
+        entry["score"] = round(entry["score"] + p.score.total, 4)
+        for rule, value in p.score.by_rule.items():
+            entry["breakdown"][rule] = round(entry["breakdown"].get(rule, 0.0) + value, 4)
+        entry["pinned"] = entry["pinned"] or p.pinned
+    pairs = []
+    for entry in juniors.values():
+        if entry["mentor_id"] is None:  # a junior placed only with a mid-level: they lead
+            entry["mentor_id"], entry["co_mentor_id"] = entry["co_mentor_id"], None
+        pairs.append(entry)
+    return {
+        "algorithm": "families",
+        "pairs": pairs,
+        "unmatched": [{"person_id": k, "reason": v} for k, v in sorted(result.unmatched.items())],
+        "blocking_pairs": None,
+        "families": [
+            {
+                "senior_id": f.senior_id,
+                "mid_id": f.mid_id,
+                "junior_ids": list(f.junior_ids),
+                "total_score": round(f.total_score, 4),
+            }
+            for f in result.families
+        ],
+    }

@@ -496,3 +496,171 @@ def test_mentee_choice_walks_down_rankings(client, admin, enrollment_app, tmp_pa
         }
     assert unmatched == {ids["b"], ids["c"], ids["d"]}
     rt.engine.dispose()
+
+
+class World:
+    """Cycles built through the enrollment API and delivered to a fresh pairing service."""
+
+    def __init__(self, client, admin, enrollment_app, pairing_url: str) -> None:
+        self.client, self.admin, self.source = client, admin, enrollment_app.extensions["tandem"]
+        self.institution = self.post(
+            "/api/institutions", {"name": "W", "short_code": "W", "time_zone": "UTC"}
+        )
+        upgrade(PAIRING.migrations, pairing_url)
+        self.app = create_pairing_app(pairing_url)
+        self.pairing = self.app.test_client()
+        self.coordinator = auth_headers(Grant(COORDINATOR, self.institution["id"]), user="coord")
+        self.person: dict[str, str] = {}
+        self.enrollment: dict[tuple[str, str], str] = {}
+        self.delivered = 0
+
+    def post(self, url, body):
+        response = self.client.post(url, json=body, headers=self.admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def program(self, program_type: str) -> str:
+        return self.post(
+            f"/api/institutions/{self.institution['id']}/programs",
+            {"name": program_type, "program_type": program_type},
+        )["id"]
+
+    def cycle(self, program_id: str, name: str, **settings) -> str:
+        return self.post(f"/api/programs/{program_id}/cycles", {"name": name, **settings})["id"]
+
+    def enroll(
+        self, cycle_id: str, name: str, level: str, role: str, capacity: int | None = None
+    ) -> None:
+        if name not in self.person:
+            body = {
+                "institution_id": self.institution["id"],
+                "name": name,
+                "email": f"{name}@w.org",
+                "training_level": level,
+            }
+            self.person[name] = self.post("/api/people", body)["id"]
+        body = {"person_id": self.person[name], "role": role} | (
+            {"capacity": capacity} if capacity else {}
+        )
+        self.enrollment[(cycle_id, name)] = self.post(f"/api/cycles/{cycle_id}/enrollments", body)[
+            "id"
+        ]
+
+    def sync(self) -> None:
+        """Deliver the enrollment events pairing has not seen yet."""
+        with self.source.reading() as conn:
+            events = [e for _, e in self.source.store.read_all(conn)]
+        deliver(PAIRING, self.app.extensions["tandem"], events[self.delivered :])
+        self.delivered = len(events)
+
+    def events(self, event_type: str) -> list[dict]:
+        rt = self.app.extensions["tandem"]
+        with rt.reading() as conn:
+            return [e.payload for _, e in rt.store.read_all(conn) if e.event_type == event_type]
+
+
+def test_mentoring_families(client, admin, enrollment_app, tmp_path):
+    """Each intern with a mid-level (PGY3 or research resident) and a senior (PGY4/5)."""
+    world = World(client, admin, enrollment_app, f"sqlite:///{tmp_path / 'families.db'}")
+    cycle = world.cycle(world.program("mentoring_families"), "2026-27", pairing_format="family")
+    for name, level in [
+        ("senior-a", "PGY5"),
+        ("senior-b", "PGY4"),
+        ("mid-a", "PGY3"),
+        ("mid-b", "research_resident"),
+    ]:
+        world.enroll(cycle, name, level, "mentor", capacity=2)
+    for n in range(4):
+        world.enroll(cycle, f"intern-{n}", "PGY1", "mentee")
+    world.sync()
+    base = f"/api/cycles/{cycle}"
+    wrong = world.pairing.post(
+        f"{base}/runs", json={"algorithm": "stable"}, headers=world.coordinator
+    )
+    assert wrong.status_code == 422 and "algorithm" in wrong.json["errors"]["json"]
+    proposal = world.pairing.post(
+        f"{base}/runs",
+        json={"algorithm": "families", "juniors_per_family": 2},
+        headers=world.coordinator,
+    ).json
+    assert len(proposal["families"]) == 2
+    seniors = {world.person["senior-a"], world.person["senior-b"]}
+    mids = {world.person["mid-a"], world.person["mid-b"]}
+    for family in proposal["families"]:
+        assert (
+            family["senior_id"] in seniors
+            and family["mid_id"] in mids
+            and len(family["junior_ids"]) == 2
+        )
+    for pair in proposal["pairs"]:
+        assert pair["mentor_id"] in seniors and pair["co_mentor_id"] in mids
+    intern = world.person["intern-0"]
+    moved = world.pairing.post(
+        f"{base}/proposal/edits",
+        json={
+            "action": "move",
+            "person_id": intern,
+            "mentor_id": world.person["senior-b"],
+            "reason": "asked",
+        },
+        headers=world.coordinator,
+    )
+    assert moved.status_code == 422 and "action" in moved.json["errors"]["json"]
+    assert (
+        world.pairing.post(f"{base}/proposal/publish", headers=world.coordinator).status_code == 200
+    )
+    assert len(world.events("PairCreated")) == 8  # every intern with their senior and their mid
+    assert sorted(len(f["junior_ids"]) for f in world.events("FamilyFormed")) == [2, 2]
+
+
+def test_longitudinal_pairs_are_kept_unless_someone_asked_otherwise(
+    client, admin, enrollment_app, tmp_path
+):
+    """The PGY2 stays with the PGY5 next year; a pair whose member asked for a rematch does not."""
+    world = World(client, admin, enrollment_app, f"sqlite:///{tmp_path / 'longitudinal.db'}")
+    program = world.program("resident_peer_mentoring")
+    first = world.cycle(program, "2025-26")
+    for name in ("pgy5-a", "pgy5-b"):
+        world.enroll(first, name, "PGY5", "mentor", capacity=1)
+    for name in ("stays", "moves"):
+        world.enroll(first, name, "PGY2", "mentee")
+    world.sync()
+    world.pairing.post(
+        f"/api/cycles/{first}/runs", json={"algorithm": "optimal"}, headers=world.coordinator
+    )
+    last_year = world.pairing.post(
+        f"/api/cycles/{first}/proposal/publish", headers=world.coordinator
+    ).json
+    mentor_of = {p["mentee_id"]: p["mentor_id"] for p in last_year}
+    mover = world.person["moves"]
+    pair_id = next(p["pair_id"] for p in last_year if p["mentee_id"] == mover)
+    asked = world.pairing.post(
+        f"/api/pairs/{pair_id}/rematch-request",
+        json={"reason": "new interests"},
+        headers=auth_headers(Grant(MENTEE, world.institution["id"]), user=mover),
+    )
+    assert asked.status_code == 200
+
+    second = world.cycle(program, "2026-27")
+    for name in ("pgy5-a", "pgy5-b"):
+        world.enroll(second, name, "PGY5", "mentor", capacity=1)
+    for name in ("stays", "moves"):
+        world.enroll(second, name, "PGY2", "mentee")
+    world.sync()
+    other_program = world.cycle(world.program("faculty_mentoring"), "Other")
+    world.sync()
+    bad = world.pairing.post(
+        f"/api/cycles/{second}/runs",
+        json={"algorithm": "stable", "keep_pairs_from_cycle": other_program},
+        headers=world.coordinator,
+    )
+    assert bad.status_code == 422 and "keep_pairs_from_cycle" in bad.json["errors"]["json"]
+    proposal = world.pairing.post(
+        f"/api/cycles/{second}/runs",
+        json={"algorithm": "stable", "keep_pairs_from_cycle": first},
+        headers=world.coordinator,
+    ).json
+    kept = {p["mentee_id"]: p for p in proposal["pairs"]}
+    stayer = world.person["stays"]
+    assert kept[stayer]["mentor_id"] == mentor_of[stayer] and kept[stayer]["pinned"]
+    assert not kept[mover]["pinned"]

@@ -9,7 +9,7 @@ from ..registry import Registry
 
 registry = Registry()
 
-ALGORITHMS = ("stable", "optimal", "random", "groups")
+ALGORITHMS = ("stable", "optimal", "random", "groups", "families")
 EDIT_ACTIONS = ("move", "swap", "unassign", "pin", "unpin", "exclude", "include")
 
 F = ma.fields
@@ -18,9 +18,17 @@ F = ma.fields
 class ProposedPair(ma.Schema):
     mentee_id = F.String(required=True)
     mentor_id = F.String(required=True)
+    co_mentor_id = F.String(load_default=None, allow_none=True)  # a family's mid-level resident
     score = F.Float(required=True)
     breakdown = F.Dict(keys=F.String(), values=F.Float(), required=True)
     pinned = F.Boolean(load_default=False)
+
+
+class ProposedFamily(ma.Schema):
+    senior_id = F.String(required=True)
+    mid_id = F.String(required=True)
+    junior_ids = F.List(F.String(), required=True)
+    total_score = F.Float(required=True)
 
 
 class Unmatched(ma.Schema):
@@ -38,6 +46,8 @@ class PairingRunRequested(ma.Schema):
     cross_institution = F.Boolean(required=True)
     weights = F.Dict(keys=F.String(), values=F.Float(), required=True)
     candidates_per_mentee = F.Integer(load_default=None, allow_none=True)
+    juniors_per_family = F.Integer(load_default=None, allow_none=True)
+    keep_pairs_from_cycle = F.String(load_default=None, allow_none=True)
 
 
 @registry.event("ProposalGenerated")
@@ -51,6 +61,7 @@ class ProposalGenerated(ma.Schema):
     pairs = F.List(F.Nested(ProposedPair), required=True)
     unmatched = F.List(F.Nested(Unmatched), required=True)
     blocking_pairs = F.Integer(load_default=None, allow_none=True)
+    families = F.List(F.Nested(ProposedFamily), load_default=list)
 
 
 @registry.event("ProposalEdited")
@@ -66,6 +77,16 @@ class ProposalEdited(ma.Schema):
     breakdown = F.Dict(keys=F.String(), values=F.Float(), load_default=None, allow_none=True)
     other_score = F.Float(load_default=None, allow_none=True)
     other_breakdown = F.Dict(keys=F.String(), values=F.Float(), load_default=None, allow_none=True)
+
+
+@registry.event("FamilyFormed")
+class FamilyFormed(ma.Schema):
+    family_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    run_id = F.String(required=True)
+    senior_id = F.String(required=True)
+    mid_id = F.String(required=True)
+    junior_ids = F.List(F.String(), required=True)
 
 
 @registry.event("PairingPublished")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .model import MAX_RANKED, Mentee, Mentor, Rules, ScoreBreakdown
 
@@ -48,28 +48,35 @@ def ranked_interest(position: int | None) -> float:
 def similarities(mentee: Mentee, mentor: Mentor) -> tuple[float, ...]:
     """One similarity in [0, 1] per soft rule, in SOFT_RULES order.
 
-    Written out inline (no helper per rule): it runs once per proposal and per final pair.
+    Written out inline (no helper per rule, one set built per shared count, `min` as a
+    conditional): it runs once per proposal and per final pair. Every value is computed exactly
+    as the plain definition would (|a | b| = |a| + |b| - |a & b| on integers), so scores do not
+    depend on which form is used.
     """
     a, b = mentee.interests, mentor.interests
-    union = len(a | b)
-    interests = len(a & b) / union if union else 0.0
+    shared = len(a & b)
+    union = len(a) + len(b) - shared
+    interests = shared / union if union else 0.0
     goals = mentee.goals_keywords
     goal_share = len(goals & b) / len(goals) if goals else 0.0
     a, b = mentee.languages, mentor.languages
-    smaller = min(len(a), len(b))
+    smaller = len(a) if len(a) < len(b) else len(b)
     language = len(a & b) / smaller if smaller else 0.0  # one shared language is enough
     a, b = mentee.availability, mentor.availability
-    smaller = min(len(a), len(b))
+    smaller = len(a) if len(a) < len(b) else len(b)
     availability = len(a & b) / smaller if smaller else 0.0
     mode_a, mode_b = mentee.meeting_mode, mentor.meeting_mode
     mode = 1.0 if mode_a == mode_b or mode_a == "either" or mode_b == "either" else 0.0
-    ranking = mentee.ranking
-    ranked = ranked_interest(ranking.index(mentor.id)) if mentor.id in ranking else 0.0
+    ranking, mentor_id = mentee.ranking, mentor.id
+    ranked = 0.0
+    if mentor_id in ranking:  # ranked_interest, inlined
+        position = ranking.index(mentor_id)
+        ranked = 1.0 - 0.1 * (position if position < MAX_RANKED - 1 else MAX_RANKED - 1)
     wishes = mentee.identity_preferences
     identity = 0.0
     if wishes and mentor.identity:  # no consented wish, or nothing shared to match it against
-        shared = mentor.identity
-        identity = 1.0 if all(shared.get(k) == v for k, v in wishes.items()) else 0.0
+        shared_identity = mentor.identity
+        identity = 1.0 if all(shared_identity.get(k) == v for k, v in wishes.items()) else 0.0
     return (interests, goal_share, language, mode, ranked, identity, availability)
 
 
@@ -83,14 +90,24 @@ def total_score(mentee: Mentee, mentor: Mentor, weights: Sequence[float]) -> flo
 
 def score(mentee: Mentee, mentor: Mentor, rules: Rules) -> ScoreBreakdown:
     """The score of a pair, rule by rule (weight x similarity), for explanations."""
-    w = rules.weight_vector()
-    s = similarities(mentee, mentor)
-    parts = (w[0] * s[0], w[1] * s[1], w[2] * s[2], w[3] * s[3], w[4] * s[4], w[5] * s[5],
-             w[6] * s[6])  # fmt: skip
-    total = 0.0
-    for part in parts:
-        total += part
-    return ScoreBreakdown(total, parts)
+    return score_pairs(((mentee, mentor),), rules)[0]
+
+
+def score_pairs(pairs: Iterable[tuple[Mentee, Mentor]], rules: Rules) -> list[ScoreBreakdown]:
+    """`score` of many pairs, with the per-call work (weights, dispatch) done once.
+
+    A result's breakdowns cost one `similarities` call per pair and little else. The total adds
+    the parts left to right from 0.0, as `total_score` does, so the two agree to the last bit.
+    """
+    w0, w1, w2, w3, w4, w5, w6 = rules.weight_vector()
+    out = []
+    breakdown = ScoreBreakdown
+    for mentee, mentor in pairs:
+        s0, s1, s2, s3, s4, s5, s6 = similarities(mentee, mentor)
+        parts = (w0 * s0, w1 * s1, w2 * s2, w3 * s3, w4 * s4, w5 * s5, w6 * s6)
+        p0, p1, p2, p3, p4, p5, p6 = parts
+        out.append(breakdown(0.0 + p0 + p1 + p2 + p3 + p4 + p5 + p6, parts))
+    return out
 
 
 class EligibilityIndex:

@@ -13,7 +13,7 @@ from .explain import unmatched_reasons
 from .gc_pause import gc_paused
 from .model import Mentee, Mentor, Pair, Result, Rules
 from .pins import Pool, respect_pins
-from .rules import EligibilityIndex, acceptable, score, total_score
+from .rules import EligibilityIndex, acceptable, score_pairs, total_score
 
 # A mentor's order of a mentee: (place in the mentor's ranking, -score, mentee index). Ranked
 # mentees come first; the rest follow by score, ties broken by id (indices follow ids).
@@ -38,14 +38,24 @@ class _Preferences:
         """Mentor indices in the mentee's order: own ranking (acceptable only), then by score."""
         mentee = self.pool.mentees[i]
         mentors = self.pool.mentors
-        seen: set[int] = set()
-        for mentor_id in mentee.ranking:
-            j = self.mentor_index.get(mentor_id)
-            if j is not None and j not in seen and acceptable(mentee, mentors[j], self.rules):
-                seen.add(j)
+        mentor_index = self.mentor_index
+        rules = self.rules
+        ranking = mentee.ranking
+        yielded: list[int] = []
+        for position, mentor_id in enumerate(ranking):
+            j = mentor_index.get(mentor_id)
+            # A mentor listed twice counts at their first place only (rankings are short, so
+            # finding it again is cheaper than keeping a set of those seen).
+            if (
+                j is not None
+                and ranking.index(mentor_id) == position
+                and acceptable(mentee, mentors[j], rules)
+            ):
+                yielded.append(j)
                 yield j
         if self.use_scores:
             weights = self.weights
+            seen = set(yielded)
             rest = [
                 (-total_score(mentee, mentors[j], weights), j)
                 for j in self.index.eligible_mentors(mentee)
@@ -87,22 +97,26 @@ def _stable(rules: Rules, pool: Pool, use_scores_for_unranked: bool) -> Result:
     prefs = _Preferences(pool, rules, use_scores_for_unranked)
     match, held, proposals = _deferred_acceptance(prefs)
 
-    capacity = [m.capacity for m in pool.mentors]
+    # Each full mentor's least preferred mentee held; None while they have room.
+    worst = [
+        max(holding) if len(holding) >= mentor.capacity else None
+        for holding, mentor in zip(held, pool.mentors, strict=True)
+    ]
     blocking = 0
     for key, j in proposals:
         # Mentees propose best first, so every mentor proposed to other than the final match is
         # preferred to it; the pair blocks if that mentor has room or would rather have them.
-        if match[key[2]] != j and (len(held[j]) < capacity[j] or key < max(held[j])):
+        if match[key[2]] != j and ((held_worst := worst[j]) is None or key < held_worst):
             blocking += 1
 
     pool_mentees, pool_mentors = pool.mentees, pool.mentors
+    matched = [(pool_mentees[i], pool_mentors[j]) for i, j in enumerate(match) if j >= 0]
     pairs = list(pool.pinned)
-    mentor_of: dict[str, str] = {}
-    for i, j in enumerate(match):
-        if j >= 0:
-            mentee, mentor = pool_mentees[i], pool_mentors[j]
-            pairs.append(Pair(mentee.id, mentor.id, score(mentee, mentor, rules)))
-            mentor_of[mentee.id] = mentor.id
+    pairs.extend(
+        Pair(mentee.id, mentor.id, breakdown)
+        for (mentee, mentor), breakdown in zip(matched, score_pairs(matched, rules), strict=True)
+    )
+    mentor_of = {mentee.id: mentor.id for mentee, mentor in matched}
     unmatched = unmatched_reasons(
         pool, prefs.index, mentor_of, ranked_only=not use_scores_for_unranked
     )
@@ -117,6 +131,8 @@ def _deferred_acceptance(
     n = len(prefs.pool.mentees)
     capacity = [m.capacity for m in prefs.pool.mentors]
     held: list[list[MentorKey]] = [[] for _ in capacity]
+    # The least preferred key each full mentor holds, kept so a rejection costs one comparison.
+    worst: list[MentorKey | None] = [None] * len(capacity)
     match = [-1] * n
     choices = [prefs.mentee_choices(i) for i in range(n)]
     proposals: list[tuple[MentorKey, int]] = []
@@ -131,17 +147,21 @@ def _deferred_acceptance(
             position = mentor_rank[j].get(mentee_id)
             key = (position, 0.0, i) if position is not None else unranked_key(j, i)
             propose((key, j))
-            holding = held[j]
-            if len(holding) < capacity[j]:
+            held_worst = worst[j]
+            if held_worst is None:  # room left
+                holding = held[j]
                 holding.append(key)
                 match[i] = j
+                if len(holding) == capacity[j]:
+                    worst[j] = max(holding)
                 break
-            worst = max(holding)
-            if key < worst:
-                holding.remove(worst)
+            if key < held_worst:
+                holding = held[j]
+                holding.remove(held_worst)
                 holding.append(key)
+                worst[j] = max(holding)
                 match[i] = j
-                rejected = worst[2]
+                rejected = held_worst[2]
                 match[rejected] = -1
                 free.append(rejected)
                 break
