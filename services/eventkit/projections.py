@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
+from . import config
 from .envelope import Envelope
 
 Handler = Callable[[sa.Connection, Envelope], None]
@@ -14,12 +15,18 @@ Handler = Callable[[sa.Connection, Envelope], None]
 
 @dataclasses.dataclass
 class Projection:
-    """A read model. `topics` empty means it follows the service's own store (applied inline)."""
+    """A read model. With neither `sources` nor `topics` it follows the service's own store
+    (applied inline); otherwise its consumer reads those services' topics (or the raw topics)."""
 
     name: str
     tables: Sequence[sa.Table]
     handlers: dict[str, Handler] = dataclasses.field(default_factory=dict)
     topics: Sequence[str] = ()
+    sources: Sequence[str] = ()  # service names; their topics are resolved when asked for
+
+    def subscribed_topics(self) -> list[str]:
+        # Resolved now, not at import, so KAFKA_TOPIC_PREFIX is read when the worker starts.
+        return [*self.topics, *(config.topic(source) for source in self.sources)]
 
     def on(self, *event_types: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

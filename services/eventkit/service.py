@@ -45,7 +45,7 @@ class Service:
 
     @property
     def subscriptions(self) -> list[str]:
-        return sorted({t for p in self.consumers for t in p.topics})
+        return sorted({t for p in self.consumers for t in p.subscribed_topics()})
 
     def topics(self) -> list[str]:
         """Every topic this service touches: its own, what it reads, and the dead-letter topics."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.eventkit import Envelope, Projection, define_kit_tables
-from services.eventkit.config import topic
 
 from .domain import apply_edit, draft_from_proposal
 
@@ -70,7 +69,7 @@ PROFILE = (
 )
 
 pool = Projection(
-    "candidate_pool", tables=[people, cycles, candidates, conflicts], topics=[topic("enrollment")]
+    "candidate_pool", tables=[people, cycles, candidates, conflicts], sources=["enrollment"]
 )
 
 

@@ -3,6 +3,7 @@ survive a killed consumer and a full republish, and are applied once."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -23,6 +24,8 @@ from support import wait_until
 pytestmark = [pytest.mark.kafka]
 
 SERVICES = ("enrollment", "pairing", "notifications")
+# Imported here, before any test sets KAFKA_TOPIC_PREFIX for its subprocesses.
+SERVICE_MODULES = {name: importlib.import_module(f"services.{name}.service") for name in SERVICES}
 
 
 class Suite:
@@ -101,9 +104,7 @@ def suite(request, kafka_bootstrap, tmp_path, topic_prefix):
         env[f"{service.upper()}_DATABASE_URL"] = url
         env[f"{service.upper()}_PORT"] = str(free_port())
         env[f"{service.upper()}_WORKER_HEALTH_PORT"] = str(free_port())
-        upgrade(
-            __import__(f"services.{service}.service", fromlist=["SERVICE"]).SERVICE.migrations, url
-        )
+        upgrade(SERVICE_MODULES[service].SERVICE.migrations, url)
     running = Suite(env, tmp_path)
     for service in SERVICES:
         running.start(service, "api")
