@@ -50,7 +50,16 @@ def load_pool(
         if r["role"] == "mentee":
             ranking = tuple(person_of[e] for e in r["ranking"] or [] if e in person_of)
             goals = frozenset(w for w in (r["goals"] or "").lower().split() if len(w) > 3)
-            mentees.append(engine.Mentee(ranking=ranking, goals_keywords=goals, **common))
+            # Consented self-identification is matched as shared identity: a mentor scores on
+            # this rule only if they consented too and share every item the mentee gave.
+            mentees.append(
+                engine.Mentee(
+                    ranking=ranking,
+                    goals_keywords=goals,
+                    identity_preferences=r["identity"],
+                    **common,
+                )
+            )
         else:
             mentors.append(engine.Mentor(capacity=r["capacity"] or 1, **common))
     return mentees, mentors

@@ -664,3 +664,28 @@ def test_longitudinal_pairs_are_kept_unless_someone_asked_otherwise(
     stayer = world.person["stays"]
     assert kept[stayer]["mentor_id"] == mentor_of[stayer] and kept[stayer]["pinned"]
     assert not kept[mover]["pinned"]
+
+
+def test_consented_shared_identity_counts_only_with_both_consents(
+    client, admin, enrollment_app, tmp_path
+):
+    world = World(client, admin, enrollment_app, f"sqlite:///{tmp_path / 'identity.db'}")
+    cycle = world.cycle(world.program("resident_peer_mentoring"), "2026-27")
+    world.enroll(cycle, "shares", "PGY5", "mentor", capacity=1)
+    world.enroll(cycle, "private", "PGY5", "mentor", capacity=1)
+    world.enroll(cycle, "mentee", "PGY1", "mentee")
+    identity = {"identity": {"consent": True, "urim": "yes"}}
+    for name in ("shares", "mentee"):
+        response = client.patch(
+            f"/api/enrollments/{world.enrollment[(cycle, name)]}", json=identity, headers=admin
+        )
+        assert response.status_code == 200, response.json
+    world.sync()
+    proposal = world.pairing.post(
+        f"/api/cycles/{cycle}/runs",
+        json={"algorithm": "optimal", "weights": {"identity": 5}},
+        headers=world.coordinator,
+    ).json
+    (pair,) = proposal["pairs"]
+    assert pair["mentor_id"] == world.person["shares"]
+    assert pair["breakdown"]["identity"] == 5.0
