@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.eventkit import Service
-from services.eventkit.contracts import enrollment, feedback
+from services.eventkit.contracts import enrollment, feedback, pairing
 
 from . import readmodels as rm
+from .concerns import concern_deadlines
+
+
+def _blueprints():
+    from .api import blp
+
+    return [blp]
+
 
 SERVICE = Service(
     name="feedback",
@@ -15,8 +23,11 @@ SERVICE = Service(
     metadata=rm.metadata,
     tables=rm.kit,
     registry=feedback.registry,
+    projections=[rm.feedback_view],
     consumers=[rm.roster],
-    contracts=[enrollment.registry],
+    contracts=[enrollment.registry, pairing.registry],
+    blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
-    stats_tables=[rm.participants],
+    stats_tables=[rm.participants, rm.pairs, rm.meetings, rm.objectives, rm.concerns],
+    background=[concern_deadlines],
 )

@@ -1,7 +1,134 @@
-"""Events on tandem.feedback.v1 (the feedback service adds its event types here)."""
+"""Events on tandem.feedback.v1: meetings, objectives, confidential concerns and their audit trail.
+
+Concern events carry confidential text. A consumer of this topic must never show a concern's text,
+kind or raiser to anyone: the feedback API is the only place that decides who reads them (and
+records every read as `ConfidentialRecordViewed`).
+"""
 
 from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
 
 from ..registry import Registry
 
 registry = Registry()
+
+F = ma.fields
+
+MEETING_MODES = ("in_person", "virtual")
+OBJECTIVE_AREAS = ("career_planning", "resume", "applications", "interviews", "research", "other")
+OBJECTIVE_STATUSES = ("open", "in_progress", "done", "dropped")
+CONCERN_KINDS = ("no_contact", "boundary", "rematch", "other")
+ESCALATION_REASONS = ("coordinator_party", "not_acknowledged")
+ROLES_IN_PAIR = ("mentor", "mentee")
+
+
+def _texts(max_items: int = 20, max_length: int = 500):
+    return F.List(
+        F.String(validate=validate.Length(min=1, max=max_length)),
+        load_default=list,
+        validate=validate.Length(max=max_items),
+    )
+
+
+# --- meetings -----------------------------------------------------------------------------------
+
+
+@registry.event("MeetingLogged")
+class MeetingLogged(ma.Schema):
+    """A meeting of a pair (or a coaching group), as one member logged it."""
+
+    meeting_id = F.String(required=True)
+    pair_id = F.String(required=True)  # a pair id, or a group id for group meetings
+    cycle_id = F.String(required=True)
+    logged_by = F.String(required=True)
+    date = F.String(required=True)  # ISO date, the day the meeting took place
+    duration_minutes = F.Integer(required=True, validate=validate.Range(min=5, max=600))
+    mode = F.String(required=True, validate=validate.OneOf(MEETING_MODES))
+    topics = _texts(20, 100)
+    notes = F.String(load_default="", validate=validate.Length(max=5000))
+    objectives = _texts()  # objectives set or reviewed, as the member wrote them
+    action_items = _texts()
+    attendees = F.List(F.String(), load_default=list)  # group meetings: who came
+
+
+@registry.event("MeetingConfirmed")
+class MeetingConfirmed(ma.Schema):
+    meeting_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    confirmed_by = F.String(required=True)
+
+
+# --- objectives (a mentee's action plan) --------------------------------------------------------
+
+
+@registry.event("ObjectiveSet")
+class ObjectiveSet(ma.Schema):
+    objective_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    area = F.String(required=True, validate=validate.OneOf(OBJECTIVE_AREAS))
+    title = F.String(required=True, validate=validate.Length(min=1, max=200))
+    description = F.String(load_default="", validate=validate.Length(max=2000))
+    due_date = F.String(load_default=None, allow_none=True)
+    set_by = F.String(required=True)
+
+
+@registry.event("ObjectiveUpdated")
+class ObjectiveUpdated(ma.Schema):
+    objective_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    status = F.String(required=True, validate=validate.OneOf(OBJECTIVE_STATUSES))
+    note = F.String(load_default="", validate=validate.Length(max=2000))
+    updated_by = F.String(required=True)
+
+
+# --- confidential concerns ----------------------------------------------------------------------
+
+
+@registry.event("ConcernRaised")
+class ConcernRaised(ma.Schema):
+    """Confidential: only the coordinators of the program's institution (who are not parties to
+    it) read it, and the consortium admin once it is escalated."""
+
+    concern_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    raised_by = F.String(required=True)
+    raiser_role = F.String(required=True, validate=validate.OneOf(ROLES_IN_PAIR))
+    kind = F.String(required=True, validate=validate.OneOf(CONCERN_KINDS))
+    text = F.String(required=True, validate=validate.Length(min=1, max=5000))
+    parties = F.List(F.String(), required=True)  # the other members: never shown the concern
+    ack_due = F.String(required=True)  # ISO 8601, UTC
+
+
+@registry.event("ConcernAcknowledged")
+class ConcernAcknowledged(ma.Schema):
+    concern_id = F.String(required=True)
+    acknowledged_by = F.String(required=True)
+
+
+@registry.event("ConcernEscalated")
+class ConcernEscalated(ma.Schema):
+    concern_id = F.String(required=True)
+    reason = F.String(required=True, validate=validate.OneOf(ESCALATION_REASONS))
+
+
+@registry.event("ConcernResolved")
+class ConcernResolved(ma.Schema):
+    concern_id = F.String(required=True)
+    resolved_by = F.String(required=True)
+    note = F.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+@registry.event("ConfidentialRecordViewed")
+class ConfidentialRecordViewed(ma.Schema):
+    """The audit trail: who read which concern (the envelope's occurred_at says when)."""
+
+    concern_id = F.String(required=True)
+    viewer_id = F.String(required=True)
+    viewer_role = F.String(required=True)

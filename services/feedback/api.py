@@ -1,0 +1,712 @@
+"""Feedback's HTTP API: meetings, objectives, confidential concerns, program health, export.
+
+Who may do what:
+- meetings and objectives: members of the pair (or group) act; members and the coordinators of
+  the program's institution read;
+- concerns: a member raises one about their pair; only coordinators of the program's institution
+  who are not a party to it (and the consortium admin once it is escalated) read and handle it;
+  every read of its content is recorded as ConfidentialRecordViewed; anyone else gets 404;
+- health and the de-identified export: coordinators of the institution and the consortium admin.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import Response, abort
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from services.eventkit import ConcurrencyError, NotFound
+from services.eventkit.auth import ADMIN, COORDINATOR
+from services.eventkit.config import env, token_key
+from services.eventkit.contracts.feedback import (
+    CONCERN_KINDS,
+    MEETING_MODES,
+    OBJECTIVE_AREAS,
+    OBJECTIVE_STATUSES,
+)
+from services.eventkit.envelope import new_id, parse_time
+from services.eventkit.http import principal, request_meta, runtime
+
+from . import concerns as timers
+from . import readmodels as rm
+from .domain import (
+    EXPORT_COLUMNS,
+    Concern,
+    ConcernAccessLog,
+    Meeting,
+    Objective,
+    Relationship,
+    concern_access,
+    export_rows,
+    program_health,
+    pseudonym,
+)
+
+F = ma.fields
+blp = Blueprint("feedback", __name__, url_prefix="/api", description="Feedback")
+
+DateField = F.Date  # ISO dates in and out
+
+
+def _texts(max_items: int, max_length: int):
+    return F.List(
+        F.String(validate=validate.Length(max=max_length)),
+        load_default=list,
+        validate=validate.Length(max=max_items),
+    )
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+class MeetingIn(ma.Schema):
+    date = DateField(required=True)
+    duration_minutes = F.Integer(required=True, validate=validate.Range(min=5, max=600))
+    mode = F.String(required=True, validate=validate.OneOf(MEETING_MODES))
+    topics = _texts(20, 100)
+    notes = F.String(load_default="", validate=validate.Length(max=5000))
+    objectives = _texts(20, 500)
+    action_items = _texts(20, 500)
+    attendees = F.List(F.String(), load_default=list)
+
+
+class MeetingOut(ma.Schema):
+    meeting_id = F.String()
+    pair_id = F.String()
+    cycle_id = F.String()
+    logged_by = F.String()
+    date = F.String(attribute="met_on")
+    duration_minutes = F.Integer()
+    mode = F.String()
+    topics = F.List(F.String())
+    notes = F.String()
+    objectives = F.List(F.String())
+    action_items = F.List(F.String())
+    attendees = F.List(F.String())
+    logged_at = F.String()
+    confirmed_by = F.String(allow_none=True)
+    confirmed_at = F.String(allow_none=True)
+
+
+class ObjectiveIn(ma.Schema):
+    mentee_id = F.String(load_default=None, allow_none=True)
+    area = F.String(required=True, validate=validate.OneOf(OBJECTIVE_AREAS))
+    title = F.String(required=True, validate=validate.Length(min=1, max=200))
+    description = F.String(load_default="", validate=validate.Length(max=2000))
+    due_date = DateField(load_default=None, allow_none=True)
+
+
+class ObjectiveStatusIn(ma.Schema):
+    status = F.String(required=True, validate=validate.OneOf(OBJECTIVE_STATUSES))
+    note = F.String(load_default="", validate=validate.Length(max=2000))
+
+
+class HistoryOut(ma.Schema):
+    status = F.String()
+    note = F.String()
+    changed_by = F.String()
+    changed_at = F.String()
+
+
+class ObjectiveOut(ma.Schema):
+    objective_id = F.String()
+    pair_id = F.String()
+    cycle_id = F.String()
+    mentee_id = F.String()
+    area = F.String()
+    title = F.String()
+    description = F.String()
+    due_date = F.String(allow_none=True)
+    status = F.String()
+    set_by = F.String()
+    set_at = F.String()
+    updated_at = F.String()
+    history = F.List(F.Nested(HistoryOut))
+
+
+class ConcernIn(ma.Schema):
+    kind = F.String(required=True, validate=validate.OneOf(CONCERN_KINDS))
+    text = F.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class ResolveIn(ma.Schema):
+    note = F.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class ConcernSummaryOut(ma.Schema):
+    """What lists show: no kind, text, raiser or notes (those are read one at a time, audited)."""
+
+    concern_id = F.String()
+    cycle_id = F.String()
+    status = F.String()
+    raised_at = F.String()
+    ack_due = F.String()
+    escalated = F.Boolean()
+    escalation_reason = F.String(allow_none=True)
+
+
+class ConcernOut(ConcernSummaryOut):
+    pair_id = F.String()
+    raised_by = F.String()
+    raiser_role = F.String()
+    kind = F.String()
+    text = F.String()
+    acknowledged_by = F.String(allow_none=True)
+    acknowledged_at = F.String(allow_none=True)
+    escalated_at = F.String(allow_none=True)
+    resolved_by = F.String(allow_none=True)
+    resolved_at = F.String(allow_none=True)
+    resolution_note = F.String(allow_none=True)
+    viewed_as = F.String()
+
+
+class ConcernQuery(ma.Schema):
+    cycle_id = F.String(load_default=None)
+    status = F.String(
+        load_default=None, validate=validate.OneOf(("raised", "acknowledged", "resolved"))
+    )
+
+
+class AccessOut(ma.Schema):
+    viewer_id = F.String()
+    viewer_role = F.String()
+    viewed_at = F.String()
+
+
+class HealthQuery(ma.Schema):
+    inactive_days = F.Integer(load_default=30, validate=validate.Range(min=1, max=365))
+
+
+class RelationshipOut(ma.Schema):
+    pair_id = F.String(attribute="id")
+    cycle_id = F.String()
+    kind = F.String()
+    members = F.Dict(keys=F.String(), values=F.String())
+    names = F.Dict(keys=F.String(), values=F.String(allow_none=True))
+    active = F.Boolean()
+    started_on = F.Date()
+
+
+# --- who is paired ------------------------------------------------------------------------------
+
+
+def _cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
+    row = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
+    if row is None:
+        raise NotFound("No such cycle (or its enrollment events have not arrived yet).")
+    return row
+
+
+def _withdrawn(conn: sa.Connection, cycle_id: str) -> set[str]:
+    p = rm.participants
+    rows = conn.execute(
+        sa.select(p.c.person_id).where(p.c.cycle_id == cycle_id, p.c.status == "withdrawn")
+    )
+    return {r.person_id for r in rows}
+
+
+def _pair_relationship(row: sa.RowMapping, withdrawn: set[str]) -> Relationship:
+    return Relationship(
+        id=row["pair_id"],
+        cycle_id=row["cycle_id"],
+        kind="pair",
+        members={row["mentor_id"]: "mentor", row["mentee_id"]: "mentee"},
+        active=row["status"] == "active" and not {row["mentor_id"], row["mentee_id"]} & withdrawn,
+        started_on=parse_time(row["created_at"]).date(),
+    )
+
+
+def _group_relationship(row: sa.RowMapping, withdrawn: set[str]) -> Relationship:
+    members = {m: "mentee" for m in row["member_ids"] if m not in withdrawn}
+    members[row["coach_id"]] = "mentor"
+    return Relationship(
+        id=row["group_id"],
+        cycle_id=row["cycle_id"],
+        kind="group",
+        members=members,
+        active=row["coach_id"] not in withdrawn and len(members) > 1,
+        started_on=parse_time(row["created_at"]).date(),
+    )
+
+
+def _relationship(conn: sa.Connection, pair_id: str) -> tuple[Relationship, sa.RowMapping]:
+    """The pair (or coaching group) with this id and its cycle; 404 if unknown."""
+    row = conn.execute(sa.select(rm.pairs).where(rm.pairs.c.pair_id == pair_id)).mappings().first()
+    group = None
+    if row is None:
+        group = (
+            conn.execute(sa.select(rm.groups).where(rm.groups.c.group_id == pair_id))
+            .mappings()
+            .first()
+        )
+        if group is None:
+            raise NotFound("No such pair or group.")
+    cycle = _cycle(conn, (row or group)["cycle_id"])
+    withdrawn = _withdrawn(conn, cycle["id"])
+    rel = _pair_relationship(row, withdrawn) if row else _group_relationship(group, withdrawn)
+    return rel, cycle
+
+
+def _cycle_relationships(conn: sa.Connection, cycle_id: str) -> list[Relationship]:
+    withdrawn = _withdrawn(conn, cycle_id)
+    pairs = conn.execute(sa.select(rm.pairs).where(rm.pairs.c.cycle_id == cycle_id)).mappings()
+    groups = (
+        conn.execute(sa.select(rm.groups).where(rm.groups.c.cycle_id == cycle_id)).mappings().all()
+    )
+    # A group's members are also published as pairs with the coach: count them once, as the group.
+    grouped = {(g["coach_id"], m) for g in groups for m in g["member_ids"]}
+    return [
+        *(
+            _pair_relationship(p, withdrawn)
+            for p in pairs
+            if (p["mentor_id"], p["mentee_id"]) not in grouped
+        ),
+        *(_group_relationship(g, withdrawn) for g in groups),
+    ]
+
+
+def _names(conn: sa.Connection, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(rm.people.c.id, rm.people.c.name).where(rm.people.c.id.in_(ids)))
+    return {r.id: r.name for r in rows}
+
+
+def _coordinates(institution_id: str) -> bool:
+    return principal().has((COORDINATOR,), institution_id)
+
+
+def _consortium_admin() -> bool:
+    return any(g.role == ADMIN and g.institution_id is None for g in principal().grants)
+
+
+def _staff(institution_id: str) -> bool:
+    return principal().has((COORDINATOR, ADMIN), institution_id)
+
+
+def _member_or_coordinator(rel: Relationship, cycle: sa.RowMapping) -> None:
+    who = principal()
+    if rel.role_of(who.user_id) is None and not _coordinates(cycle["institution_id"]):
+        abort(403, description="Only the members of this pair and its coordinators can see this.")
+
+
+def _member(rel: Relationship) -> str:
+    who = principal()
+    if rel.role_of(who.user_id) is None:
+        abort(403, description="Only a member of this pair can do this.")
+    return who.user_id
+
+
+@blp.route("/me/pairs", methods=["GET"])
+@blp.response(200, RelationshipOut(many=True))
+def my_pairs():
+    """The caller's pairs and groups, in every cycle."""
+    me = principal().user_id
+    with runtime().reading() as conn:
+        pair_rows = conn.execute(
+            sa.select(rm.pairs.c.pair_id).where(
+                sa.or_(rm.pairs.c.mentee_id == me, rm.pairs.c.mentor_id == me)
+            )
+        )
+        ids = [r.pair_id for r in pair_rows]
+        ids += [
+            g.group_id
+            for g in conn.execute(
+                sa.select(rm.groups.c.group_id, rm.groups.c.coach_id, rm.groups.c.member_ids)
+            )
+            if g.coach_id == me or me in g.member_ids
+        ]
+        out = []
+        for pair_id in ids:
+            try:
+                rel, _ = _relationship(conn, pair_id)
+            except NotFound:
+                continue  # its cycle has not arrived yet
+            if rel.role_of(me) is not None:
+                out.append({**dataclasses.asdict(rel), "names": _names(conn, set(rel.members))})
+        return out
+
+
+# --- meetings -----------------------------------------------------------------------------------
+
+
+def _meeting_row(conn: sa.Connection, meeting_id: str) -> sa.RowMapping:
+    row = (
+        conn.execute(sa.select(rm.meetings).where(rm.meetings.c.meeting_id == meeting_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such meeting.")
+    return row
+
+
+@blp.route("/pairs/<pair_id>/meetings", methods=["POST"])
+@blp.arguments(MeetingIn)
+@blp.response(201, MeetingOut)
+def log_meeting(data, pair_id):
+    """A member logs a meeting (not dated in the future nor before the pair existed)."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        rel, cycle = _relationship(conn, pair_id)
+        me = _member(rel)
+        meeting = Meeting(new_id())
+        meeting.log(rel, me, today=timers.clock().date(), **data)
+        rt.save(conn, meeting, request_meta(cycle["institution_id"]))
+        return _meeting_row(conn, meeting.id)
+
+
+@blp.route("/pairs/<pair_id>/meetings", methods=["GET"])
+@blp.response(200, MeetingOut(many=True))
+def list_meetings(pair_id):
+    with runtime().reading() as conn:
+        rel, cycle = _relationship(conn, pair_id)
+        _member_or_coordinator(rel, cycle)
+        m = rm.meetings
+        return (
+            conn.execute(sa.select(m).where(m.c.pair_id == pair_id).order_by(m.c.met_on.desc()))
+            .mappings()
+            .all()
+        )
+
+
+@blp.route("/meetings/<meeting_id>", methods=["GET"])
+@blp.response(200, MeetingOut)
+def get_meeting(meeting_id):
+    with runtime().reading() as conn:
+        row = _meeting_row(conn, meeting_id)
+        rel, cycle = _relationship(conn, row["pair_id"])
+        _member_or_coordinator(rel, cycle)
+        return row
+
+
+@blp.route("/meetings/<meeting_id>/confirm", methods=["POST"])
+@blp.response(200, MeetingOut)
+def confirm_meeting(meeting_id):
+    """The other member confirms the meeting took place."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        row = _meeting_row(conn, meeting_id)
+        rel, cycle = _relationship(conn, row["pair_id"])
+        me = _member(rel)
+        meeting = rt.load(conn, Meeting, meeting_id)
+        meeting.confirm(rel, me)
+        rt.save(conn, meeting, request_meta(cycle["institution_id"]))
+        return _meeting_row(conn, meeting_id)
+
+
+# --- objectives ---------------------------------------------------------------------------------
+
+
+def _objectives(conn: sa.Connection, **where) -> list[dict]:
+    o, h = rm.objectives, rm.objective_history
+    query = sa.select(o).order_by(o.c.set_at)
+    for column, value in where.items():
+        query = query.where(o.c[column] == value)
+    rows = conn.execute(query).mappings().all()
+    history: dict[str, list] = {}
+    if rows:
+        for entry in conn.execute(
+            sa.select(h)
+            .where(h.c.objective_id.in_([r["objective_id"] for r in rows]))
+            .order_by(h.c.changed_at)
+        ).mappings():
+            history.setdefault(entry["objective_id"], []).append(entry)
+    return [{**r, "history": history.get(r["objective_id"], [])} for r in rows]
+
+
+@blp.route("/pairs/<pair_id>/objectives", methods=["POST"])
+@blp.arguments(ObjectiveIn)
+@blp.response(201, ObjectiveOut)
+def set_objective(data, pair_id):
+    """An objective of a mentee's action plan, agreed with the mentor."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        rel, cycle = _relationship(conn, pair_id)
+        me = _member(rel)
+        mentee_id = data.pop("mentee_id") or (
+            me if rel.role_of(me) == "mentee" else (rel.mentees[0] if len(rel.mentees) == 1 else "")
+        )
+        objective = Objective(new_id())
+        objective.set(rel, mentee_id, by=me, **data)
+        rt.save(conn, objective, request_meta(cycle["institution_id"]))
+        return _objectives(conn, objective_id=objective.id)[0]
+
+
+@blp.route("/pairs/<pair_id>/objectives", methods=["GET"])
+@blp.response(200, ObjectiveOut(many=True))
+def list_objectives(pair_id):
+    with runtime().reading() as conn:
+        rel, cycle = _relationship(conn, pair_id)
+        _member_or_coordinator(rel, cycle)
+        return _objectives(conn, pair_id=pair_id)
+
+
+@blp.route("/objectives/<objective_id>/status", methods=["POST"])
+@blp.arguments(ObjectiveStatusIn)
+@blp.response(200, ObjectiveOut)
+def update_objective(data, objective_id):
+    """Open, in progress, done or dropped, with a note; every change is kept in its history."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        found = _objectives(conn, objective_id=objective_id)
+        if not found:
+            raise NotFound("No such objective.")
+        rel, cycle = _relationship(conn, found[0]["pair_id"])
+        me = _member(rel)
+        objective = rt.load(conn, Objective, objective_id)
+        objective.update(rel, data["status"], me, data["note"])
+        rt.save(conn, objective, request_meta(cycle["institution_id"]))
+        return _objectives(conn, objective_id=objective_id)[0]
+
+
+# --- confidential concerns ----------------------------------------------------------------------
+
+
+def _concern_row(conn: sa.Connection, concern_id: str) -> sa.RowMapping:
+    row = (
+        conn.execute(sa.select(rm.concerns).where(rm.concerns.c.concern_id == concern_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such concern.")
+    return row
+
+
+def _capacity(row: sa.RowMapping) -> str | None:
+    who = principal()
+    return concern_access(
+        raised_by=row["raised_by"],
+        parties=row["parties"],
+        escalated=bool(row["escalated"]),
+        viewer_id=who.user_id,
+        coordinates_institution=_coordinates(row["institution_id"]),
+        is_admin=_consortium_admin(),
+    )
+
+
+def _handler_capacity(row: sa.RowMapping) -> str:
+    """Coordinators (not parties) handle a concern; the admin once it is escalated. Anyone else
+    is told it does not exist."""
+    capacity = _capacity(row)
+    if capacity not in ("coordinator", "consortium_admin"):
+        raise NotFound("No such concern.")
+    return capacity
+
+
+@blp.route("/pairs/<pair_id>/concerns", methods=["POST"])
+@blp.arguments(ConcernIn)
+@blp.response(201, ConcernSummaryOut)
+def raise_concern(data, pair_id):
+    """A member raises a concern about their pair. Only coordinators of the program's institution
+    see it, never the other member; if a coordinator is a party, it goes to the consortium admin."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        rel, cycle = _relationship(conn, pair_id)
+        me = _member(rel)
+        concern = Concern(new_id())
+        concern.raise_(
+            rel, me, data["kind"], data["text"], timers.clock(), timers.ack_hours(),
+            _coordinator_ids(conn, cycle),
+        )  # fmt: skip
+        rt.save(conn, concern, request_meta(cycle["institution_id"]))
+        return _concern_row(conn, concern.id)
+
+
+def _coordinator_ids(conn: sa.Connection, cycle: sa.RowMapping) -> set[str]:
+    s = rm.staff_roles
+    rows = conn.execute(
+        sa.select(s.c.person_id).where(
+            s.c.role == COORDINATOR,
+            s.c.institution_id == cycle["institution_id"],
+            sa.or_(s.c.program_id.is_(None), s.c.program_id == cycle["program_id"]),
+        )
+    )
+    return {r.person_id for r in rows}
+
+
+@blp.route("/concerns", methods=["GET"])
+@blp.arguments(ConcernQuery, location="query")
+@blp.response(200, ConcernSummaryOut(many=True))
+def list_concerns(query):
+    """Concerns the caller may handle or raised, without their content."""
+    who = principal()
+    c = rm.concerns
+    select = sa.select(c).order_by(c.c.raised_at)
+    if query["cycle_id"]:
+        select = select.where(c.c.cycle_id == query["cycle_id"])
+    if query["status"]:
+        select = select.where(c.c.status == query["status"])
+    institutions = who.institutions((COORDINATOR,))
+    if institutions is not None and not _consortium_admin():
+        select = select.where(
+            sa.or_(c.c.institution_id.in_(institutions), c.c.raised_by == who.user_id)
+        )
+    with runtime().reading() as conn:
+        return [r for r in conn.execute(select).mappings() if _capacity(r) is not None]
+
+
+@blp.route("/concerns/<concern_id>", methods=["GET"])
+@blp.response(200, ConcernOut)
+def read_concern(concern_id):
+    """The concern's content; the read is recorded (ConfidentialRecordViewed) before it is shown."""
+    rt = runtime()
+    for attempt in range(3):
+        try:
+            with rt.engine.begin() as conn:
+                row = _concern_row(conn, concern_id)
+                capacity = _capacity(row)
+                if capacity is None:
+                    raise NotFound("No such concern.")
+                audit = rt.load(conn, ConcernAccessLog, concern_id)
+                audit.viewed(principal().user_id, capacity)
+                rt.save(conn, audit, request_meta(row["institution_id"]))
+                return {**row, "viewed_as": capacity}
+        except ConcurrencyError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@blp.route("/concerns/<concern_id>/acknowledge", methods=["POST"])
+@blp.response(200, ConcernSummaryOut)
+def acknowledge_concern(concern_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        row = _concern_row(conn, concern_id)
+        _handler_capacity(row)
+        concern = rt.load(conn, Concern, concern_id)
+        concern.acknowledge(principal().user_id)
+        rt.save(conn, concern, request_meta(row["institution_id"]))
+        return _concern_row(conn, concern_id)
+
+
+@blp.route("/concerns/<concern_id>/resolve", methods=["POST"])
+@blp.arguments(ResolveIn)
+@blp.response(200, ConcernSummaryOut)
+def resolve_concern(data, concern_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        row = _concern_row(conn, concern_id)
+        _handler_capacity(row)
+        concern = rt.load(conn, Concern, concern_id)
+        concern.resolve(principal().user_id, data["note"])
+        rt.save(conn, concern, request_meta(row["institution_id"]))
+        return _concern_row(conn, concern_id)
+
+
+@blp.route("/concerns/<concern_id>/access-log", methods=["GET"])
+@blp.response(200, AccessOut(many=True))
+def concern_access_log(concern_id):
+    """Who read the concern and when (the audit trail): its handlers and the consortium admin."""
+    with runtime().reading() as conn:
+        row = _concern_row(conn, concern_id)
+        if not _consortium_admin():
+            _handler_capacity(row)
+        a = rm.concern_access
+        return (
+            conn.execute(sa.select(a).where(a.c.concern_id == concern_id).order_by(a.c.viewed_at))
+            .mappings()
+            .all()
+        )
+
+
+@blp.route("/concerns/escalate-due", methods=["POST"])
+@blp.response(200, ConcernSummaryOut(many=True))
+def escalate_due_concerns():
+    """Escalate now every concern not acknowledged within CONCERN_ACK_HOURS (the worker also
+    does this every minute). For operators: the consortium admin or the system."""
+    if not principal().is_admin:  # a consortium-wide admin or system grant
+        abort(403, description="Only the consortium admin or the system can do this.")
+    rt = runtime()
+    escalated = timers.escalate_due(rt)
+    with rt.reading() as conn:
+        return [_concern_row(conn, concern_id) for concern_id in escalated]
+
+
+# --- program health and the de-identified export ------------------------------------------------
+
+
+def _cycle_data(conn: sa.Connection, cycle_id: str):
+    rels = _cycle_relationships(conn, cycle_id)
+    m, o = rm.meetings, rm.objectives
+    meetings = [
+        {
+            "pair_id": r.pair_id,
+            "date": r.met_on,
+            "duration_minutes": r.duration_minutes,
+            "mode": r.mode,
+            "confirmed": r.confirmed_by is not None,
+        }
+        for r in conn.execute(sa.select(m).where(m.c.cycle_id == cycle_id))
+    ]
+    objectives = [
+        {"pair_id": r.pair_id, "mentee_id": r.mentee_id, "status": r.status}
+        for r in conn.execute(sa.select(o).where(o.c.cycle_id == cycle_id))
+    ]
+    return rels, meetings, objectives
+
+
+@blp.route("/cycles/<cycle_id>/health", methods=["GET"])
+@blp.arguments(HealthQuery, location="query")
+@blp.response(200)
+def cycle_health(query, cycle_id):
+    """Pairs with no meeting in `inactive_days` (at risk), meeting frequency, objectives and
+    outcomes per mentor. Every aggregate describing fewer than 5 people is suppressed."""
+    with runtime().reading() as conn:
+        cycle = _cycle(conn, cycle_id)
+        if not _staff(cycle["institution_id"]):
+            abort(403, description="Only coordinators of this program can see its health.")
+        rels, meetings, objectives = _cycle_data(conn, cycle_id)
+        health = program_health(
+            rels, meetings, objectives, timers.clock().date(), query["inactive_days"]
+        )
+        if _coordinates(cycle["institution_id"]):  # coordinators see whom to contact
+            names = _names(conn, {p for r in rels for p in r.members})
+            for pair in health["at_risk"]:
+                pair["names"] = [names.get(p) for p in pair["member_ids"]]
+            for outcome in health["mentor_outcomes"]:
+                outcome["mentor_name"] = names.get(outcome["mentor_id"])
+        else:  # the consortium admin sees de-identified health
+            key = export_key()
+            for pair in health["at_risk"]:
+                pair["pair_id"] = pseudonym(key, pair["kind"], pair["pair_id"])
+                pair["member_ids"] = [pseudonym(key, "person", p) for p in pair["member_ids"]]
+            for outcome in health["mentor_outcomes"]:
+                outcome["mentor_id"] = pseudonym(key, "person", outcome["mentor_id"])
+        return {"cycle_id": cycle_id, **health}
+
+
+def export_key() -> str:
+    return env("FEEDBACK_EXPORT_KEY", "") or token_key()
+
+
+@blp.route("/cycles/<cycle_id>/export.csv", methods=["GET"])
+def export_outcomes(cycle_id):
+    """De-identified outcome data as CSV: pseudonymous ids (HMAC) and counts only. No rows when
+    the cycle has fewer than 5 people (the header X-Tandem-Suppressed says so)."""
+    with runtime().reading() as conn:
+        cycle = _cycle(conn, cycle_id)
+        if not _staff(cycle["institution_id"]):
+            abort(403, description="Only coordinators of this program can export its outcomes.")
+        rels, meetings, objectives = _cycle_data(conn, cycle_id)
+    rows = export_rows(rels, meetings, objectives, export_key())
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="outcomes-{dt.date.today().isoformat()}.csv"'
+    )
+    if not rows:
+        response.headers["X-Tandem-Suppressed"] = "fewer than 5 people"
+    return response
