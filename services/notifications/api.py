@@ -1,4 +1,4 @@
-"""Notifications' HTTP API."""
+"""Notifications' HTTP API: the in-app inbox, preferences, delivery status and the local outbox."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import sqlalchemy as sa
 from flask import abort
 from flask_smorest import Blueprint
 
-from services.eventkit.http import principal, runtime
+from services.eventkit import NewEvent
+from services.eventkit.auth import ADMIN, COORDINATOR
+from services.eventkit.contracts.notifications import CHANNELS
+from services.eventkit.http import principal, request_meta, require, runtime
 
+from . import messages
 from . import readmodels as rm
 
 blp = Blueprint("notifications", __name__, url_prefix="/api", description="Notifications")
@@ -23,12 +27,68 @@ class NotificationOut(ma.Schema):
     read = ma.fields.Boolean()
 
 
+class PreferencesIn(ma.Schema):
+    preferences = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True)
+
+    @ma.validates_schema
+    def _allowed(self, data, **kwargs) -> None:
+        errors: dict[str, list[str]] = {}
+        for kind, channel in data["preferences"].items():
+            if kind not in messages.KINDS:
+                errors[kind] = [f"Unknown notification kind; one of {', '.join(messages.KINDS)}."]
+            elif channel not in CHANNELS:
+                errors[kind] = [f"Must be one of {', '.join(CHANNELS)}."]
+            elif kind in messages.MANDATORY and channel != rm.EMAIL:
+                errors[kind] = ["This notice is mandatory: it is always sent by email."]
+        if errors:
+            raise ma.ValidationError({"preferences": errors})
+
+
+class PreferencesOut(ma.Schema):
+    person_id = ma.fields.String()
+    preferences = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    mandatory = ma.fields.List(ma.fields.String())
+
+
+class DeliveryOut(ma.Schema):
+    notification_id = ma.fields.String()
+    channel = ma.fields.String()
+    recipient_id = ma.fields.String()
+    kind = ma.fields.String()
+    to_address = ma.fields.String()
+    state = ma.fields.String()
+    attempts = ma.fields.Integer()
+    last_error = ma.fields.String(allow_none=True)
+    next_attempt_at = ma.fields.DateTime(allow_none=True)
+    finished_at = ma.fields.DateTime(allow_none=True)
+
+
+class DeliveryQuery(ma.Schema):
+    state = ma.fields.String(
+        load_default=None, validate=ma.validate.OneOf([rm.QUEUED, rm.SENT, rm.KEPT, rm.FAILED])
+    )
+
+
+class LocalMailOut(ma.Schema):
+    id = ma.fields.String()
+    recipient_id = ma.fields.String()
+    to_address = ma.fields.String()
+    subject = ma.fields.String()
+    text_body = ma.fields.String()
+    html_body = ma.fields.String()
+    kept_at = ma.fields.DateTime()
+
+
+def _own(person_id: str) -> None:
+    if principal().user_id != person_id:
+        abort(403, description="You can read only your own notifications.")
+
+
 @blp.route("/people/<person_id>/notifications", methods=["GET"])
 @blp.response(200, NotificationOut(many=True))
 def inbox(person_id):
     """A person's in-app notifications, newest first: visible to that person only."""
-    if principal().user_id != person_id:
-        abort(403, description="You can read only your own notifications.")
+    _own(person_id)
     n = rm.notifications
     with runtime().reading() as conn:
         return (
@@ -38,3 +98,110 @@ def inbox(person_id):
             .mappings()
             .all()
         )
+
+
+@blp.route("/people/<person_id>/notifications/<notification_id>/read", methods=["POST"])
+@blp.response(200, NotificationOut)
+def mark_read(person_id, notification_id):
+    """Mark one of your notifications read (again is harmless)."""
+    _own(person_id)
+    n = rm.notifications
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        mine = (n.c.id == notification_id) & (n.c.recipient_id == person_id)
+        row = conn.execute(sa.select(n).where(mine)).first()
+        if row is None:
+            abort(404, description="No such notification.")
+        if not row.read:
+            rt.store.append(
+                conn,
+                f"notification-{notification_id}",
+                [
+                    NewEvent(
+                        "NotificationRead",
+                        {"notification_id": notification_id, "recipient_id": person_id},
+                    )
+                ],
+                expected_version=None,
+                meta=request_meta(None),
+            )
+        return conn.execute(sa.select(n).where(mine)).mappings().one()
+
+
+def _preferences(person_id: str) -> dict:
+    p = rm.preferences
+    with runtime().reading() as conn:
+        chosen = dict(
+            conn.execute(sa.select(p.c.kind, p.c.channel).where(p.c.person_id == person_id)).all()
+        )
+    return {
+        "person_id": person_id,
+        "preferences": {
+            kind: rm.EMAIL if kind in messages.MANDATORY else chosen.get(kind, rm.EMAIL)
+            for kind in messages.KINDS
+        },
+        "mandatory": sorted(messages.MANDATORY),
+    }
+
+
+@blp.route("/people/<person_id>/notification-preferences", methods=["GET"])
+@blp.response(200, PreferencesOut)
+def get_preferences(person_id):
+    """How each kind reaches the person: the person themself, or the consortium admin."""
+    if principal().user_id != person_id and not principal().is_admin:
+        abort(403, description="You can read only your own preferences.")
+    return _preferences(person_id)
+
+
+@blp.route("/people/<person_id>/notification-preferences", methods=["PUT"])
+@blp.arguments(PreferencesIn)
+@blp.response(200, PreferencesOut)
+def put_preferences(data, person_id):
+    """Choose email, in_app or digest per kind (only the kinds given change). Mandatory notices
+    are always emailed: choosing anything else for them is refused."""
+    if principal().user_id != person_id:
+        abort(403, description="You can change only your own preferences.")
+    current = _preferences(person_id)["preferences"]
+    changed = {k: v for k, v in data["preferences"].items() if current.get(k) != v}
+    if changed:
+        rt = runtime()
+        with rt.engine.begin() as conn:
+            rt.store.append(
+                conn,
+                f"preferences-{person_id}",
+                [
+                    NewEvent(
+                        "NotificationPreferencesSet",
+                        {"person_id": person_id, "preferences": changed},
+                    )
+                ],
+                expected_version=None,
+                meta=request_meta(None),
+            )
+    return _preferences(person_id)
+
+
+@blp.route("/institutions/<institution_id>/deliveries", methods=["GET"])
+@blp.arguments(DeliveryQuery, location="query")
+@blp.response(200, DeliveryOut(many=True))
+def deliveries(query, institution_id):
+    """Mail to the institution's people and how it went (`?state=failed` for what never arrived):
+    for its coordinators and the consortium admin."""
+    require((COORDINATOR, ADMIN), institution_id)
+    d = rm.deliveries
+    select = sa.select(d).where(d.c.institution_id == institution_id)
+    if query["state"]:
+        select = select.where(d.c.state == query["state"])
+    with runtime().reading() as conn:
+        return conn.execute(select.order_by(d.c.created_at.desc()).limit(500)).mappings().all()
+
+
+@blp.route("/local-mail", methods=["GET"])
+@blp.response(200, LocalMailOut(many=True))
+def local_outbox():
+    """Mail kept locally because no SMTP server is configured, newest first: consortium admin."""
+    if not principal().is_admin:
+        abort(403, description="Only the consortium admin can read the local outbox.")
+    m = rm.local_mail
+    with runtime().reading() as conn:
+        return conn.execute(sa.select(m).order_by(m.c.kept_at.desc()).limit(500)).mappings().all()

@@ -1,8 +1,12 @@
-"""Notifications' read models and its reactions to enrollment events."""
+"""Notifications' read models and its reactions to enrollment and pairing events."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -17,8 +21,15 @@ from services.eventkit import (
 from services.eventkit.config import topic
 from services.eventkit.contracts.notifications import registry
 
+from . import messages
+
 metadata = sa.MetaData()
 kit = define_kit_tables(metadata)
+Timestamp = sa.DateTime(timezone=True)
+
+QUEUED, SENT, KEPT, FAILED = "queued", "sent", "kept", "failed"  # KEPT: in the local outbox
+EMAIL, IN_APP, DIGEST = "email", "in_app", "digest"
+DIGEST_HOUR = 7  # digests go out at 07:00 in the recipient's institution's time zone
 
 recipients = sa.Table(
     "recipients",
@@ -35,6 +46,21 @@ programs = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("guidelines", sa.Text, nullable=False),
 )
+institutions = sa.Table(
+    "institutions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("signature", sa.String(300), nullable=False),
+)
+cycles = sa.Table(
+    "cycles",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("program_id", sa.String(36), nullable=False),
+    sa.Column("meeting_expectations", sa.Text, nullable=False),
+)
 notifications = sa.Table(
     "notifications",
     metadata,
@@ -46,6 +72,69 @@ notifications = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("read", sa.Boolean, nullable=False, default=False),
 )
+preferences = sa.Table(
+    "preferences",
+    metadata,
+    sa.Column("person_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(50), primary_key=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+)
+# One row per (notification, channel) that needs sending: email now, or in the next digest.
+# State changes that matter are events (Queued, Sent, Failed); attempts, next_attempt_at and
+# last_error are the sender's own bookkeeping between attempts.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("notification_id", sa.String(36), primary_key=True),
+    sa.Column("channel", sa.String(20), primary_key=True),
+    sa.Column("recipient_id", sa.String(36), nullable=False, index=True),
+    sa.Column("institution_id", sa.String(36), nullable=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("to_address", sa.String(254), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("text_body", sa.Text, nullable=False),
+    sa.Column("html_body", sa.Text, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp, nullable=True),
+    sa.Index("ix_deliveries_due", "channel", "state", "next_attempt_at"),
+)
+# Mail kept here instead of sent when no SMTP server is configured (the embedded default).
+local_mail = sa.Table(
+    "local_mail",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # notification or digest id
+    sa.Column("recipient_id", sa.String(36), nullable=False, index=True),
+    sa.Column("to_address", sa.String(254), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("text_body", sa.Text, nullable=False),
+    sa.Column("html_body", sa.Text, nullable=False),
+    sa.Column("kept_at", Timestamp, nullable=False),
+)
+# Reactions to events that arrived before what they refer to (another stream, so maybe another
+# partition): parked until the missing person, program, cycle or institution is known.
+waiting = sa.Table(
+    "waiting",
+    metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("waiting_for", sa.String(36), nullable=False, index=True),
+    sa.Column("event", sa.Text, nullable=False),
+)
+# A person's next digest, while they have digest items waiting.
+digests = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("recipient_id", sa.String(36), primary_key=True),
+    sa.Column("next_run_at", Timestamp, nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+
+
+# --- own events -------------------------------------------------------------------------------
 
 in_app = Projection("in_app_inbox", tables=[notifications])
 
@@ -66,8 +155,238 @@ def _queued(conn: sa.Connection, e: Envelope) -> None:
     )
 
 
-store = EventStore(kit, registry, topic("notifications"), [in_app])
-reactions = Projection("reactions", tables=[recipients, programs], topics=[topic("enrollment")])
+@in_app.on("NotificationRead")
+def _read(conn: sa.Connection, e: Envelope) -> None:
+    n = notifications
+    conn.execute(n.update().where(n.c.id == e.payload["notification_id"]).values(read=True))
+
+
+settings = Projection("preferences", tables=[preferences])
+
+
+@settings.on("NotificationPreferencesSet")
+def _preferences(conn: sa.Connection, e: Envelope) -> None:
+    person_id = e.payload["person_id"]
+    for kind, channel in e.payload["preferences"].items():
+        key = (preferences.c.person_id == person_id) & (preferences.c.kind == kind)
+        if conn.execute(preferences.update().where(key).values(channel=channel)).rowcount == 0:
+            conn.execute(
+                preferences.insert().values(person_id=person_id, kind=kind, channel=channel)
+            )
+
+
+mail = Projection("mail", tables=[deliveries, local_mail, digests])
+
+
+@mail.on("NotificationQueued")
+def _mail_queued(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    for channel in (c for c in p["channels"] if c in (EMAIL, DIGEST)):
+        conn.execute(
+            deliveries.insert().values(
+                notification_id=p["notification_id"],
+                channel=channel,
+                recipient_id=p["recipient_id"],
+                institution_id=e.institution_id,
+                kind=p["kind"],
+                to_address=p["email"],
+                subject=p["subject"],
+                text_body=p["body"],
+                html_body=p["html"],
+                state=QUEUED,
+                attempts=0,
+                # Digest items wait for their digest; email is due at once.
+                next_attempt_at=e.occurred_at if channel == EMAIL else None,
+                created_at=e.occurred_at,
+            )
+        )
+        if channel == DIGEST:
+            _schedule_digest(conn, p["recipient_id"], e.occurred_at)
+
+
+@mail.on("NotificationSent")
+def _mail_sent(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    local = p["transport"] == "local"
+    key = (deliveries.c.notification_id == p["notification_id"]) & (
+        deliveries.c.channel == p["channel"]
+    )
+    conn.execute(
+        deliveries.update()
+        .where(key)
+        .values(
+            state=KEPT if local else SENT,
+            attempts=p["attempts"],
+            next_attempt_at=None,
+            finished_at=e.occurred_at,
+        )
+    )
+    if local:
+        row = conn.execute(sa.select(deliveries).where(key)).one()
+        _keep(conn, p["notification_id"], row.recipient_id, row._mapping, e.occurred_at)
+
+
+@mail.on("NotificationFailed")
+def _mail_failed(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(
+        deliveries.update()
+        .where(
+            (deliveries.c.notification_id == p["notification_id"])
+            & (deliveries.c.channel == p["channel"])
+        )
+        .values(
+            state=FAILED,
+            attempts=p["attempts"],
+            next_attempt_at=None,
+            last_error=p["error"],
+            finished_at=e.occurred_at,
+        )
+    )
+
+
+@mail.on("DigestSent")
+def _digest_sent(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    local = p["transport"] == "local"
+    conn.execute(
+        deliveries.update()
+        .where(
+            deliveries.c.notification_id.in_(p["notification_ids"])
+            & (deliveries.c.channel == DIGEST)
+        )
+        .values(state=KEPT if local else SENT, next_attempt_at=None, finished_at=e.occurred_at)
+    )
+    if local:
+        content = {
+            "to_address": p["to_address"],
+            "subject": p["subject"],
+            "text_body": p["body"],
+            "html_body": p["html"],
+        }
+        _keep(conn, p["digest_id"], p["recipient_id"], content, e.occurred_at)
+    conn.execute(digests.delete().where(digests.c.recipient_id == p["recipient_id"]))
+    # Items queued while this digest was being sent wait for the next one.
+    waiting = conn.execute(
+        sa.select(sa.func.min(deliveries.c.created_at)).where(
+            (deliveries.c.recipient_id == p["recipient_id"])
+            & (deliveries.c.channel == DIGEST)
+            & (deliveries.c.state == QUEUED)
+        )
+    ).scalar()
+    if waiting is not None:
+        _schedule_digest(conn, p["recipient_id"], e.occurred_at)
+
+
+def _keep(
+    conn: sa.Connection, mail_id: str, recipient_id: str, content: Any, at: dt.datetime
+) -> None:
+    conn.execute(
+        local_mail.insert().values(
+            id=mail_id,
+            recipient_id=recipient_id,
+            to_address=content["to_address"],
+            subject=content["subject"],
+            text_body=content["text_body"],
+            html_body=content["html_body"],
+            kept_at=at,
+        )
+    )
+
+
+def _schedule_digest(conn: sa.Connection, recipient_id: str, after: dt.datetime) -> None:
+    """The person's next digest at DIGEST_HOUR local time after `after`, unless one is set."""
+    exists = conn.execute(
+        sa.select(digests.c.recipient_id).where(digests.c.recipient_id == recipient_id)
+    ).first()
+    if exists:
+        return
+    zone = conn.execute(
+        sa.select(institutions.c.time_zone)
+        .join(recipients, recipients.c.institution_id == institutions.c.id)
+        .where(recipients.c.id == recipient_id)
+    ).scalar()
+    conn.execute(
+        digests.insert().values(
+            recipient_id=recipient_id,
+            next_run_at=next_digest_time(after, zone or "UTC"),
+            attempts=0,
+        )
+    )
+
+
+def next_digest_time(after: dt.datetime, time_zone: str, hour: int = DIGEST_HOUR) -> dt.datetime:
+    """The first DIGEST_HOUR:00 in `time_zone` strictly after `after`, in UTC."""
+    try:
+        zone = ZoneInfo(time_zone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = after.astimezone(zone)
+    candidate = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if candidate <= local:
+        # Add a calendar day, not 24 hours, so daylight-saving changes keep the local hour.
+        day = local.date() + dt.timedelta(days=1)
+        candidate = dt.datetime(day.year, day.month, day.day, hour, tzinfo=zone)
+    return candidate.astimezone(dt.UTC)
+
+
+store = EventStore(kit, registry, topic("notifications"), [in_app, settings, mail])
+
+
+# --- other services' events -------------------------------------------------------------------
+
+reactions = Projection(
+    "reactions",
+    tables=[recipients, programs, institutions, cycles, waiting],
+    sources=["enrollment", "pairing"],
+)
+
+
+class NotReady(Exception):
+    """Something a notification needs is not known yet."""
+
+    def __init__(self, missing_id: str) -> None:
+        super().__init__(missing_id)
+        self.missing_id = missing_id
+
+
+def _notifying(handler: Callable[[sa.Connection, Envelope], None]):
+    """A reaction that gathers everything first, then queues; parked while something is missing."""
+
+    def react(conn: sa.Connection, e: Envelope) -> None:
+        try:
+            handler(conn, e)
+        except NotReady as missing:
+            conn.execute(
+                waiting.insert().values(
+                    event_id=e.event_id, waiting_for=missing.missing_id, event=e.to_json().decode()
+                )
+            )
+
+    react.__name__ = handler.__name__
+    return react
+
+
+def _wake(conn: sa.Connection, known_id: str) -> None:
+    """Retry the reactions that waited for `known_id` (each may park again for something else)."""
+    rows = conn.execute(sa.select(waiting).where(waiting.c.waiting_for == known_id)).all()
+    for row in rows:
+        conn.execute(waiting.delete().where(waiting.c.event_id == row.event_id))
+        reactions.apply(conn, Envelope.from_json(row.event.encode()))
+
+
+@reactions.on("InstitutionAdded")
+def _institution(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(
+        institutions.insert().values(
+            id=p["institution_id"],
+            name=p["name"],
+            time_zone=p["time_zone"],
+            signature=f"The {p['name']} mentorship program team",
+        )
+    )
+    _wake(conn, p["institution_id"])
 
 
 @reactions.on("PersonRegistered")
@@ -78,6 +397,17 @@ def _person(conn: sa.Connection, e: Envelope) -> None:
             id=p["person_id"], institution_id=p["institution_id"], name=p["name"], email=p["email"]
         )
     )
+    _wake(conn, p["person_id"])
+
+
+@reactions.on("PersonUpdated")
+def _person_updated(conn: sa.Connection, e: Envelope) -> None:
+    if "name" in e.payload:
+        conn.execute(
+            recipients.update()
+            .where(recipients.c.id == e.payload["person_id"])
+            .values(name=e.payload["name"])
+        )
 
 
 @reactions.on("ProgramCreated")
@@ -86,28 +416,149 @@ def _program(conn: sa.Connection, e: Envelope) -> None:
     conn.execute(
         programs.insert().values(id=p["program_id"], name=p["name"], guidelines=p["guidelines"])
     )
+    _wake(conn, p["program_id"])
+
+
+@reactions.on("GuidelinesUpdated")
+def _guidelines(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(
+        programs.update().where(programs.c.id == p["program_id"]).values(guidelines=p["guidelines"])
+    )
+
+
+@reactions.on("CycleOpened")
+def _cycle(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(
+        cycles.insert().values(
+            id=p["cycle_id"],
+            program_id=p["program_id"],
+            meeting_expectations=p["meeting_expectations"],
+        )
+    )
+    _wake(conn, p["cycle_id"])
 
 
 @reactions.on("ParticipantEnrolled")
+@_notifying
 def _enrolled(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
-    program = conn.execute(sa.select(programs).where(programs.c.id == p["program_id"])).first()
-    name = program.name if program else "your mentorship program"
+    program = _program_row(conn, p["program_id"])
+    _ready(conn, p["person_id"])
     role = "a mentor" if p["role"] == "mentor" else "a mentee"
-    body = f"You are enrolled in {name} as {role}."
-    if program and program.guidelines:
-        body += f"\n\nProgram guidelines:\n{program.guidelines}"
-    queue(conn, e, p["person_id"], "enrolled", f"You are enrolled in {name}", body)
+    queue(conn, e, p["person_id"], "enrolled", {"program": program, "role": role})
+
+
+@reactions.on("PairCreated")
+@_notifying
+def _pair(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    program, expectations = _cycle_context(conn, p["cycle_id"])
+    mentee, mentor = _ready(conn, p["mentee_id"]), _ready(conn, p["mentor_id"])
+    for me, partner, partner_role in ((mentee, mentor, "mentor"), (mentor, mentee, "mentee")):
+        context = {
+            "program": program,
+            "partner": partner,
+            "partner_role": partner_role,
+            "meeting_expectations": expectations,
+        }
+        queue(conn, e, me["id"], "pair_published", context)
+
+
+@reactions.on("GroupFormed")
+@_notifying
+def _group(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    program, _ = _cycle_context(conn, p["cycle_id"])
+    coach = _ready(conn, p["coach_id"])
+    members = [_ready(conn, m) for m in p["member_ids"]]
+    for person_id in (p["coach_id"], *p["member_ids"]):
+        context = {
+            "program": program,
+            "coach": coach,
+            "members": members,
+            "is_coach": person_id == p["coach_id"],
+        }
+        queue(conn, e, person_id, "group_formed", context)
+
+
+def _program_row(conn: sa.Connection, program_id: str) -> dict[str, Any]:
+    row = conn.execute(sa.select(programs).where(programs.c.id == program_id)).first()
+    if row is None:
+        raise NotReady(program_id)
+    return dict(row._mapping)
+
+
+def _cycle_context(conn: sa.Connection, cycle_id: str) -> tuple[dict[str, Any], str]:
+    row = conn.execute(sa.select(cycles).where(cycles.c.id == cycle_id)).first()
+    if row is None:
+        raise NotReady(cycle_id)
+    return _program_row(conn, row.program_id), row.meeting_expectations
+
+
+def _ready(conn: sa.Connection, person_id: str) -> dict[str, Any]:
+    """The person and their institution, both known, or NotReady."""
+    row = conn.execute(sa.select(recipients).where(recipients.c.id == person_id)).first()
+    if row is None:
+        raise NotReady(person_id)
+    known = conn.execute(
+        sa.select(institutions.c.id).where(institutions.c.id == row.institution_id)
+    ).first()
+    if known is None:
+        raise NotReady(row.institution_id)
+    return dict(row._mapping)
+
+
+def _person_row(conn: sa.Connection, person_id: str) -> dict[str, Any]:
+    row = conn.execute(sa.select(recipients).where(recipients.c.id == person_id)).first()
+    if row is None:
+        return {"id": person_id, "institution_id": None, "name": "your partner", "email": ""}
+    return dict(row._mapping)
+
+
+def institution_context(conn: sa.Connection, institution_id: str | None) -> dict[str, Any]:
+    row = conn.execute(sa.select(institutions).where(institutions.c.id == institution_id)).first()
+    if row is None:
+        return {"name": "Tandem", "signature": "The Tandem mentorship team", "time_zone": "UTC"}
+    return dict(row._mapping)
+
+
+def channel_for(conn: sa.Connection, person_id: str, kind: str) -> str:
+    """Where this person wants this kind: email unless they chose otherwise (and may)."""
+    if kind in messages.MANDATORY:
+        return EMAIL
+    chosen = conn.execute(
+        sa.select(preferences.c.channel).where(
+            (preferences.c.person_id == person_id) & (preferences.c.kind == kind)
+        )
+    ).scalar()
+    return chosen or messages.DEFAULT_CHANNEL
+
+
+def notification_id_for(cause: Envelope, recipient_id: str, kind: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cause.event_id}/{recipient_id}/{kind}"))
 
 
 def queue(
-    conn: sa.Connection, cause: Envelope, recipient_id: str, kind: str, subject: str, body: str
-):
-    """One notification per (cause, recipient, kind): its id is derived, so a repeat is refused."""
-    notification_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cause.event_id}/{recipient_id}/{kind}"))
+    conn: sa.Connection, cause: Envelope, recipient_id: str, kind: str, context: dict[str, Any]
+) -> None:
+    """One notification per (cause, recipient, kind): its id is derived, so a repeat (a replay
+    from the topics, say) finds its stream already written and adds nothing."""
+    notification_id = notification_id_for(cause, recipient_id, kind)
+    stream_id = f"notification-{notification_id}"
+    if store.stream_head(conn, stream_id)[0] > 0:
+        return
+    recipient = _person_row(conn, recipient_id)
+    institution = institution_context(conn, recipient["institution_id"] or cause.institution_id)
+    rendered = messages.render(
+        kind, {**context, "recipient": recipient, "institution": institution}
+    )
+    channel = channel_for(conn, recipient_id, kind)
+    channels = [IN_APP] + ([channel] if channel != IN_APP and recipient["email"] else [])
     store.append(
         conn,
-        f"notification-{notification_id}",
+        stream_id,
         [
             NewEvent(
                 "NotificationQueued",
@@ -115,12 +566,15 @@ def queue(
                     "notification_id": notification_id,
                     "recipient_id": recipient_id,
                     "kind": kind,
-                    "subject": subject,
-                    "body": body,
+                    "subject": rendered.subject,
+                    "body": rendered.text,
+                    "html": rendered.html,
+                    "email": recipient["email"],
+                    "channels": channels,
                     "source_event_id": cause.event_id,
                 },
             )
         ],
         expected_version=0,
-        meta=Metadata.caused_by(cause),
+        meta=Metadata.caused_by(cause, institution_id=recipient["institution_id"]),
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.eventkit import Service
-from services.eventkit.contracts import enrollment, notifications
+from services.eventkit.contracts import enrollment, notifications, pairing
 
 from . import readmodels as rm
+from .delivery import sender
 
 
 def _blueprints():
@@ -22,10 +23,11 @@ SERVICE = Service(
     metadata=rm.metadata,
     tables=rm.kit,
     registry=notifications.registry,
-    projections=[rm.in_app],
+    projections=[rm.in_app, rm.settings, rm.mail],
     consumers=[rm.reactions],
-    contracts=[enrollment.registry],
+    contracts=[enrollment.registry, pairing.registry],
     blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
-    stats_tables=[rm.recipients, rm.notifications],
+    stats_tables=[rm.recipients, rm.notifications, rm.deliveries, rm.local_mail],
+    background=[sender],
 )

@@ -3,17 +3,84 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import validate
 
 from ..registry import Registry
 
 registry = Registry()
 
+F = ma.fields
 
-@registry.event("NotificationQueued")
+CHANNELS = ("email", "in_app", "digest")  # what a person may choose per notification kind
+TRANSPORTS = ("smtp", "local")  # sent over SMTP, or kept in the local mail outbox
+
+
+def _queued_v1_to_v2(payload: dict) -> dict:
+    # Version 1 notifications lived only in the in-app inbox.
+    return {**payload, "html": "", "email": "", "channels": ["in_app"]}
+
+
+@registry.event("NotificationQueued", version=2, upcasters={1: _queued_v1_to_v2})
 class NotificationQueued(ma.Schema):
-    notification_id = ma.fields.String(required=True)
-    recipient_id = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True)
-    subject = ma.fields.String(required=True)
-    body = ma.fields.String(required=True)
-    source_event_id = ma.fields.String(required=True)
+    """What one person is told about one event, rendered once, with the channels chosen then."""
+
+    notification_id = F.String(required=True)
+    recipient_id = F.String(required=True)
+    kind = F.String(required=True)
+    subject = F.String(required=True)
+    body = F.String(required=True)  # plain text
+    html = F.String(load_default="")
+    email = F.String(load_default="")  # the address at the time it was queued
+    channels = F.List(F.String(validate=validate.OneOf(CHANNELS)), load_default=list)
+    source_event_id = F.String(required=True)
+
+
+@registry.event("NotificationSent")
+class NotificationSent(ma.Schema):
+    notification_id = F.String(required=True)
+    recipient_id = F.String(required=True)
+    channel = F.String(required=True)
+    transport = F.String(required=True, validate=validate.OneOf(TRANSPORTS))
+    attempts = F.Integer(required=True)
+
+
+@registry.event("NotificationFailed")
+class NotificationFailed(ma.Schema):
+    """Given up: a permanent refusal, or every attempt used. Visible to coordinators."""
+
+    notification_id = F.String(required=True)
+    recipient_id = F.String(required=True)
+    channel = F.String(required=True)
+    attempts = F.Integer(required=True)
+    permanent = F.Boolean(required=True)
+    error = F.String(required=True)
+
+
+@registry.event("NotificationRead")
+class NotificationRead(ma.Schema):
+    notification_id = F.String(required=True)
+    recipient_id = F.String(required=True)
+
+
+@registry.event("NotificationPreferencesSet")
+class NotificationPreferencesSet(ma.Schema):
+    """The kinds whose channel the person changed, each with the channel now chosen."""
+
+    person_id = F.String(required=True)
+    preferences = F.Dict(
+        keys=F.String(), values=F.String(validate=validate.OneOf(CHANNELS)), required=True
+    )
+
+
+@registry.event("DigestSent")
+class DigestSent(ma.Schema):
+    """One person's daily digest: the notifications it collected, sent or kept once."""
+
+    digest_id = F.String(required=True)
+    recipient_id = F.String(required=True)
+    notification_ids = F.List(F.String(), required=True)
+    transport = F.String(required=True, validate=validate.OneOf(TRANSPORTS))
+    to_address = F.String(required=True)
+    subject = F.String(required=True)
+    body = F.String(required=True)
+    html = F.String(required=True)

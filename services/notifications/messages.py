@@ -1,0 +1,55 @@
+"""What each kind of notification says: Jinja templates, plain text and HTML, per kind."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# Every kind a person can be told about; mandatory ones always go by email.
+KINDS: dict[str, bool] = {
+    "enrolled": False,
+    "pair_published": True,
+    "group_formed": True,
+}
+MANDATORY = frozenset(kind for kind, mandatory in KINDS.items() if mandatory)
+DEFAULT_CHANNEL = "email"
+
+SUBJECTS = {
+    "enrolled": "You are enrolled in {{ program.name }}",
+    "pair_published": "Your {{ program.name }} pairing: meet {{ partner.name }}",
+    "group_formed": "Your {{ program.name }} coaching group",
+    "digest": "Your {{ institution.name }} mentorship digest: {{ items | length }} update(s)",
+}
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+    undefined=jinja2.StrictUndefined,  # a missing value is a bug, not an empty line in a mail
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_subject_env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(kind: str, context: dict[str, Any]) -> Rendered:
+    subject = _subject_env.from_string(SUBJECTS[kind]).render(**context)
+    # Header injection: a subject is one line whatever a name contains.
+    subject = " ".join(subject.split())[:300]
+    return Rendered(
+        subject=subject,
+        text=_env.get_template(f"{kind}.txt").render(**context),
+        html=_env.get_template(f"{kind}.html").render(**context),
+    )
