@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("broker", help="run the embedded Kafka-compatible broker in the foreground")
     sub.add_parser("topics", help="create every service's topics")
     sub.add_parser("migrate", help="upgrade every service's database")
-    sub.add_parser("web", help="serve the web front end")
+    web = sub.add_parser("web", help="serve the web front end (or: migrate, account)")
+    web.add_argument("action", nargs="?", default="serve", choices=("serve", "migrate", "account"))
+    web.add_argument("--email", help="account: the enrolled person to give a web account")
 
     demo = sub.add_parser("demo", help="load the demo consortium through the enrollment API")
     demo.add_argument("--url", default=None, help="enrollment API (default ENROLLMENT_URL)")
@@ -93,10 +95,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "migrate":
         for name in config.SERVICES:
             _migrate(load_service(name))
-        return 0
+        return _web_action("migrate", None)
+    if args.command == "web" and args.action != "serve":
+        return _web_action(args.action, args.email)
     if args.command == "web":
         from services.eventkit.serve import serve
 
+        _web_action("migrate", None)  # before the fork: the accounts tables must be there
         serve("web.app:create_app", config.port("web"), "web")
         return 0
     if args.command == "demo":
@@ -152,6 +157,17 @@ def _service_action(service, args: argparse.Namespace) -> int:
         print(f"{service.name}: replayed {count} events")
         return 0
     raise AssertionError(args.action)
+
+
+def _web_action(action: str, email: str | None) -> int:
+    from web import cli as web_cli
+
+    if action == "migrate":
+        return web_cli.migrate()
+    if not email:
+        print("tandem web account: --email is required", file=sys.stderr)
+        return 2
+    return web_cli.account(email)
 
 
 def _migrate(service) -> None:

@@ -6,6 +6,7 @@ Loaded through the public enrollment API, so its events flow through every servi
 from __future__ import annotations
 
 import random
+import secrets
 import time
 
 import requests
@@ -114,10 +115,12 @@ def load_demo(
     pairing_url: str | None = None,
     mentees_per_site: int = 20,
     mentors_per_site: int = 10,
+    accounts: bool = True,
 ) -> dict:
     """Create the demo consortium unless it is there already; return what was created.
 
-    With `pairing_url`, each demo cycle is then paired and published.
+    With `pairing_url`, each demo cycle is then paired and published. With `accounts`, an admin
+    and a coordinator are added and they, one mentor and one mentee get web sign-ins.
     """
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {_admin_token()}"
@@ -134,6 +137,7 @@ def load_demo(
     rng = random.Random(2026)
     created = {"institutions": 0, "people": 0, "enrollments": 0}
     cycles: list[tuple[str, str, int]] = []
+    sample: dict[str, dict] = {}  # the first institution, one of its mentors and mentees
     for name, code, tz, program_name, program_type in INSTITUTIONS:
         institution = post("/api/institutions", {"name": name, "short_code": code, "time_zone": tz})
         program = post(
@@ -151,6 +155,7 @@ def load_demo(
             (cycle["id"], "groups" if coaching else "stable", mentees_per_site + mentors_per_site)
         )
         created["institutions"] += 1
+        sample.setdefault("institution", institution)
         for index in range(mentees_per_site + mentors_per_site):
             mentor = index >= mentees_per_site
             first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -179,11 +184,65 @@ def load_demo(
                     "capacity": (5 if coaching else rng.choice([2, 3])) if mentor else None,
                 },
             )
+            sample.setdefault("mentor" if mentor else "mentee", person)
             created["people"] += 1
             created["enrollments"] += 1
     if pairing_url:
         created["pairs"] = _pair_demo_cycles(session, pairing_url, cycles)
+    if accounts:
+        created["accounts"] = _demo_accounts(session, enrollment_url, sample)
     return {"loaded": True, **created}
+
+
+def _demo_accounts(
+    session: requests.Session, enrollment_url: str, sample: dict[str, dict]
+) -> list[dict[str, str]]:
+    """Sign-in accounts for one person of each role, sharing one fresh random password.
+
+    Development only: the password is printed once by `tandem run --demo` and stored nowhere else.
+    """
+    from services.eventkit.db import make_engine
+    from web.accounts import SET, Accounts
+    from web.db import database_url, migrate
+
+    migrate()
+    institution = sample["institution"]
+    people = []
+    code = institution["short_code"].lower()
+    for role, name, email in (
+        ("consortium_admin", "Avery Admin", "admin@demo.tandem.example"),
+        ("coordinator", "Casey Coordinator", f"coordinator.{code}@demo.tandem.example"),
+    ):
+        body = {
+            "institution_id": institution["id"],
+            "name": name,
+            "email": email,
+            "training_level": "faculty",
+        }
+        person = session.post(f"{enrollment_url}/api/people", json=body, timeout=30)
+        person.raise_for_status()
+        grant = {
+            "role": role,
+            "institution_id": None if role == "consortium_admin" else institution["id"],
+        }
+        granted = session.post(
+            f"{enrollment_url}/api/people/{person.json()['id']}/roles", json=grant, timeout=30
+        )
+        granted.raise_for_status()
+        people.append((role, person.json()))
+    people += [("mentor", sample["mentor"]), ("mentee", sample["mentee"])]
+    password = "demo-" + secrets.token_urlsafe(12)
+    engine = make_engine(database_url())
+    accounts = Accounts(engine)
+    try:
+        for _, person in people:
+            accounts.ensure(person["id"], person["email"])
+            accounts.set_password(accounts.issue_link(person["id"], SET), password)
+    finally:
+        engine.dispose()
+    return [
+        {"role": role, "email": person["email"], "password": password} for role, person in people
+    ]
 
 
 def _pair_demo_cycles(

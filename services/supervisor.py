@@ -93,6 +93,7 @@ def run_suite(load_demo: bool = False) -> int:
         services = _services()
         for service in services:
             upgrade(service.migrations, config.database_url(service.name))
+        upgrade(Path(__file__).parent.parent / "web" / "migrations", config.database_url("web"))
         ensure_topics(
             config.bootstrap_servers(),
             [t for s in services for t in s.topics()],
@@ -121,7 +122,12 @@ def run_suite(load_demo: bool = False) -> int:
             from services.demo import load_demo as demo
 
             loaded = demo(config.service_url("enrollment"), config.service_url("pairing"))
+            sign_ins = loaded.pop("accounts", [])
             print(f"demo data: {loaded}")
+            if sign_ins:
+                print("demo sign-ins (the password is shown only now):")
+                for account in sign_ins:
+                    print(f"  {account['role']:<17} {account['email']:<44} {account['password']}")
         url = f"http://127.0.0.1:{config.port('web')}"
         print(f"\nTandem is running: {url}\n(logs in {log_dir}; Ctrl-C stops everything)\n")
         while not stopping:

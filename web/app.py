@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 from importlib import resources
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -19,12 +21,19 @@ from flask import (
     url_for,
 )
 from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.eventkit import config
 from services.eventkit.auth import TokenSigner
+from services.eventkit.db import make_engine, reading
 
+from . import auth, db, identity
+from .accounts import Accounts
+from .identity import STAFF, roles_required
+from .outbox import Outbox
 from .services_client import ServicesClient
 
 # No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
@@ -54,10 +63,14 @@ ONE_DAY_S = 24 * 3600
 HTMX_PACKAGE = "js_lib_htmx"
 HTMX_RESOURCE = "static/htmx/htmx.min.js"
 
-CLIENT_KEY = "tandem.services"
+CLIENT_KEY = identity.CLIENT_KEY
 HTMX_JS_KEY = "tandem.htmx_js"
+ENGINE_KEY = "tandem.web_db"
+
+log = logging.getLogger(__name__)
 
 htmx = HTMX()
+csrf = CSRFProtect()
 bp = Blueprint("web", __name__)
 
 
@@ -78,17 +91,31 @@ def create_app() -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         # Plain-http localhost runs opt out; anything reachable over a network uses https.
         SESSION_COOKIE_SECURE=not _flag("WEB_INSECURE_COOKIES"),
+        PERMANENT_SESSION_LIFETIME=identity.SESSION_MAX_AGE,
+        # The CSRF token lives as long as the session (which a sign-in renews), not one hour,
+        # so a form left open for a while still posts.
+        WTF_CSRF_TIME_LIMIT=None,
     )
     if _flag("WEB_BEHIND_PROXY"):
         # Trust exactly one proxy hop, so a client cannot claim https or another address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     htmx.init_app(app)
+    csrf.init_app(app)
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
     urls = {name: config.service_url(name) for name in config.SERVICES}
+    engine = make_engine(db.database_url())
+    app.extensions[ENGINE_KEY] = engine
+    app.extensions[identity.SIGNER_KEY] = signer
+    app.extensions[identity.ACCOUNTS_KEY] = Accounts(engine)
+    app.extensions[auth.OUTBOX_KEY] = Outbox(engine)
     app.extensions[CLIENT_KEY] = ServicesClient(urls, signer)
     app.extensions[HTMX_JS_KEY] = _load_htmx()
     app.register_blueprint(bp)
+    auth.init_app(app)
+    app.before_request(identity.require_sign_in)
     app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(HTTPException, _http_error)
     return app
 
 
@@ -114,6 +141,35 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _csrf_refused(error: CSRFError) -> tuple[str, int]:
+    log.info("refused a %s to %s: %s", request.method, request.path, error.description)
+    return (
+        render_template(
+            "error.html",
+            title="This form could not be sent",
+            message="Tandem could not confirm that this form came from its own page, so nothing "
+            "was changed. Go back, reload the page and try again.",
+        ),
+        400,
+    )
+
+
+def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    if error.code is None or error.code < 400 or request.path.startswith("/static/"):
+        return error.get_response()
+    return (
+        render_template(
+            "error.html",
+            title=error.name,
+            message={
+                404: "There is no page at this address.",
+                405: "This page does not accept that kind of request.",
+            }.get(error.code, "Something went wrong with this request."),
+        ),
+        error.code,
+    )
+
+
 def _client() -> ServicesClient:
     return current_app.extensions[CLIENT_KEY]
 
@@ -122,7 +178,10 @@ def _client() -> ServicesClient:
 def _asset_urls() -> dict[str, Any]:
     # The digest in the URL lets browsers cache htmx for a year and still see upgrades.
     digest = current_app.extensions[HTMX_JS_KEY].digest
-    return {"htmx_js_url": url_for("web.htmx_js", v=digest)}
+    return {
+        "htmx_js_url": url_for("web.htmx_js", v=digest),
+        "current_user": identity.current_user(),
+    }
 
 
 @bp.get("/")
@@ -131,6 +190,7 @@ def index() -> str:
 
 
 @bp.get("/status")
+@roles_required(*STAFF)
 def status() -> Response:
     statuses = _client().statuses()
     context = {
@@ -156,9 +216,20 @@ def healthz() -> dict[str, str]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, Any], int]:
-    checks = _client().alive()
+    checks = {"database": _database_ready(), **_client().alive()}
     ready = all(checks.values())
     return {"ready": ready, "service": "web", "checks": checks}, 200 if ready else 503
+
+
+def _database_ready() -> bool:
+    """The web's database answers and is migrated (its accounts table is there)."""
+    try:
+        with reading(current_app.extensions[ENGINE_KEY]) as conn:
+            conn.execute(sa.select(sa.func.count()).select_from(db.accounts)).scalar_one()
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("web database not ready: %s", exc)
+        return False
+    return True
 
 
 @bp.get("/static/vendor/htmx.min.js")

@@ -1,4 +1,5 @@
-"""Read-only calls from the web to the services: liveness, readiness and aggregate counts."""
+"""Read-only calls from the web to the services: liveness, readiness, aggregate counts, and the
+enrollment look-ups sign-in needs (a person by email, the roles a person holds)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,28 @@ import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import requests
 
-from services.eventkit.auth import TokenSigner, system_principal
+from services.eventkit.auth import Grant, TokenSigner, system_principal
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 2.0
+LOOKUP_TOKEN_TTL_S = 60
+
+
+class ServiceUnavailable(Exception):
+    """A service did not answer, or answered something the web cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    institution_id: str
+    email: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +98,49 @@ class ServicesClient:
             probes = {name: pool.submit(self.get, name, "/healthz") for name in self.urls}
             return {name: probe.result().ok for name, probe in probes.items()}
 
+    def person_by_email(self, email: str) -> Person | None:
+        """The enrollment record with this email; None if there is none."""
+        probe = self.get(
+            "enrollment", "/api/people/by-email?" + urlencode({"email": email}), self._system()
+        )
+        if probe.status in (404, 422):
+            return None
+        body = _expect_ok(probe, dict)
+        try:
+            return Person(
+                str(body["id"]), str(body["name"]), str(body["institution_id"]), str(body["email"])
+            )
+        except KeyError as exc:
+            raise ServiceUnavailable(f"enrollment answered without {exc}") from exc
+
+    def grants_of(self, person_id: str) -> tuple[Grant, ...] | None:
+        """Every role the person holds; None if enrollment does not know the person."""
+        probe = self.get(
+            "enrollment", f"/api/people/{quote(person_id, safe='')}/grants", self._system()
+        )
+        if probe.status == 404:
+            return None
+        grants = []
+        for item in _expect_ok(probe, list):
+            if not isinstance(item, dict) or not isinstance(item.get("role"), str):
+                raise ServiceUnavailable("enrollment answered an unexpected grant")
+            grants.append(Grant(item["role"], item.get("institution_id"), item.get("program_id")))
+        return tuple(grants)
+
+    def institutions(self, token: str) -> dict[str, str]:
+        """Names of the institutions the token's user belongs to, by id ({} if unavailable)."""
+        probe = self.get("enrollment", "/api/institutions", token)
+        if not probe.ok or not isinstance(probe.body, list):
+            return {}
+        return {
+            str(i["id"]): str(i["name"])
+            for i in probe.body
+            if isinstance(i, dict) and "id" in i and "name" in i
+        }
+
+    def _system(self) -> str:
+        return self._signer.mint(system_principal(), ttl_seconds=LOOKUP_TOKEN_TTL_S)
+
     def get(self, name: str, path: str, token: str | None = None) -> Probe:
         """GET a service path; a network failure becomes an unreachable probe, never an error."""
         headers = {"Accept": "application/json"}
@@ -103,6 +161,14 @@ class ServicesClient:
         except ValueError:
             body = None
         return Probe(reachable=True, status=response.status_code, body=body)
+
+
+def _expect_ok(probe: Probe, kind: type) -> Any:
+    if not probe.reachable:
+        raise ServiceUnavailable("no answer")
+    if not probe.ok or not isinstance(probe.body, kind):
+        raise ServiceUnavailable(f"HTTP {probe.status}")
+    return probe.body
 
 
 def _status(name: str, ready: Probe, stats: Probe) -> ServiceStatus:

@@ -144,7 +144,9 @@ def _committed(bootstrap: str, group: str, topic: str) -> int:
 def test_events_flow_between_service_processes(suite: Suite):
     os.environ["TANDEM_SERVICE_TOKEN_KEY"] = suite.env["TANDEM_SERVICE_TOKEN_KEY"]
     try:
-        created = load_demo(suite.url("enrollment"), mentees_per_site=3, mentors_per_site=2)
+        created = load_demo(
+            suite.url("enrollment"), mentees_per_site=3, mentors_per_site=2, accounts=False
+        )
     finally:
         del os.environ["TANDEM_SERVICE_TOKEN_KEY"]
     assert created["people"] == 15

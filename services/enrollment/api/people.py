@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError, NotFound
-from services.eventkit.auth import ADMIN
+from services.eventkit.auth import ADMIN, SYSTEM
 from services.eventkit.envelope import new_id
 from services.eventkit.http import request_meta, require, runtime
 
@@ -58,6 +59,39 @@ def list_people(query):
         )
     with runtime().reading() as conn:
         return conn.execute(select.order_by(people.c.name).limit(500)).mappings().all()
+
+
+class EmailQuery(ma.Schema):
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+
+
+class PersonFound(ma.Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    institution_id = ma.fields.String()
+    email = ma.fields.String()
+
+
+@blp.route("/people/by-email", methods=["GET"])
+@blp.arguments(EmailQuery, location="query")
+@blp.response(200, PersonFound)
+def find_person_by_email(query):
+    """The person with this email, for the web's sign-in and account set-up (system only)."""
+    require([SYSTEM])
+    people = rm.people
+    with runtime().reading() as conn:
+        found = (
+            conn.execute(
+                sa.select(
+                    people.c.id, people.c.name, people.c.institution_id, people.c.email
+                ).where(people.c.email == query["email"].strip().lower())
+            )
+            .mappings()
+            .first()
+        )
+    if found is None:
+        raise NotFound("No person has this email.")
+    return found
 
 
 @blp.route("/people/<person_id>", methods=["GET"])

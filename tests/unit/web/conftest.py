@@ -9,16 +9,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask, request
 from flask.testing import FlaskClient
+from web_support import sign_in_as
 from werkzeug.serving import make_server
 
 from services.eventkit import config
-from services.eventkit.auth import InvalidToken, Principal, TokenSigner
+from services.eventkit.auth import ADMIN, Grant, InvalidToken, Principal, TokenSigner
 from web.app import create_app
+from web.db import migrate
 
 ENV_TO_CLEAR = (
     "WEB_SECRET_KEY",
+    "WEB_DATABASE_URL",
+    "WEB_PUBLIC_URL",
     "WEB_BEHIND_PROXY",
     "WEB_INSECURE_COOKIES",
     "TANDEM_ENV",
@@ -62,10 +67,23 @@ def web_env(monkeypatch: pytest.MonkeyPatch, tmp_path, dead_url: str) -> None:
 
 @pytest.fixture
 def make_client() -> Callable[..., FlaskClient]:
-    """Build the app from the environment as it is when called."""
+    """Build the app from the environment as it is when called, on a migrated web database."""
 
     def build(**kwargs: Any) -> FlaskClient:
+        migrate()
         return create_app().test_client(**kwargs)
+
+    return build
+
+
+@pytest.fixture
+def staff_client(make_client) -> Callable[..., FlaskClient]:
+    """A client signed in as the consortium admin."""
+
+    def build(**kwargs: Any) -> FlaskClient:
+        client = make_client(**kwargs)
+        sign_in_as(client, Grant(ADMIN))
+        return client
 
     return build
 
@@ -136,3 +154,67 @@ def start_service(web_env: None) -> Iterator[Callable[..., FakeService]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclasses.dataclass
+class RealEnrollment:
+    """The real enrollment API on a migrated SQLite database, served over HTTP in a thread."""
+
+    url: str
+
+    def _headers(self) -> dict[str, str]:
+        token = TokenSigner(config.token_key()).mint(Principal("admin-1", (Grant(ADMIN),)))
+        return {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, body: dict | None = None) -> Any:
+        response = requests.request(
+            method, self.url + path, json=body, headers=self._headers(), timeout=10
+        )
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    def institution(self, name: str = "Northfield", code: str = "NUH") -> str:
+        body = {"name": name, "short_code": code, "time_zone": "UTC"}
+        return self.call("POST", "/api/institutions", body)["id"]
+
+    def person(self, institution_id: str, email: str, name: str = "Ada Example") -> str:
+        body = {
+            "institution_id": institution_id,
+            "name": name,
+            "email": email,
+            "training_level": "PGY1",
+        }
+        return self.call("POST", "/api/people", body)["id"]
+
+    def grant(self, person_id: str, role: str, institution_id: str | None) -> None:
+        body = {"role": role, "institution_id": institution_id}
+        self.call("POST", f"/api/people/{person_id}/roles", body)
+
+    def revoke(self, person_id: str, role: str, institution_id: str | None) -> None:
+        body = {"role": role, "institution_id": institution_id}
+        self.call("POST", f"/api/people/{person_id}/roles/revoke", body)
+
+
+@pytest.fixture
+def enrollment(tmp_path, point, web_env: None) -> Iterator[RealEnrollment]:
+    from services.enrollment.app import create_app as create_enrollment_app
+    from services.enrollment.service import SERVICE
+    from services.eventkit.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'enrollment.db'}"
+    upgrade(SERVICE.migrations, url)
+    app = create_enrollment_app(url)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    point("enrollment", base)
+    try:
+        yield RealEnrollment(base)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        app.extensions["tandem"].engine.dispose()

@@ -54,22 +54,37 @@ def inline_code(html: str) -> InlineCodeFinder:
     return finder
 
 
-def test_landing_page_describes_tandem_and_links_to_status(make_client):
+def test_landing_page_describes_tandem_and_links_to_sign_in(make_client):
     response = make_client().get("/")
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert '<html lang="en">' in html
     assert "mentorship, peer-mentoring and career-coaching programs" in html
+    assert 'href="/sign-in"' in html
     assert 'href="/status"' in html
     assert 'name="viewport"' in html
     assert 'href="#main"' in html
 
 
-def test_every_response_carries_a_strict_csp_and_security_headers(make_client):
-    client = make_client()
-    for path in ("/", "/status", "/healthz", "/static/tandem.css", "/static/vendor/htmx.min.js"):
-        headers = client.get(path).headers
+def test_every_response_carries_a_strict_csp_and_security_headers(make_client, staff_client):
+    anonymous, staff = make_client(), staff_client()
+    paths = (
+        "/",
+        "/status",
+        "/home",
+        "/sign-in",
+        "/password/forgot",
+        "/password/reset/not-a-token",
+        "/no-such-page",
+        "/healthz",
+        "/static/tandem.css",
+        "/static/vendor/htmx.min.js",
+    )
+    responses = [(path, client.get(path)) for client in (anonymous, staff) for path in paths]
+    responses.append(("/sign-in", anonymous.post("/sign-in", data={})))  # refused: no CSRF token
+    for path, response in responses:
+        headers = response.headers
         csp = headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp
         assert "script-src 'self'" in csp
@@ -77,7 +92,9 @@ def test_every_response_carries_a_strict_csp_and_security_headers(make_client):
         assert "unsafe-inline" not in csp
         assert "unsafe-eval" not in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "same-origin"
+        # Password links carry their token in the address: those pages send no referrer at all.
+        expected = "no-referrer" if path.startswith("/password/reset/") else "same-origin"
+        assert headers["Referrer-Policy"] == expected, path
         assert headers["X-Frame-Options"] == "DENY"
 
 
@@ -98,14 +115,20 @@ def test_forwarded_proto_is_honoured_only_behind_a_proxy(make_client, monkeypatc
     assert "Strict-Transport-Security" in make_client().get("/", headers=forwarded).headers
 
 
-def test_pages_have_no_inline_scripts_or_styles(make_client):
-    client = make_client()
+def test_pages_have_no_inline_scripts_or_styles(make_client, staff_client):
+    anonymous, staff = make_client(), staff_client()
     pages = {
-        "landing": client.get("/").get_data(as_text=True),
-        "status": client.get("/status").get_data(as_text=True),
-        "fragment": client.get("/status", headers={"HX-Request": "true"}).get_data(as_text=True),
+        "landing": anonymous.get("/").get_data(as_text=True),
+        "sign-in": anonymous.get("/sign-in").get_data(as_text=True),
+        "forgot": anonymous.get("/password/forgot").get_data(as_text=True),
+        "outbox": anonymous.get("/dev/outbox").get_data(as_text=True),
+        "not found": anonymous.get("/no-such-page").get_data(as_text=True),
+        "status": staff.get("/status").get_data(as_text=True),
+        "fragment": staff.get("/status", headers={"HX-Request": "true"}).get_data(as_text=True),
+        "home": staff.get("/home").get_data(as_text=True),
     }
     for name, html in pages.items():
+        assert html.strip(), name
         assert not re.search(r"\sstyle\s*=", html), name
         assert inline_code(html).problems == [], name
 

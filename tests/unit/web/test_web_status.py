@@ -1,4 +1,4 @@
-"""The suite status page and the web's readiness, against real services over HTTP."""
+"""The suite status page (staff only) and the web's readiness, against real services over HTTP."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 from services.eventkit import config
 from services.eventkit.auth import SYSTEM
+from web.app import create_app
 
 
 class RowReader(HTMLParser):
@@ -43,8 +44,8 @@ def rows(html: str) -> dict[str, list[str]]:
     return reader.rows
 
 
-def test_status_full_page_and_htmx_fragment_from_one_route(make_client):
-    client = make_client()
+def test_status_full_page_and_htmx_fragment_from_one_route(staff_client):
+    client = staff_client()
 
     page = client.get("/status")
     fragment = client.get("/status", headers={"HX-Request": "true"})
@@ -64,8 +65,8 @@ def test_status_full_page_and_htmx_fragment_from_one_route(make_client):
     assert page.headers["Cache-Control"] == "no-store"
 
 
-def test_fragment_polls_itself_politely(make_client):
-    html = make_client().get("/status", headers={"HX-Request": "true"}).get_data(as_text=True)
+def test_fragment_polls_itself_politely(staff_client):
+    html = staff_client().get("/status", headers={"HX-Request": "true"}).get_data(as_text=True)
     opening = html[: html.index(">")]
 
     assert 'hx-get="/status"' in opening
@@ -74,17 +75,17 @@ def test_fragment_polls_itself_politely(make_client):
     assert 'aria-live="polite"' in opening
 
 
-def test_history_restore_gets_the_full_page(make_client):
+def test_history_restore_gets_the_full_page(staff_client):
     headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
 
-    assert "<html" in make_client().get("/status", headers=headers).get_data(as_text=True)
+    assert "<html" in staff_client().get("/status", headers=headers).get_data(as_text=True)
 
 
-def test_counts_from_a_live_service_are_shown(make_client, start_service, point):
+def test_counts_from_a_live_service_are_shown(staff_client, start_service, point):
     enrollment = start_service("enrollment", counts={"people": 12, "programs": 3, "cycles": 1200})
     point("enrollment", enrollment.url)
 
-    response = make_client().get("/status")
+    response = staff_client().get("/status")
 
     assert response.status_code == 200
     table = rows(response.get_data(as_text=True))
@@ -95,11 +96,13 @@ def test_counts_from_a_live_service_are_shown(make_client, start_service, point)
     assert enrollment.callers[0].grants[0].role == SYSTEM
 
 
-def test_unreachable_services_are_shown_and_the_page_still_works(make_client, start_service, point):
+def test_unreachable_services_are_shown_and_the_page_still_works(
+    staff_client, start_service, point
+):
     pairing = start_service("pairing", counts={"pairings": 4})
     point("pairing", pairing.url)
 
-    response = make_client().get("/status")
+    response = staff_client().get("/status")
 
     assert response.status_code == 200
     table = rows(response.get_data(as_text=True))
@@ -109,26 +112,26 @@ def test_unreachable_services_are_shown_and_the_page_still_works(make_client, st
     assert "1 of 4 services ready" in response.get_data(as_text=True)
 
 
-def test_a_service_that_is_up_but_not_ready(make_client, start_service, point):
+def test_a_service_that_is_up_but_not_ready(staff_client, start_service, point):
     feedback = start_service("feedback", ready=False, counts={"meetings": 2})
     point("feedback", feedback.url)
 
-    table = rows(make_client().get("/status").get_data(as_text=True))
+    table = rows(staff_client().get("/status").get_data(as_text=True))
 
     assert table["Feedback"] == ["Not ready", "meetings 2"]
 
 
-def test_a_service_that_rejects_the_token_shows_no_counts(make_client, start_service, point):
+def test_a_service_that_rejects_the_token_shows_no_counts(staff_client, start_service, point):
     notifications = start_service("notifications", key="another-key-" + "x" * 40)
     point("notifications", notifications.url)
 
-    table = rows(make_client().get("/status").get_data(as_text=True))
+    table = rows(staff_client().get("/status").get_data(as_text=True))
 
     assert table["Notifications"] == ["Ready", "Counts unavailable (HTTP 401)"]
     assert notifications.rejected == 1
 
 
-def test_status_shows_only_aggregate_numbers(make_client, start_service, point):
+def test_status_shows_only_aggregate_numbers(staff_client, start_service, point):
     enrollment = start_service(
         "enrollment",
         stats_body={
@@ -138,7 +141,7 @@ def test_status_shows_only_aggregate_numbers(make_client, start_service, point):
     )
     point("enrollment", enrollment.url)
 
-    html = make_client().get("/status").get_data(as_text=True)
+    html = staff_client().get("/status").get_data(as_text=True)
 
     assert rows(html)["Enrollment"] == ["Ready", "people 2"]
     assert "Ada Example" not in html
@@ -150,7 +153,7 @@ def test_readyz_is_503_while_services_are_down(make_client):
     assert response.status_code == 503
     body = response.get_json()
     assert body["ready"] is False
-    assert body["checks"] == dict.fromkeys(config.SERVICES, False)
+    assert body["checks"] == {"database": True, **dict.fromkeys(config.SERVICES, False)}
 
 
 def test_readyz_lists_each_service(make_client, start_service, point):
@@ -161,6 +164,7 @@ def test_readyz_lists_each_service(make_client, start_service, point):
 
     assert response.status_code == 503
     assert response.get_json()["checks"] == {
+        "database": True,
         "enrollment": True,
         "pairing": False,
         "feedback": False,
@@ -179,5 +183,16 @@ def test_readyz_is_200_when_every_service_answers(make_client, start_service, po
     assert response.get_json() == {
         "ready": True,
         "service": "web",
-        "checks": dict.fromkeys(config.SERVICES, True),
+        "checks": {"database": True, **dict.fromkeys(config.SERVICES, True)},
     }
+
+
+def test_readyz_is_503_while_the_web_database_is_not_migrated(start_service, point):
+    service = start_service("enrollment")
+    for name in config.SERVICES:
+        point(name, service.url)
+
+    response = create_app().test_client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["database"] is False

@@ -1,0 +1,220 @@
+"""Sign-in, sign-out, password reset, the development outbox and the home page of each role."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from services.eventkit import config
+
+from . import identity
+from .accounts import LOCK_FOR, RESET, AccountError, Accounts, Outcome
+from .forms import ForgotForm, ResetForm, SignInForm
+from .outbox import Outbox
+from .ratelimit import SlidingWindow
+from .services_client import ServicesClient, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KEY = "tandem.outbox"
+LIMITS_KEY = "tandem.limits"
+
+# Per client address, in each web process: failed sign-ins, and reset requests.
+IP_FAILED_SIGN_INS = (50, 15 * 60)
+IP_RESET_REQUESTS = (20, 15 * 60)
+
+WRONG = (
+    "That email and password do not match an account. Check them and try again, or reset "
+    "your password."
+)
+LOCKED = (
+    f"Too many failed sign-ins for this email. Try again in {int(LOCK_FOR.total_seconds() // 60)} "
+    "minutes, or reset your password."
+)
+IP_LIMITED = "Too many failed sign-ins from your network. Wait a few minutes and try again."
+UNAVAILABLE = "Signing in is not possible right now. Please try again in a minute."
+RESET_SENT = (
+    "If that address has a Tandem account, a link to reset the password is on its way. "
+    "The link works once, within 1 hour."
+)
+
+bp = Blueprint("auth", __name__)
+
+
+class Limits:
+    def __init__(self) -> None:
+        self.failed_sign_ins = SlidingWindow(*IP_FAILED_SIGN_INS)
+        self.reset_requests = SlidingWindow(*IP_RESET_REQUESTS)
+
+
+def init_app(app) -> None:
+    app.extensions[LIMITS_KEY] = Limits()
+    app.register_blueprint(bp)
+
+
+def _accounts() -> Accounts:
+    return current_app.extensions[identity.ACCOUNTS_KEY]
+
+
+def _client() -> ServicesClient:
+    return current_app.extensions[identity.CLIENT_KEY]
+
+
+def _limits() -> Limits:
+    return current_app.extensions[LIMITS_KEY]
+
+
+def public_url() -> str:
+    """Where people reach the web; links in messages use it, never the request's Host header."""
+    return config.env("WEB_PUBLIC_URL", f"http://127.0.0.1:{config.port('web')}").rstrip("/")
+
+
+def password_link(token: str) -> str:
+    return public_url() + "/password/reset/" + token
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(template: str, status: int = 200, **context) -> Response:
+    return _private(make_response(render_template(template, **context), status))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> ResponseReturnValue:
+    next_url = identity.safe_next(request.values.get("next"))
+    if request.method == "GET" and identity.current_user() is not None:
+        return redirect(next_url)
+    form = SignInForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return _page("sign_in.html", status, form=form, next_url=next_url, error=None)
+    address = request.remote_addr or "unknown"
+    if _limits().failed_sign_ins.exceeded(address):
+        return _page("sign_in.html", 429, form=form, next_url=next_url, error=IP_LIMITED)
+    result = _accounts().sign_in(form.email.data, form.password.data)
+    if result.outcome is Outcome.LOCKED:
+        _limits().failed_sign_ins.add(address)
+        return _page("sign_in.html", 429, form=form, next_url=next_url, error=LOCKED)
+    if result.outcome is Outcome.WRONG:
+        _limits().failed_sign_ins.add(address)
+        return _page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
+    assert result.person_id and result.email
+    try:
+        person = _client().person_by_email(result.email)
+        grants = _client().grants_of(result.person_id)
+    except ServiceUnavailable as exc:
+        log.warning("sign-in could not reach enrollment: %s", exc)
+        return _page("sign_in.html", 503, form=form, next_url=next_url, error=UNAVAILABLE)
+    if person is None or person.id != result.person_id or grants is None:
+        # The account no longer matches anyone enrollment knows: no way in, same answer.
+        log.warning("an account's person is unknown to enrollment; refusing sign-in")
+        return _page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
+    identity.start_session(person.id, person.name, result.email, grants)
+    return redirect(next_url)
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    identity.end_session()
+    flash("You have signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot() -> ResponseReturnValue:
+    form = ForgotForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return _page("forgot.html", status, form=form)
+    if not _limits().reset_requests.hit(request.remote_addr or "unknown"):
+        return _page(
+            "error.html",
+            429,
+            title="Too many requests",
+            message="Too many reset requests from your network. Wait a few minutes and try again.",
+        )
+    issued = _accounts().begin_reset(form.email.data)
+    if issued is not None:
+        token, email = issued
+        current_app.extensions[OUTBOX_KEY].send_link(email, password_link(token), RESET)
+    return _page("forgot_sent.html", message=RESET_SENT)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> ResponseReturnValue:
+    accounts = _accounts()
+    link = accounts.link(token)
+    if link is None:
+        return _invalid_link()
+    form = ResetForm(link.email)
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        response = _page("reset.html", status, form=form, link=link)
+    else:
+        try:
+            done = accounts.set_password(token, form.password.data)
+        except AccountError as exc:  # the form checks the same rules; kept as a guard
+            form.password.errors = [str(exc)]
+            return _page("reset.html", 400, form=form, link=link)
+        if done is None:
+            return _invalid_link()
+        identity.end_session()
+        flash("Your password is set. Sign in with it now.")
+        response = redirect(url_for("auth.sign_in"))
+    # The token is in this page's address: send it to no one, not even as a referrer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return _private(response)
+
+
+def _invalid_link() -> Response:
+    response = _page(
+        "error.html",
+        410,
+        title="This link no longer works",
+        message="Password links work once, and only for a limited time. Ask for a new one.",
+        action=(url_for("auth.forgot"), "Ask for a new link"),
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/dev/outbox")
+def dev_outbox() -> ResponseReturnValue:
+    """The messages the web would have emailed; development only (the links sign people in)."""
+    if config.env("TANDEM_ENV", "development") == "production":
+        abort(404)
+    outbox: Outbox = current_app.extensions[OUTBOX_KEY]
+    return _page("outbox.html", messages=outbox.messages())
+
+
+@bp.get("/home")
+def home() -> ResponseReturnValue:
+    user = identity.current_user()
+    assert user is not None
+    institutions = _client().institutions(identity.service_token(user))
+    by_role: dict[str, list[str]] = {}
+    for grant in user.grants:
+        places = by_role.setdefault(grant.role, [])
+        if grant.institution_id is None:
+            label = "every institution"
+        else:
+            label = institutions.get(grant.institution_id, "an institution")
+        if label not in places:
+            places.append(label)
+    return _page("home.html", user=user, by_role=by_role, labels=identity.ROLE_LABELS)
