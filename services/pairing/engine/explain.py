@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from itertools import chain
 
 from .model import Mentee, Mentor, Result, Rules
 from .pins import Pool, respect_pins
@@ -37,9 +39,7 @@ def unmatched_reasons(
     were considered.
     """
     mentors = pool.mentors
-    load: dict[str, int] = {}
-    for mentor_id in mentor_of.values():
-        load[mentor_id] = load.get(mentor_id, 0) + 1
+    load = Counter(mentor_of.values())
     reasons = dict.fromkeys(pool.withdrawn, WITHDRAWN)
     pinned_mentors = {p.mentor_id for p in pool.pinned}
     for mentor in pool.full_mentors:
@@ -64,8 +64,11 @@ def unmatched_reasons(
             reason = NOT_PLACED
         reasons[mentee.id] = reason
     idle = {m.id: m for m in mentors if m.id not in pinned_mentors and not load.get(m.id, 0)}
-    # Any ranking counts here, eligible or not: cheap, and either way nobody asked for them.
-    ranked = set().union(*(m.ranking for m in pool.mentees)) if ranked_only else set()
+    # Any ranking counts here, eligible or not: cheap, and either way nobody asked for them. Only
+    # the idle mentors' ids are looked for, so the rankings are scanned without building a set.
+    ranked: set[str] = set()
+    if ranked_only and idle:
+        ranked = set(idle).intersection(chain.from_iterable(m.ranking for m in pool.mentees))
     for mentor in idle.values():
         if next(index.eligible_mentees(mentor), None) is None:
             reasons[mentor.id] = NO_ELIGIBLE_MENTEE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Literal
 
@@ -126,6 +126,16 @@ class Pair:
     mentor_id: str
     score: ScoreBreakdown
     pinned: bool = False
+
+
+# Bulk construction. A frozen dataclass's __init__ sets each field through object.__setattr__,
+# which costs more than scoring a pair when a run builds thousands of them. The engine's bulk
+# paths make the same objects (equal, same hash and repr) with `object.__new__(cls)` and these
+# slot setters, one per field in declaration order; unpacking them checks none is missed.
+SCORE_BREAKDOWN_SETTERS = tuple(
+    vars(ScoreBreakdown)[f.name].__set__ for f in fields(ScoreBreakdown)
+)
+PAIR_SETTERS = tuple(vars(Pair)[f.name].__set__ for f in fields(Pair))
 
 
 @dataclass(frozen=True)

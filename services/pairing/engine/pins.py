@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from .model import Mentee, Mentor, Pair, Rules
 from .rules import acceptable, score, violations
+
+_id = attrgetter("id")  # sort key: people by id
 
 
 class PinError(ValueError):
@@ -64,11 +67,11 @@ def respect_pins(
                 for m in mentees
                 if not m.withdrawn and m.id not in excluded and m.id not in pinned_mentees
             ),
-            key=lambda m: m.id,
+            key=_id,
         )
     )
     open_mentors, full_mentors = [], []
-    for mentor in sorted(mentors, key=lambda m: m.id):
+    for mentor in sorted(mentors, key=_id):
         if mentor.withdrawn or mentor.id in excluded:
             continue
         room = mentor.capacity - load.get(mentor.id, 0)

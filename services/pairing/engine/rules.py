@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 
-from .model import MAX_RANKED, Mentee, Mentor, Rules, ScoreBreakdown
+from .model import MAX_RANKED, SCORE_BREAKDOWN_SETTERS, Mentee, Mentor, Rules, ScoreBreakdown
 
 
 def violations(mentee: Mentee, mentor: Mentor, rules: Rules) -> list[str]:
@@ -60,10 +60,14 @@ def similarities(mentee: Mentee, mentor: Mentor) -> tuple[float, ...]:
     goals = mentee.goals_keywords
     goal_share = len(goals & b) / len(goals) if goals else 0.0
     a, b = mentee.languages, mentor.languages
-    smaller = len(a) if len(a) < len(b) else len(b)
+    smaller = len(a)
+    if len(b) < smaller:
+        smaller = len(b)
     language = len(a & b) / smaller if smaller else 0.0  # one shared language is enough
     a, b = mentee.availability, mentor.availability
-    smaller = len(a) if len(a) < len(b) else len(b)
+    smaller = len(a)
+    if len(b) < smaller:
+        smaller = len(b)
     availability = len(a & b) / smaller if smaller else 0.0
     mode_a, mode_b = mentee.meeting_mode, mentor.meeting_mode
     mode = 1.0 if mode_a == mode_b or mode_a == "either" or mode_b == "either" else 0.0
@@ -76,7 +80,11 @@ def similarities(mentee: Mentee, mentor: Mentor) -> tuple[float, ...]:
     identity = 0.0
     if wishes and mentor.identity:  # no consented wish, or nothing shared to match it against
         shared_identity = mentor.identity
-        identity = 1.0 if all(shared_identity.get(k) == v for k, v in wishes.items()) else 0.0
+        identity = 1.0
+        for k, v in wishes.items():
+            if not shared_identity.get(k) == v:  # noqa: SIM201 (as all(... == v) would test)
+                identity = 0.0
+                break
     return (interests, goal_share, language, mode, ranked, identity, availability)
 
 
@@ -101,12 +109,14 @@ def score_pairs(pairs: Iterable[tuple[Mentee, Mentor]], rules: Rules) -> list[Sc
     """
     w0, w1, w2, w3, w4, w5, w6 = rules.weight_vector()
     out = []
-    breakdown = ScoreBreakdown
+    new, set_total, set_parts = object.__new__, *SCORE_BREAKDOWN_SETTERS
     for mentee, mentor in pairs:
         s0, s1, s2, s3, s4, s5, s6 = similarities(mentee, mentor)
-        parts = (w0 * s0, w1 * s1, w2 * s2, w3 * s3, w4 * s4, w5 * s5, w6 * s6)
-        p0, p1, p2, p3, p4, p5, p6 = parts
-        out.append(breakdown(0.0 + p0 + p1 + p2 + p3 + p4 + p5 + p6, parts))
+        p0, p1, p2, p3, p4, p5, p6 = w0 * s0, w1 * s1, w2 * s2, w3 * s3, w4 * s4, w5 * s5, w6 * s6
+        breakdown = new(ScoreBreakdown)  # ScoreBreakdown(total, parts), built in bulk
+        set_total(breakdown, 0.0 + p0 + p1 + p2 + p3 + p4 + p5 + p6)
+        set_parts(breakdown, (p0, p1, p2, p3, p4, p5, p6))
+        out.append(breakdown)
     return out
 
 
@@ -129,11 +139,15 @@ class EligibilityIndex:
             (mentees, self._mentees_by_group),
         ):
             members: dict[str, list[int]] = {}
-            for k, person in enumerate(people):
-                members.setdefault(self.group(person), []).append(k)
+            if rules.cross_institution:
+                members[""] = list(range(len(people)))
+            else:
+                for k, person in enumerate(people):
+                    members.setdefault(person.institution_id, []).append(k)
+            level = [person.level_rank for person in people]
             for key, idx in members.items():
-                idx.sort(key=lambda k, people=people: (people[k].level_rank, k))
-                groups[key] = ([people[k].level_rank for k in idx], idx)
+                idx.sort(key=level.__getitem__)  # stable, and idx ascends: by (level, index)
+                groups[key] = ([level[k] for k in idx], idx)
 
     def group(self, person: Mentee | Mentor) -> str:
         return "" if self.rules.cross_institution else person.institution_id

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Sequence
 
 from .explain import unmatched_reasons
 from .gc_pause import gc_paused
-from .model import Mentee, Mentor, Pair, Result, Rules
+from .model import PAIR_SETTERS, Mentee, Mentor, Pair, Result, Rules
 from .pins import Pool, respect_pins
 from .rules import EligibilityIndex, acceptable, score_pairs, total_score
 
@@ -34,36 +34,45 @@ class _Preferences:
             for m in pool.mentors
         ]
 
+    def ranked_choice(self, mentee: Mentee, place: int) -> int | None:
+        """The index of the mentor at `place` in the mentee's own ranking, or None if that entry
+        is not a choice: an unknown or unacceptable mentor, or one listed at an earlier place.
+        `_deferred_acceptance` inlines it: a change here goes there too."""
+        ranking = mentee.ranking
+        mentor_id = ranking[place]
+        j = self.mentor_index.get(mentor_id)
+        # Rankings are short, so finding an entry again is cheaper than a set of those seen.
+        if (
+            j is None
+            or ranking.index(mentor_id) != place
+            or not acceptable(mentee, self.pool.mentors[j], self.rules)
+        ):
+            return None
+        return j
+
+    def scored_choices(self, mentee: Mentee) -> Iterator[int]:
+        """The mentee's choices after their own ranking: every other eligible mentor, by score."""
+        ranked = (self.ranked_choice(mentee, place) for place in range(len(mentee.ranking)))
+        seen = {j for j in ranked if j is not None}
+        mentors, weights = self.pool.mentors, self.weights
+        rest = [
+            (-total_score(mentee, mentors[j], weights), j)
+            for j in self.index.eligible_mentors(mentee)
+            if j not in seen
+        ]
+        rest.sort()
+        for _, j in rest:
+            yield j
+
     def mentee_choices(self, i: int) -> Iterator[int]:
         """Mentor indices in the mentee's order: own ranking (acceptable only), then by score."""
         mentee = self.pool.mentees[i]
-        mentors = self.pool.mentors
-        mentor_index = self.mentor_index
-        rules = self.rules
-        ranking = mentee.ranking
-        yielded: list[int] = []
-        for position, mentor_id in enumerate(ranking):
-            j = mentor_index.get(mentor_id)
-            # A mentor listed twice counts at their first place only (rankings are short, so
-            # finding it again is cheaper than keeping a set of those seen).
-            if (
-                j is not None
-                and ranking.index(mentor_id) == position
-                and acceptable(mentee, mentors[j], rules)
-            ):
-                yielded.append(j)
+        for place in range(len(mentee.ranking)):
+            j = self.ranked_choice(mentee, place)
+            if j is not None:
                 yield j
         if self.use_scores:
-            weights = self.weights
-            seen = set(yielded)
-            rest = [
-                (-total_score(mentee, mentors[j], weights), j)
-                for j in self.index.eligible_mentors(mentee)
-                if j not in seen
-            ]
-            rest.sort()
-            for _, j in rest:
-                yield j
+            yield from self.scored_choices(mentee)
 
     def mentor_key(self, j: int, i: int) -> MentorKey:
         mentee = self.pool.mentees[i]
@@ -95,27 +104,27 @@ def stable(
 
 def _stable(rules: Rules, pool: Pool, use_scores_for_unranked: bool) -> Result:
     prefs = _Preferences(pool, rules, use_scores_for_unranked)
-    match, held, proposals = _deferred_acceptance(prefs)
+    match, worst, rejected = _deferred_acceptance(prefs)
 
-    # Each full mentor's least preferred mentee held; None while they have room.
-    worst = [
-        max(holding) if len(holding) >= mentor.capacity else None
-        for holding, mentor in zip(held, pool.mentors, strict=True)
-    ]
     blocking = 0
-    for key, j in proposals:
-        # Mentees propose best first, so every mentor proposed to other than the final match is
-        # preferred to it; the pair blocks if that mentor has room or would rather have them.
-        if match[key[2]] != j and ((held_worst := worst[j]) is None or key < held_worst):
+    for key, j in rejected:
+        # Mentees propose best first, so every mentor who turned a mentee down is preferred to
+        # their final match; the pair blocks if that mentor has room (worst[j] is None) or would
+        # rather have them than the least preferred mentee held. Never, if the matching is right.
+        if (held_worst := worst[j]) is None or key < held_worst:
             blocking += 1
 
     pool_mentees, pool_mentors = pool.mentees, pool.mentors
     matched = [(pool_mentees[i], pool_mentors[j]) for i, j in enumerate(match) if j >= 0]
     pairs = list(pool.pinned)
-    pairs.extend(
-        Pair(mentee.id, mentor.id, breakdown)
-        for (mentee, mentor), breakdown in zip(matched, score_pairs(matched, rules), strict=True)
-    )
+    new, set_mentee, set_mentor, set_score, set_pinned = object.__new__, *PAIR_SETTERS
+    for (mentee, mentor), breakdown in zip(matched, score_pairs(matched, rules), strict=True):
+        pair = new(Pair)  # Pair(mentee.id, mentor.id, breakdown), built in bulk
+        set_mentee(pair, mentee.id)
+        set_mentor(pair, mentor.id)
+        set_score(pair, breakdown)
+        set_pinned(pair, False)
+        pairs.append(pair)
     mentor_of = {mentee.id: mentor.id for mentee, mentor in matched}
     unmatched = unmatched_reasons(
         pool, prefs.index, mentor_of, ranked_only=not use_scores_for_unranked
@@ -125,28 +134,68 @@ def _stable(rules: Rules, pool: Pool, use_scores_for_unranked: bool) -> Result:
 
 def _deferred_acceptance(
     prefs: _Preferences,
-) -> tuple[list[int], list[list[MentorKey]], list[tuple[MentorKey, int]]]:
-    """Each mentee's mentor index (-1 if none), each mentor's held keys, and every proposal as
-    (the mentor's key of the mentee, mentor index)."""
-    n = len(prefs.pool.mentees)
+) -> tuple[list[int], list[MentorKey | None], list[tuple[MentorKey, int]]]:
+    """Each mentee's mentor index (-1 if none), each mentor's least preferred key held (None if
+    they have room left), and every proposal that was turned down, at once or later, as (the
+    mentor's key of the mentee, mentor index): all proposals but the final pairs.
+
+    Mentees walk their lists as `mentee_choices` gives them, but the ranked part is walked here
+    with a place per mentee: a generator per mentee cost more than the matching itself.
+    """
+    mentees = prefs.pool.mentees
+    n = len(mentees)
     capacity = [m.capacity for m in prefs.pool.mentors]
     held: list[list[MentorKey]] = [[] for _ in capacity]
     # The least preferred key each full mentor holds, kept so a rejection costs one comparison.
     worst: list[MentorKey | None] = [None] * len(capacity)
     match = [-1] * n
-    choices = [prefs.mentee_choices(i) for i in range(n)]
-    proposals: list[tuple[MentorKey, int]] = []
-    propose = proposals.append
+    next_place = [0] * n  # where each mentee is in their own ranking
+    scored: dict[int, Iterator[int]] = {}  # past it, the rest of their list, once reached
+    use_scores = prefs.use_scores
+    rejected: list[tuple[MentorKey, int]] = []
+    reject = rejected.append
+    mentors, mentor_index = prefs.pool.mentors, prefs.mentor_index
+    min_gap, cross = prefs.rules.min_level_gap, prefs.rules.cross_institution
     mentor_rank, unranked_key = prefs.mentor_rank, prefs.unranked_key
-    mentee_ids = [m.id for m in prefs.pool.mentees]
     free = list(range(n - 1, -1, -1))  # a stack, so mentees start in id order
     while free:
         i = free.pop()
-        mentee_id = mentee_ids[i]
-        for j in choices[i]:
+        mentee = mentees[i]
+        mentee_id, ranking = mentee.id, mentee.ranking
+        active, conflicts = not mentee.withdrawn, mentee.conflicts
+        level, institution = mentee.level_rank, mentee.institution_id
+        place = next_place[i]
+        while True:
+            if place < len(ranking):
+                # ranked_choice, inlined (`acceptable` too, its mentee half hoisted above): it
+                # runs once per entry of every ranking walked.
+                mentor_id = ranking[place]
+                place += 1
+                j = mentor_index.get(mentor_id)
+                if j is None or ranking.index(mentor_id) != place - 1:
+                    continue
+                mentor = mentors[j]
+                if not (
+                    active
+                    and not mentor.withdrawn
+                    and mentee_id != mentor_id
+                    and mentor.level_rank - level >= min_gap
+                    and (cross or mentor.institution_id == institution)
+                    and mentor_id not in conflicts
+                    and mentee_id not in mentor.conflicts
+                ):
+                    continue
+            elif use_scores:
+                rest = scored.get(i)
+                if rest is None:
+                    rest = scored[i] = prefs.scored_choices(mentee)
+                j = next(rest, None)
+                if j is None:
+                    break
+            else:
+                break
             position = mentor_rank[j].get(mentee_id)
             key = (position, 0.0, i) if position is not None else unranked_key(j, i)
-            propose((key, j))
             held_worst = worst[j]
             if held_worst is None:  # room left
                 holding = held[j]
@@ -161,11 +210,14 @@ def _deferred_acceptance(
                 holding.append(key)
                 worst[j] = max(holding)
                 match[i] = j
-                rejected = held_worst[2]
-                match[rejected] = -1
-                free.append(rejected)
+                bumped = held_worst[2]
+                match[bumped] = -1
+                free.append(bumped)
+                reject((held_worst, j))
                 break
-    return match, held, proposals
+            reject((key, j))
+        next_place[i] = place
+    return match, worst, rejected
 
 
 def preference_lists(
