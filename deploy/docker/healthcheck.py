@@ -4,10 +4,10 @@
 Slim images carry no curl, so this uses urllib. One image serves a service's API, its worker and
 its one-shot tasks, so the port is chosen from the container's command (PID 1's command line):
 
-- `tandem web` and `tandem <service> api`: the HTTP port (`<PROCESS>_PORT`, default 8000-8004);
+- `tandem web` (`web serve`) and `tandem <service> api`: the HTTP port (`<PROCESS>_PORT`, default 8000-8004);
 - `tandem <service> consume`: the worker's health port (`<SERVICE>_WORKER_HEALTH_PORT`, default
   the API port + 100, as in services/eventkit/worker.py);
-- anything else (migrate, topics, demo, ...) runs to completion and has nothing to probe: healthy.
+- anything else (migrate, web migrate, topics, demo, ...) runs to completion and has nothing to probe: healthy.
 
 Arguments replace the command line, e.g. `tandem-healthcheck pairing consume`.
 Exit status 0 is healthy, 1 unhealthy (Docker's contract).
@@ -34,7 +34,9 @@ def health_port(args: list[str]) -> int | None:
     """The port of the `/healthz` to ask, or None for a process without one."""
     for index, arg in enumerate(args):
         if arg == "web":
-            return config.port("web")
+            # `tandem web` serves; `tandem web migrate` and `web account` run to completion.
+            action = args[index + 1] if index + 1 < len(args) else "serve"
+            return config.port("web") if action == "serve" else None
         if arg in config.SERVICES:
             action = args[index + 1] if index + 1 < len(args) else ""
             if action == "api":

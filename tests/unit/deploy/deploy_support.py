@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from services.eventkit import config
+
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
@@ -26,6 +28,9 @@ OVERLAYS = ("dev", "production")
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 HEALTHCHECK = DEPLOY / "docker" / "healthcheck.py"
+# Everything with a PostgreSQL database of its own: each service, and the web (accounts,
+# password links). Each is named after its owner: role, database, `<OWNER>_DATABASE_URL`.
+DATABASE_OWNERS = (*config.SERVICES, "web")
 
 
 def tool(name: str) -> str:

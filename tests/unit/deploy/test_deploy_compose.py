@@ -1,12 +1,13 @@
 """deploy/docker-compose.yml: valid against the Compose specification, and wired as the README
-says (start-up order, one-shots, health checks, named volumes, secrets only from deploy/.env)."""
+says (start-up order, one-shots, health checks, named volumes, a database per service and for the
+web, secrets only from deploy/.env)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from deploy_support import COMPOSE_FILE, DEPLOY, run, tandem_images, tool
+from deploy_support import COMPOSE_FILE, DATABASE_OWNERS, DEPLOY, run, tandem_images, tool
 
 from services.eventkit import config
 
@@ -15,7 +16,7 @@ SECRETS = {
     "TANDEM_SERVICE_TOKEN_KEY",
     "WEB_SECRET_KEY",
     "POSTGRES_PASSWORD",
-    *(f"{s.upper()}_DB_PASSWORD" for s in config.SERVICES),
+    *(f"{owner.upper()}_DB_PASSWORD" for owner in DATABASE_OWNERS),
 }
 
 
@@ -29,7 +30,8 @@ def test_validates_against_the_compose_specification() -> None:
 
 def test_every_tandem_container_runs_in_production_mode(compose: dict[str, Any]) -> None:
     containers = tandem_images(compose)
-    assert len(containers) == 4 * 3 + 3  # api, worker, migrate per service; web, topics, demo
+    # api, worker, migrate per service; web and web-migrate; topics, demo
+    assert len(containers) == 4 * 3 + 4
     for name, svc in containers.items():
         assert svc["environment"]["TANDEM_ENV"] == "production", name
         assert svc["read_only"] is True and svc["cap_drop"] == ["ALL"], name
@@ -45,30 +47,62 @@ def test_images_and_commands(compose: dict[str, Any]) -> None:
             assert svc["image"].startswith(f"tandem-{service}:")
             assert svc["build"]["target"] == service
             assert svc["build"]["dockerfile"] == "deploy/docker/Dockerfile"
-            assert f"{service.upper()}_DATABASE_URL" in svc["environment"]
-            others = {f"{o.upper()}_DATABASE_URL" for o in config.SERVICES if o != service}
-            assert not others & set(svc["environment"]), "a service sees only its own database"
     assert services["web"]["command"] == ["web"]
+    web_migrate = services["web-migrate"]
+    assert web_migrate["command"] == ["web", "migrate"]
+    assert web_migrate["image"].startswith("tandem-web:")
+    assert web_migrate["build"] == services["web"]["build"]
     assert services["topics"]["command"] == ["topics"]
     assert services["demo"]["command"] == ["demo"]
     assert services["demo"]["profiles"] == ["demo"]
 
 
+def test_each_container_sees_only_its_own_database(compose: dict[str, Any]) -> None:
+    """A role and database per owner on the one server; each container gets only its owner's URL."""
+    owner_of = {f"{o}-{suffix}": o for o in config.SERVICES for suffix in ("api", "worker")}
+    owner_of |= {f"{o}-migrate": o for o in DATABASE_OWNERS} | {"web": "web"}
+    for name, svc in tandem_images(compose).items():
+        urls = {k: v for k, v in svc["environment"].items() if k.endswith("_DATABASE_URL")}
+        owner = owner_of.get(name)
+        if owner is None:  # topics, demo
+            assert urls == {}, name
+            continue
+        password = f"{owner.upper()}_DB_PASSWORD"
+        assert urls == {
+            f"{owner.upper()}_DATABASE_URL": f"postgresql://{owner}:${{{password}:?set {password}"
+            f" in deploy/.env}}@postgres:5432/{owner}"
+        }, name
+    # The server gets every password, for the init script.
+    postgres = compose["services"]["postgres"]["environment"]
+    assert {f"{o.upper()}_DB_PASSWORD" for o in DATABASE_OWNERS} <= set(postgres)
+
+
+def test_web_public_url(compose: dict[str, Any]) -> None:
+    web = compose["services"]["web"]["environment"]
+    # Where the published port is reached by default; deploy/.env overrides it.
+    assert web["WEB_PUBLIC_URL"] == "${WEB_PUBLIC_URL:-http://localhost:8000}"
+    assert "#WEB_PUBLIC_URL=http://localhost:8000" in (DEPLOY / ".env.example").read_text()
+
+
 def test_start_up_order(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for service in config.SERVICES:
-        migrate = services[f"{service}-migrate"]
+    for owner in DATABASE_OWNERS:
+        migrate = services[f"{owner}-migrate"]
         assert migrate["restart"] == "no"
-        assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    for service in config.SERVICES:
         for suffix in ("api", "worker"):
             depends = services[f"{service}-{suffix}"]["depends_on"]
             assert depends[f"{service}-migrate"]["condition"] == "service_completed_successfully"
             assert depends["topics"]["condition"] == "service_completed_successfully"
             assert depends["kafka"]["condition"] == "service_healthy"
             assert "container_name" not in services[f"{service}-{suffix}"]  # scalable
-    web = services["web"]["depends_on"]
-    assert {f"{s}-api" for s in config.SERVICES} == set(web)
-    assert {d["condition"] for d in web.values()} == {"service_healthy"}
+    # The web: its own migrations have run (exit 0), and every API is healthy.
+    web = {name: d["condition"] for name, d in services["web"]["depends_on"].items()}
+    assert web == {
+        "web-migrate": "service_completed_successfully",
+        **{f"{s}-api": "service_healthy" for s in config.SERVICES},
+    }
     for name in ("kafka", "postgres"):
         assert services[name]["healthcheck"]["test"]
     assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
@@ -130,11 +164,11 @@ def test_secrets_only_come_from_the_env_file() -> None:
     assert ".env" in (DEPLOY / ".gitignore").read_text().split()
 
 
-def test_postgres_init_script_creates_a_role_and_database_per_service() -> None:
+def test_postgres_init_script_creates_a_role_and_database_per_owner() -> None:
     script = DEPLOY / "compose" / "postgres-init.sh"
     result = run(["bash", "-n", str(script)])
     assert result.returncode == 0, result.stderr
     text = script.read_text()
-    assert f"for service in {' '.join(config.SERVICES)}; do" in text
+    assert f"for service in {' '.join(DATABASE_OWNERS)}; do" in text
     assert 'CREATE DATABASE :"role" OWNER :"role";' in text
     assert 'REVOKE ALL ON DATABASE :"role" FROM PUBLIC;' in text

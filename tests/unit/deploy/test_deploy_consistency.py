@@ -5,11 +5,14 @@ ports are config.DEFAULT_PORTS (+100 for a worker's health port)."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from deploy_support import (
+    DATABASE_OWNERS,
     DOCKERFILE,
     ROOT,
     by_name,
@@ -29,6 +32,10 @@ LITERAL_READ = re.compile(
 )
 # Names built per service or process in config.py and worker.py: f"{service.upper()}_PORT", ...
 PATTERN_READ = re.compile(r"""f["']\{(service|process)\.upper\(\)\}(_[A-Z0-9_]+)["']""")
+# config's per-owner helpers called with a literal owner: config.database_url("web") reads
+# WEB_DATABASE_URL (test_config_helpers_read_these_names holds the helpers to these suffixes).
+HELPER_READ = re.compile(r"""\b(database_url|port|service_url)\(\s*["']([a-z]+)["']""")
+HELPER_SUFFIX = {"database_url": "_DATABASE_URL", "port": "_PORT", "service_url": "_URL"}
 # Read by the Python interpreter, not by Tandem.
 INTERPRETER = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
 
@@ -42,7 +49,18 @@ def names_the_code_reads() -> set[str]:
             names |= set(LITERAL_READ.findall(text))
             for variable, suffix in PATTERN_READ.findall(text):
                 names |= {f"{p.upper()}{suffix}" for p in expand[variable]}
+            for helper, owner in HELPER_READ.findall(text):
+                names.add(f"{owner.upper()}{HELPER_SUFFIX[helper]}")
     return names
+
+
+def test_config_helpers_read_these_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_DATABASE_URL", "postgresql://web@db/web")
+    monkeypatch.setenv("WEB_PORT", "9000")
+    monkeypatch.setenv("WEB_URL", "http://web.test")
+    assert config.database_url("web") == "postgresql://web@db/web"
+    assert config.port("web") == 9000
+    assert config.service_url("web") == "http://web.test"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +70,7 @@ def read_by_code() -> set[str]:
     assert {"KAFKA_BOOTSTRAP_SERVERS", "TANDEM_SERVICE_TOKEN_KEY", "WEB_SECRET_KEY"} <= names
     assert {"PAIRING_DATABASE_URL", "WEB_PORT", "FEEDBACK_URL"} <= names
     assert "NOTIFICATIONS_WORKER_HEALTH_PORT" in names
+    assert {"WEB_DATABASE_URL", "WEB_PUBLIC_URL"} <= names
     return names
 
 
@@ -115,10 +134,60 @@ def test_every_process_gets_its_database_and_keys(
                     "KAFKA_BOOTSTRAP_SERVERS",
                     "TANDEM_ENV",
                 } <= env[workload]
-        assert {"TANDEM_SERVICE_TOKEN_KEY", "WEB_SECRET_KEY", "TANDEM_ENV"} <= env["tandem-web"]
+        assert {
+            "TANDEM_SERVICE_TOKEN_KEY",
+            "WEB_SECRET_KEY",
+            "TANDEM_ENV",
+            "WEB_DATABASE_URL",
+            "WEB_PUBLIC_URL",
+        } <= env["tandem-web"]
         assert {f"{s.upper()}_URL" for s in config.SERVICES} <= env["tandem-web"]
+        for owner in DATABASE_OWNERS:
+            assert {f"{owner.upper()}_DATABASE_URL", "TANDEM_ENV"} <= env[f"tandem-{owner}-migrate"]
     web = compose["services"]["web"]["environment"]
-    assert {"TANDEM_SERVICE_TOKEN_KEY", "WEB_SECRET_KEY"} <= set(web)
+    assert {"TANDEM_SERVICE_TOKEN_KEY", "WEB_SECRET_KEY", "WEB_DATABASE_URL"} <= set(web)
+    assert "WEB_PUBLIC_URL" in web
+
+
+def test_database_urls_come_from_the_owners_cluster(
+    manifests: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Every `<OWNER>_DATABASE_URL` is the `uri` of the Secret CloudNativePG writes for that owner's
+    cluster, and a workload gets only its owner's: the web's pods the web's, a service's its own."""
+    for objects in manifests.values():
+        clusters = set(by_name(objects, "Cluster"))
+        for workload in of_kind(objects, "Deployment") + of_kind(objects, "Job"):
+            name = workload["metadata"]["name"]
+            owner = next((o for o in DATABASE_OWNERS if name.startswith(f"tandem-{o}")), None)
+            assert owner, f"{name}: whose workload is this?"
+            for container in pod_spec(workload)["containers"]:
+                urls = {
+                    e["name"]: e["valueFrom"]["secretKeyRef"]
+                    for e in container.get("env", [])
+                    if e["name"].endswith("_DATABASE_URL")
+                }
+                assert urls == {
+                    f"{owner.upper()}_DATABASE_URL": {
+                        "name": f"tandem-{owner}-db-app",
+                        "key": "uri",
+                    }
+                }, name
+                assert f"tandem-{owner}-db" in clusters
+
+
+def test_web_public_url_is_where_people_reach_the_web(
+    manifests: dict[str, list[dict[str, Any]]],
+) -> None:
+    expected = {"dev": "http://tandem.localhost"}
+    for overlay, objects in manifests.items():
+        (ingress,) = of_kind(objects, "Ingress")
+        (rule,) = ingress["spec"]["rules"]
+        url = by_name(objects, "ConfigMap")["tandem-web-config"]["data"]["WEB_PUBLIC_URL"]
+        # Production: https://<the Ingress host> (a kustomize replacement keeps them together).
+        assert url == expected.get(overlay, f"https://{rule['host']}"), overlay
+        assert url.rstrip("/").split("//", 1)[1] == rule["host"]
+        web = pod_spec(by_name(objects, "Deployment")["tandem-web"])["containers"][0]
+        assert {"configMapRef": {"name": "tandem-web-config"}} in web["envFrom"]
 
 
 def expected_topics() -> set[str]:
@@ -231,17 +300,52 @@ def test_compose_urls_use_the_default_ports(compose: dict[str, Any]) -> None:
     assert compose["services"]["web"]["ports"][0].endswith(f":{config.DEFAULT_PORTS['web']}")
 
 
-def test_commands_are_tandem_commands(compose: dict[str, Any]) -> None:
-    top_level = {"run", "broker", "topics", "migrate", "web", "demo", "token"}
-    commands = [svc["command"] for svc in tandem_images(compose).values()]
-    for objects in (rendered_overlay("production"),):
+def deployed_commands(compose: dict[str, Any]) -> set[tuple[str, ...]]:
+    """Every `tandem` command line a container runs: compose commands, Kubernetes args."""
+    commands = {tuple(svc["command"]) for svc in tandem_images(compose).values()}
+    for overlay in ("dev", "production"):
+        objects = rendered_overlay(overlay)
         for workload in of_kind(objects, "Deployment") + of_kind(objects, "Job"):
-            commands += [c["args"] for c in pod_spec(workload)["containers"]]
-    for command in commands:
-        if command[0] in config.SERVICES:
-            assert command[1] in cli.SERVICE_ACTIONS, command
-        else:
-            assert command[0] in top_level and len(command) == 1, command
+            commands |= {tuple(c["args"]) for c in pod_spec(workload)["containers"]}
+    return commands
+
+
+def test_commands_are_tandem_commands(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each command is accepted by the real `tandem` parser (services.cli), whatever its shape."""
+    commands = deployed_commands(compose)
+    assert ("web", "migrate") in commands and ("enrollment", "consume") in commands
+    # For the in-process parse below: the dispatch (which would run the command) only records.
+    parsed: list[Any] = []
+    monkeypatch.setattr(cli, "_dispatch", lambda args: parsed.append(args) or 0)
+    for command in sorted(commands):
+        # The command line the image's entrypoint would run, stopped by --help before any work.
+        result = subprocess.run(
+            [sys.executable, "-m", "services.cli", *command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=ROOT,
+        )
+        assert result.returncode == 0, f"tandem {' '.join(command)}: {result.stderr}"
+        # --help exits before required arguments are checked: parse in full as well.
+        parsed.clear()
+        try:
+            assert cli.main(list(command)) == 0, command
+        except SystemExit as exc:  # argparse rejects the command line
+            pytest.fail(f"tandem {' '.join(command)}: exit {exc.code}")
+        assert parsed[0].command == command[0]
+
+
+def test_a_malformed_command_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above can fail: argparse rejects what `tandem` does not accept."""
+    monkeypatch.setattr(cli, "_dispatch", lambda args: 0)
+    for bad in (["web", "serve-forever"], ["enrollment"], ["pairing", "api", "extra"], ["nope"]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(bad)
+        assert exc.value.code == 2, bad
 
 
 def test_readme_covers_the_operations() -> None:
@@ -259,5 +363,12 @@ def test_readme_covers_the_operations() -> None:
         "WEB_SECRET_KEY",
         "SMTP",
         "OIDC",
+        "WEB_DATABASE_URL",
+        "WEB_DB_PASSWORD",
+        "WEB_PUBLIC_URL",
+        "tandem web migrate",
+        "tandem web account --email",
+        "consortium_admin",
+        "tandem-web-db",
     ):
         assert phrase in readme, phrase

@@ -100,10 +100,20 @@ def test_healthcheck_port_follows_the_command(
     assert healthcheck.health_port(["tandem", service, "consume"]) == worker_health_port(service)
 
 
-def test_healthcheck_web_and_one_shots(healthcheck: ModuleType) -> None:
+def test_healthcheck_web_and_one_shots(
+    healthcheck: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WEB_PORT", raising=False)
     assert healthcheck.health_port(["tandem", "web"]) == config.DEFAULT_PORTS["web"]
-    for one_shot in (["tandem", "topics"], ["tandem", "demo"], ["tandem", "migrate"]):
-        assert healthcheck.health_port(one_shot) is None
+    assert healthcheck.health_port(["tandem", "web", "serve"]) == config.DEFAULT_PORTS["web"]
+    for one_shot in (
+        ["tandem", "topics"],
+        ["tandem", "demo"],
+        ["tandem", "migrate"],
+        ["tandem", "web", "migrate"],
+        ["/sbin/docker-init", "--", "tandem", "web", "account", "--email", "a@b.org"],
+    ):
+        assert healthcheck.health_port(one_shot) is None, one_shot
 
 
 @pytest.fixture

@@ -11,7 +11,14 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from deploy_support import DEPLOY, by_name, of_kind, pod_spec, rendered_overlay
+from deploy_support import (
+    DATABASE_OWNERS,
+    DEPLOY,
+    by_name,
+    of_kind,
+    pod_spec,
+    rendered_overlay,
+)
 
 from services.eventkit import config
 
@@ -88,7 +95,7 @@ def test_everything_lands_in_the_overlay_namespace(overlay: str, rendered: list)
 
 def test_pods_are_hardened(rendered: list[dict[str, Any]]) -> None:
     workloads = of_kind(rendered, "Deployment") + of_kind(rendered, "Job")
-    assert len(workloads) == 4 * 3 + 1  # api, worker and migrate per service; the web
+    assert len(workloads) == 4 * 3 + 2  # api, worker and migrate per service; web and its migrate
     for workload in workloads:
         name = workload["metadata"]["name"]
         spec = pod_spec(workload)
@@ -140,25 +147,52 @@ def test_network_policies_isolate_every_tier(rendered: list[dict[str, Any]]) -> 
     policies = by_name(rendered, "NetworkPolicy")
     deny = policies["tandem-default-deny-ingress"]
     assert deny["spec"]["podSelector"] == {} and "ingress" not in deny["spec"]
-    web_only = [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "tandem-web"}}}]
+    # The web's serving pods, not its migration Job (which shares the app name).
+    web_pods = {"app.kubernetes.io/name": "tandem-web", "app.kubernetes.io/component": "web"}
+    web_only = [{"podSelector": {"matchLabels": web_pods}}]
     for service in config.SERVICES:
         api = policies[f"tandem-{service}-api"]["spec"]
         assert [rule["from"] for rule in api["ingress"]] == [web_only]
-        db = policies[f"tandem-{service}-db"]["spec"]
-        assert db["podSelector"]["matchLabels"] == {"cnpg.io/cluster": f"tandem-{service}-db"}
+    workloads = of_kind(rendered, "Deployment") + of_kind(rendered, "Job")
+    pod_labels = {
+        w["metadata"]["name"]: w["spec"]["template"]["metadata"]["labels"] for w in workloads
+    }
+    owner_pods = {
+        **{s: {"podSelector": {"matchLabels": {"tandem/service": s}}} for s in config.SERVICES},
+        "web": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "tandem-web"}}},
+    }
+    for owner in DATABASE_OWNERS:
+        cluster = f"tandem-{owner}-db"
+        db = policies[cluster]["spec"]
+        assert db["podSelector"]["matchLabels"] == {"cnpg.io/cluster": cluster}
+        assert db["policyTypes"] == ["Ingress"]
         app_rules = [r for r in db["ingress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]]
         peers = [peer for rule in app_rules for peer in rule["from"]]
-        # The service's own pods and the cluster's own instances (replication); nothing else.
+        # The owner's own pods and the cluster's own instances (replication); nothing else.
         assert peers == [
-            {"podSelector": {"matchLabels": {"tandem/service": service}}},
-            {"podSelector": {"matchLabels": {"cnpg.io/cluster": f"tandem-{service}-db"}}},
+            owner_pods[owner],
+            {"podSelector": {"matchLabels": {"cnpg.io/cluster": cluster}}},
         ]
+        # Which workloads that admits: exactly the owner's (API, worker, web, migration Job).
+        admitted = {
+            n for n, labels in pod_labels.items() if selects(peers[0]["podSelector"], labels)
+        }
+        assert admitted == {n for n in pod_labels if n.startswith(f"tandem-{owner}-")} | (
+            {"tandem-web"} if owner == "web" else set()
+        ), owner
+        # The operator reaches the instance manager; nothing else gets further ports.
+        others = [r for r in db["ingress"] if r not in app_rules]
+        assert {p["port"] for r in others for p in r["ports"]} == {8000}
+    # The service APIs admit the web's serving pods and nothing else of Tandem's.
+    assert {
+        n for n, labels in pod_labels.items() if selects(web_only[0]["podSelector"], labels)
+    } == {"tandem-web"}
     for name, deployment in deployments(rendered).items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         is_service_pod = "tandem/service" in labels
         assert (labels.get("tandem/kafka-client") == "true") == is_service_pod, name
         if name == "tandem-web":
-            assert "tandem/service" not in labels  # the web never reaches a database
+            assert "tandem/service" not in labels  # the web reaches no service's database
     # Kafka admits only the service pods (Strimzi generates the policy from these peers).
     (kafka,) = of_kind(rendered, "Kafka")
     (listener,) = kafka["spec"]["kafka"]["listeners"]
@@ -182,12 +216,17 @@ def test_only_the_web_is_exposed_through_an_ingress_with_tls(rendered: list) -> 
     assert backends == {"tandem-web"}
 
 
-def test_migration_job_per_service(rendered: list[dict[str, Any]]) -> None:
+def test_migration_job_per_service_and_the_web(rendered: list[dict[str, Any]]) -> None:
     jobs = by_name(rendered, "Job")
-    for service in config.SERVICES:
-        (container,) = pod_spec(jobs[f"tandem-{service}-migrate"])["containers"]
-        assert container["args"] == [service, "migrate"]
-        assert pod_spec(jobs[f"tandem-{service}-migrate"])["restartPolicy"] == "Never"
+    assert set(jobs) == {f"tandem-{owner}-migrate" for owner in DATABASE_OWNERS}
+    for owner in DATABASE_OWNERS:
+        job = jobs[f"tandem-{owner}-migrate"]
+        (container,) = pod_spec(job)["containers"]
+        assert container["args"] == [owner, "migrate"]
+        assert container["image"].split("/")[-1].split(":")[0] == f"tandem-{owner}"
+        assert pod_spec(job)["restartPolicy"] == "Never"
+        # README "Install"/"Upgrade" select the Jobs by this label.
+        assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migrate"
 
 
 def secret_refs(rendered: list[dict[str, Any]]) -> set[str]:
@@ -202,7 +241,7 @@ def secret_refs(rendered: list[dict[str, Any]]) -> set[str]:
 
 
 def test_secrets_are_referenced_never_committed(overlay: str, rendered: list) -> None:
-    databases = {f"tandem-{s}-db-app" for s in config.SERVICES}
+    databases = {f"tandem-{owner}-db-app" for owner in DATABASE_OWNERS}
     assert secret_refs(rendered) == OPERATOR_SECRETS | databases
     clusters = set(by_name(rendered, "Cluster"))
     assert {f"{name}-app" for name in clusters} == databases  # CloudNativePG writes these
@@ -245,7 +284,29 @@ def test_operator_resources(rendered: list[dict[str, Any]]) -> None:
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "tandem"
         assert topic["spec"]["replicas"] <= replicas
         assert topic["spec"]["config"]["min.insync.replicas"] <= topic["spec"]["replicas"]
-    for service in config.SERVICES:
-        cluster = by_name(rendered, "Cluster")[f"tandem-{service}-db"]
-        assert cluster["spec"]["bootstrap"]["initdb"] == {"database": service, "owner": service}
+    clusters = by_name(rendered, "Cluster")
+    assert set(clusters) == {f"tandem-{owner}-db" for owner in DATABASE_OWNERS}
+    for owner in DATABASE_OWNERS:
+        cluster = clusters[f"tandem-{owner}-db"]
+        assert cluster["spec"]["bootstrap"]["initdb"] == {"database": owner, "owner": owner}
         assert re.search(r":\d+\.\d+$", cluster["spec"]["imageName"])
+        # Every cluster's pods carry the component the README's install step selects.
+        assert cluster["metadata"]["labels"]["app.kubernetes.io/component"] == "database"
+
+
+def test_production_backs_up_every_database(overlay: str, rendered: list) -> None:
+    clusters = by_name(rendered, "Cluster")
+    backups = of_kind(rendered, "ScheduledBackup")
+    if overlay != "production":
+        assert backups == []
+        return
+    (store,) = of_kind(rendered, "ObjectStore")
+    assert {b["spec"]["cluster"]["name"] for b in backups} == set(clusters)
+    assert len(backups) == len(clusters) == len(DATABASE_OWNERS)
+    for backup in backups:
+        assert backup["spec"]["method"] == "plugin"
+        assert backup["spec"]["pluginConfiguration"]["name"] == "barman-cloud.cloudnative-pg.io"
+    for name, cluster in clusters.items():
+        (plugin,) = cluster["spec"]["plugins"]
+        assert plugin["isWALArchiver"] is True, name
+        assert plugin["parameters"]["barmanObjectName"] == store["metadata"]["name"], name
