@@ -1,4 +1,4 @@
-"""Feedback's HTTP API: meetings, objectives, confidential concerns, program health, export.
+"""Feedback's HTTP API: meetings, objectives, concerns, surveys, program health, export.
 
 Who may do what:
 - meetings and objectives: members of the pair (or group) act; members and the coordinators of
@@ -6,6 +6,9 @@ Who may do what:
 - concerns: a member raises one about their pair; only coordinators of the program's institution
   who are not a party to it (and the consortium admin once it is escalated) read and handle it;
   every read of its content is recorded as ConfidentialRecordViewed; anyone else gets 404;
+- surveys: coordinators of an institution define its templates and schedule them for its cycles;
+  only the people an instance was issued to answer it (one response each, edits are revisions);
+  nobody reads individual responses through the API, only the suppressed aggregates in health;
 - health and the de-identified export: coordinators of the institution and the consortium admin.
 """
 
@@ -22,7 +25,7 @@ from flask import Response, abort
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services.eventkit import ConcurrencyError, NotFound
+from services.eventkit import ConcurrencyError, DomainError, NotFound
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.config import env, token_key
 from services.eventkit.contracts.feedback import (
@@ -30,23 +33,33 @@ from services.eventkit.contracts.feedback import (
     MEETING_MODES,
     OBJECTIVE_AREAS,
     OBJECTIVE_STATUSES,
+    SURVEY_ITEM_KINDS,
 )
 from services.eventkit.envelope import new_id, parse_time
 from services.eventkit.http import principal, request_meta, runtime
 
 from . import concerns as timers
 from . import readmodels as rm
+from . import surveys
 from .domain import (
+    BUILTIN_TEMPLATES,
     EXPORT_COLUMNS,
     Concern,
     ConcernAccessLog,
     Meeting,
     Objective,
     Relationship,
+    SurveyResponse,
+    SurveySchedule,
+    SurveyTemplate,
+    answer_errors,
     concern_access,
     export_rows,
+    normalize_items,
     program_health,
     pseudonym,
+    stable_id,
+    survey_health,
 )
 
 F = ma.fields
@@ -659,8 +672,8 @@ def _cycle_data(conn: sa.Connection, cycle_id: str):
 @blp.arguments(HealthQuery, location="query")
 @blp.response(200)
 def cycle_health(query, cycle_id):
-    """Pairs with no meeting in `inactive_days` (at risk), meeting frequency, objectives and
-    outcomes per mentor. Every aggregate describing fewer than 5 people is suppressed."""
+    """Pairs with no meeting in `inactive_days` (at risk), meeting frequency, objectives,
+    outcomes per mentor, and per issued survey its response rate and Likert means. Every aggregate describing fewer than 5 people is suppressed."""
     with runtime().reading() as conn:
         cycle = _cycle(conn, cycle_id)
         if not _staff(cycle["institution_id"]):
@@ -682,6 +695,7 @@ def cycle_health(query, cycle_id):
                 pair["member_ids"] = [pseudonym(key, "person", p) for p in pair["member_ids"]]
             for outcome in health["mentor_outcomes"]:
                 outcome["mentor_id"] = pseudonym(key, "person", outcome["mentor_id"])
+        health["surveys"] = _survey_health(conn, cycle_id)
         return {"cycle_id": cycle_id, **health}
 
 
@@ -710,3 +724,413 @@ def export_outcomes(cycle_id):
     if not rows:
         response.headers["X-Tandem-Suppressed"] = "fewer than 5 people"
     return response
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+
+class SurveyItemIn(ma.Schema):
+    item_id = F.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=40), validate.Regexp(r"^[A-Za-z0-9_.-]+$")],
+    )
+    kind = F.String(required=True, validate=validate.OneOf(SURVEY_ITEM_KINDS))
+    prompt = F.String(required=True, validate=validate.Length(min=1, max=500))
+    required = F.Boolean(load_default=True)
+    labels = F.List(F.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    options = F.List(
+        F.String(validate=validate.Length(min=1, max=200)),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+    max_length = F.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2000))
+
+    @ma.validates_schema
+    def _fits_kind(self, data, **kwargs):
+        kind = data.get("kind")
+        if kind == "likert" and data.get("labels") and len(data["labels"]) != 5:
+            raise ma.ValidationError("A Likert item has 5 labels, for 1 to 5.", "labels")
+        if kind == "choice" and len(data.get("options") or []) < 2:
+            raise ma.ValidationError("A choice item has at least two options.", "options")
+        if kind == "choice" and len(set(data["options"])) != len(data["options"]):
+            raise ma.ValidationError("Options must differ from each other.", "options")
+
+
+class TemplateIn(ma.Schema):
+    name = F.String(required=True, validate=validate.Length(min=1, max=200))
+    description = F.String(load_default="", validate=validate.Length(max=2000))
+    items = F.List(F.Nested(SurveyItemIn), required=True, validate=validate.Length(min=1, max=50))
+
+
+class SeedIn(ma.Schema):
+    builtins = F.List(
+        F.String(validate=validate.OneOf(tuple(BUILTIN_TEMPLATES))), load_default=None
+    )
+
+
+class ItemOut(ma.Schema):
+    item_id = F.String()
+    kind = F.String()
+    prompt = F.String()
+    required = F.Boolean()
+    labels = F.List(F.String())
+    options = F.List(F.String())
+    max_length = F.Integer(allow_none=True)
+
+
+class TemplateOut(ma.Schema):
+    template_id = F.String()
+    institution_id = F.String()
+    name = F.String()
+    description = F.String()
+    builtin = F.String(allow_none=True)
+    items = F.List(F.Nested(ItemOut))
+    defined_by = F.String()
+    defined_at = F.String()
+
+
+class BuiltinOut(ma.Schema):
+    builtin = F.String()
+    name = F.String()
+    description = F.String()
+    months = F.List(F.Integer())
+    items = F.List(F.Nested(ItemOut))
+
+
+class ScheduleIn(ma.Schema):
+    template_id = F.String(required=True)
+    months = F.List(
+        F.Integer(validate=validate.Range(min=0, max=60)),
+        load_default=None,
+        validate=validate.Length(min=1, max=24),
+    )
+
+
+class InstanceOut(ma.Schema):
+    instance_id = F.String()
+    month = F.Integer()
+    due_on = F.String()
+    issued_at = F.String()
+    recipients = F.Integer()
+
+
+class ScheduleOut(ma.Schema):
+    schedule_id = F.String()
+    template_id = F.String()
+    cycle_id = F.String()
+    months = F.List(F.Integer())
+    scheduled_by = F.String()
+    scheduled_at = F.String()
+    instances = F.List(F.Nested(InstanceOut))
+
+
+class AnswersIn(ma.Schema):
+    answers = F.Dict(keys=F.String(), values=F.Raw(allow_none=True), required=True)
+
+
+class RevisionOut(ma.Schema):
+    revision = F.Integer()
+    answers = F.Dict()
+    answered_at = F.String()
+
+
+class ResponseOut(ma.Schema):
+    instance_id = F.String()
+    person_id = F.String()
+    revision = F.Integer()
+    answers = F.Dict()
+    first_answered_at = F.String()
+    answered_at = F.String()
+    history = F.List(F.Nested(RevisionOut))
+
+
+class MySurveyOut(ma.Schema):
+    instance_id = F.String()
+    cycle_id = F.String()
+    pair_id = F.String()
+    template = F.String()
+    description = F.String()
+    month = F.Integer()
+    due_on = F.String()
+    issued_at = F.String()
+    status = F.String()  # open (not answered yet) | answered (may still be edited)
+    items = F.List(F.Nested(ItemOut))
+    response = F.Nested(ResponseOut, allow_none=True)
+
+
+def _require_coordinator(institution_id: str) -> None:
+    if not _coordinates(institution_id):
+        abort(403, description="Only coordinators of this institution can do this.")
+
+
+def _template(conn: sa.Connection, template_id: str) -> sa.RowMapping:
+    t = rm.survey_templates
+    row = conn.execute(sa.select(t).where(t.c.template_id == template_id)).mappings().first()
+    if row is None:
+        raise NotFound("No such survey template.")
+    return row
+
+
+@blp.route("/survey-templates/builtins", methods=["GET"])
+@blp.response(200, BuiltinOut(many=True))
+def builtin_templates():
+    """The ready-made templates (seed them into an institution to schedule them)."""
+    principal()
+    return [
+        {**spec, "builtin": key, "items": normalize_items(spec["items"])}
+        for key, spec in BUILTIN_TEMPLATES.items()
+    ]
+
+
+@blp.route("/institutions/<institution_id>/survey-templates", methods=["POST"])
+@blp.arguments(TemplateIn)
+@blp.response(201, TemplateOut)
+def define_template(data, institution_id):
+    """A coordinator defines a template: Likert (1-5, labelled), single-choice and text items."""
+    _require_coordinator(institution_id)
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        template = SurveyTemplate(new_id())
+        template.define(institution_id, by=principal().user_id, **data)
+        rt.save(conn, template, request_meta(institution_id))
+        return _template(conn, template.id)
+
+
+@blp.route("/institutions/<institution_id>/survey-templates/builtins", methods=["POST"])
+@blp.arguments(SeedIn)
+@blp.response(200, TemplateOut(many=True))
+def seed_templates(data, institution_id):
+    """Copy the ready-made templates (all, or those named) into the institution; seeding twice
+    changes nothing (each copy's id is stable per institution)."""
+    _require_coordinator(institution_id)
+    rt = runtime()
+    out = []
+    for key in data["builtins"] or list(BUILTIN_TEMPLATES):
+        spec = BUILTIN_TEMPLATES[key]
+        template_id = stable_id("survey-template", institution_id, key)
+        try:
+            with rt.engine.begin() as conn:
+                template = rt.load(conn, SurveyTemplate, template_id)
+                if not template.exists:
+                    template.define(
+                        institution_id, spec["name"], spec["items"], principal().user_id,
+                        spec["description"], builtin=key,
+                    )  # fmt: skip
+                    rt.save(conn, template, request_meta(institution_id))
+        except ConcurrencyError:
+            pass  # seeded by someone else meanwhile
+        with rt.reading() as conn:
+            out.append(_template(conn, template_id))
+    return out
+
+
+@blp.route("/institutions/<institution_id>/survey-templates", methods=["GET"])
+@blp.response(200, TemplateOut(many=True))
+def list_templates(institution_id):
+    if not _staff(institution_id):
+        abort(403, description="Only coordinators of this institution can see its templates.")
+    t = rm.survey_templates
+    with runtime().reading() as conn:
+        return (
+            conn.execute(
+                sa.select(t).where(t.c.institution_id == institution_id).order_by(t.c.defined_at)
+            )
+            .mappings()
+            .all()
+        )
+
+
+@blp.route("/survey-templates/<template_id>", methods=["GET"])
+@blp.response(200, TemplateOut)
+def get_template(template_id):
+    with runtime().reading() as conn:
+        row = _template(conn, template_id)
+    if not _staff(row["institution_id"]):
+        raise NotFound("No such survey template.")
+    return row
+
+
+def _schedules(conn: sa.Connection, cycle_id: str, schedule_id: str | None = None) -> list[dict]:
+    s, i, r = rm.survey_schedules, rm.survey_instances, rm.survey_recipients
+    query = sa.select(s).where(s.c.cycle_id == cycle_id).order_by(s.c.scheduled_at)
+    if schedule_id:
+        query = query.where(s.c.schedule_id == schedule_id)
+    out = []
+    for row in conn.execute(query).mappings().all():
+        counts = (
+            sa.select(r.c.instance_id, sa.func.count().label("n"))
+            .group_by(r.c.instance_id)
+            .subquery()
+        )
+        instances = conn.execute(
+            sa.select(i, sa.func.coalesce(counts.c.n, 0).label("recipients"))
+            .outerjoin(counts, counts.c.instance_id == i.c.instance_id)
+            .where(i.c.schedule_id == row["schedule_id"])
+            .order_by(i.c.month)
+        ).mappings()
+        out.append({**row, "instances": list(instances)})
+    return out
+
+
+@blp.route("/cycles/<cycle_id>/survey-schedules", methods=["POST"])
+@blp.arguments(ScheduleIn)
+@blp.response(201, ScheduleOut)
+def schedule_survey(data, cycle_id):
+    """Schedule one of the institution's templates for a cycle at these months of it (default:
+    the cycle's review months). A template is scheduled once per cycle."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        cycle = _cycle(conn, cycle_id)
+        _require_coordinator(cycle["institution_id"])
+        t = rm.survey_templates
+        template = (
+            conn.execute(sa.select(t).where(t.c.template_id == data["template_id"]))
+            .mappings()
+            .first()
+        )
+        if template is None or template["institution_id"] != cycle["institution_id"]:
+            raise DomainError("No such template in this cycle's institution.", "template_id")
+        months = data["months"] if data["months"] is not None else cycle["review_months"]
+        schedule_id = stable_id("survey-schedule", cycle_id, template["template_id"])
+        schedule = rt.load(conn, SurveySchedule, schedule_id)
+        schedule.schedule(template["template_id"], cycle_id, months, principal().user_id)
+        rt.save(conn, schedule, request_meta(cycle["institution_id"]))
+        return _schedules(conn, cycle_id, schedule.id)[0]
+
+
+@blp.route("/cycles/<cycle_id>/survey-schedules", methods=["GET"])
+@blp.response(200, ScheduleOut(many=True))
+def list_schedules(cycle_id):
+    with runtime().reading() as conn:
+        cycle = _cycle(conn, cycle_id)
+        if not _staff(cycle["institution_id"]):
+            abort(403, description="Only coordinators of this program can see its surveys.")
+        return _schedules(conn, cycle_id)
+
+
+@blp.route("/surveys/issue-due", methods=["POST"])
+@blp.response(200, InstanceOut(many=True))
+def issue_due_surveys():
+    """Issue now every survey whose month has come (the worker also does this every minute); each
+    instance is issued once, whoever asks and however often. The consortium admin or the system."""
+    if not principal().is_admin:
+        abort(403, description="Only the consortium admin or the system can do this.")
+    rt = runtime()
+    issued = surveys.issue_due(rt)
+    i, r = rm.survey_instances, rm.survey_recipients
+    with rt.reading() as conn:
+        out = []
+        for iid in issued:
+            row = conn.execute(sa.select(i).where(i.c.instance_id == iid)).mappings().one()
+            n = conn.execute(
+                sa.select(sa.func.count()).select_from(r).where(r.c.instance_id == iid)
+            ).scalar_one()
+            out.append({**row, "recipients": n})
+        return out
+
+
+def _response(conn: sa.Connection, instance_id: str, person_id: str) -> dict | None:
+    r, h = rm.survey_responses, rm.survey_response_history
+    row = (
+        conn.execute(sa.select(r).where(r.c.instance_id == instance_id, r.c.person_id == person_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    history = conn.execute(
+        sa.select(h)
+        .where(h.c.instance_id == instance_id, h.c.person_id == person_id)
+        .order_by(h.c.revision)
+    ).mappings()
+    return {**row, "history": list(history)}
+
+
+@blp.route("/me/surveys", methods=["GET"])
+@blp.response(200, MySurveyOut(many=True))
+def my_surveys():
+    """Survey instances issued to the caller, with their items and the caller's answers so far."""
+    me = principal().user_id
+    i, r, t = rm.survey_instances, rm.survey_recipients, rm.survey_templates
+    with runtime().reading() as conn:
+        rows = conn.execute(
+            sa.select(i, r.c.pair_id, t.c.name.label("template"), t.c.description, t.c["items"])
+            .join(r, r.c.instance_id == i.c.instance_id)
+            .join(t, t.c.template_id == i.c.template_id)
+            .where(r.c.person_id == me)
+            .order_by(i.c.due_on)
+        ).mappings()
+        out = []
+        for row in rows.all():
+            response = _response(conn, row["instance_id"], me)
+            status = "answered" if response else "open"
+            out.append({**row, "status": status, "response": response})
+        return out
+
+
+@blp.route("/survey-instances/<instance_id>/responses", methods=["POST"])
+@blp.arguments(AnswersIn)
+@blp.response(200, ResponseOut)
+def answer_survey(data, instance_id):
+    """The issued person answers (201); answering again edits the response (200), as a new
+    revision, every earlier one kept. Each answer is checked against its item (422 per item)."""
+    me = principal().user_id
+    rt = runtime()
+    i, r = rm.survey_instances, rm.survey_recipients
+    with rt.engine.begin() as conn:
+        instance = (
+            conn.execute(sa.select(i).where(i.c.instance_id == instance_id)).mappings().first()
+        )
+        if instance is None:
+            raise NotFound("No such survey.")
+        recipients = {
+            x.person_id
+            for x in conn.execute(sa.select(r.c.person_id).where(r.c.instance_id == instance_id))
+        }
+        if me not in recipients:
+            abort(403, description="This survey was not issued to you.")
+        items = _template(conn, instance["template_id"])["items"]
+        errors = answer_errors(items, data["answers"])
+        if errors:
+            raise ma.ValidationError({"answers": {k: [v] for k, v in errors.items()}})
+        response = rt.load(conn, SurveyResponse, stable_id("survey-response", instance_id, me))
+        response.answer(instance_id, me, recipients, items, data["answers"])
+        rt.save(conn, response, request_meta(instance["institution_id"]))
+        body = _response(conn, instance_id, me)
+    return body, 201 if body["revision"] == 1 else 200
+
+
+@blp.route("/survey-instances/<instance_id>/responses/me", methods=["GET"])
+@blp.response(200, ResponseOut)
+def my_response(instance_id):
+    with runtime().reading() as conn:
+        found = _response(conn, instance_id, principal().user_id)
+    if found is None:
+        raise NotFound("You have not answered this survey.")
+    return found
+
+
+def _survey_health(conn: sa.Connection, cycle_id: str) -> list[dict]:
+    i, r, t = rm.survey_instances, rm.survey_recipients, rm.survey_templates
+    instances = conn.execute(sa.select(i).where(i.c.cycle_id == cycle_id).order_by(i.c.due_on))
+    instances = [dict(x) for x in instances.mappings()]
+    if not instances:
+        return []
+    ids = [x["instance_id"] for x in instances]
+    recipients: dict[str, list[str]] = {}
+    for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids))):
+        recipients.setdefault(x.instance_id, []).append(x.person_id)
+    for x in instances:
+        x["recipients"] = recipients.get(x["instance_id"], [])
+    templates = {
+        x["template_id"]: {"name": x["name"], "items": x["items"]}
+        for x in conn.execute(
+            sa.select(t).where(t.c.template_id.in_({x["template_id"] for x in instances}))
+        ).mappings()
+    }
+    s = rm.survey_responses
+    responses = [
+        {"instance_id": x.instance_id, "person_id": x.person_id, "answers": x.answers}
+        for x in conn.execute(sa.select(s).where(s.c.instance_id.in_(ids)))
+    ]
+    return survey_health(instances, templates, responses)

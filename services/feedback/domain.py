@@ -11,15 +11,18 @@ import datetime as dt
 import hashlib
 import hmac
 import statistics
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from services.eventkit.aggregate import Aggregate, DomainError, NotFound
 from services.eventkit.contracts.feedback import (
     CONCERN_KINDS,
+    LIKERT_POINTS,
     MEETING_MODES,
     OBJECTIVE_AREAS,
     OBJECTIVE_STATUSES,
+    SURVEY_ITEM_KINDS,
 )
 from services.eventkit.envelope import format_time, parse_time
 
@@ -496,3 +499,344 @@ def export_rows(
                 }
             )
     return sorted(rows, key=lambda row: (row["relationship"], row["participant"]))
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+DEFAULT_LIKERT_LABELS = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
+TEXT_MAX_LENGTH = 2000
+_SURVEY_NS = uuid.UUID("5b0f7c1e-2a55-4c4e-9a8e-7f3c2d1b0a99")
+
+
+def stable_id(*parts: str) -> str:
+    """A deterministic id (UUID 5) from its parts: the same inputs always name the same thing, so
+    a second worker or a restart appends to the same stream and the store refuses the duplicate."""
+    return str(uuid.uuid5(_SURVEY_NS, "\x1f".join(parts)))
+
+
+def normalize_items(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A template's items, checked and completed; DomainError names `items.<n>.<field>`."""
+    if not items:
+        raise DomainError("A survey needs at least one item.", "items")
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(items):
+        kind = raw.get("kind")
+        where = f"items.{n}"
+        if kind not in SURVEY_ITEM_KINDS:
+            raise DomainError(f"Kind is one of: {', '.join(SURVEY_ITEM_KINDS)}.", f"{where}.kind")
+        prompt = (raw.get("prompt") or "").strip()
+        if not prompt:
+            raise DomainError("Give the item a prompt.", f"{where}.prompt")
+        item_id = (raw.get("item_id") or f"q{n + 1}").strip()
+        if item_id in seen:
+            raise DomainError("Item ids must be unique.", f"{where}.item_id")
+        seen.add(item_id)
+        item: dict[str, Any] = {
+            "item_id": item_id, "kind": kind, "prompt": prompt,
+            "required": bool(raw.get("required", True)), "labels": [], "options": [],
+            "max_length": None,
+        }  # fmt: skip
+        if kind == "likert":
+            labels = _clean_texts(raw.get("labels") or []) or list(DEFAULT_LIKERT_LABELS)
+            if len(labels) != LIKERT_POINTS:
+                raise DomainError(
+                    f"A Likert item has {LIKERT_POINTS} labels, for 1 to {LIKERT_POINTS}.",
+                    f"{where}.labels",
+                )
+            item["labels"] = labels
+        elif kind == "choice":
+            options = _clean_texts(raw.get("options") or [])
+            if len(options) < 2:
+                raise DomainError("A choice item has at least two options.", f"{where}.options")
+            if len(set(options)) != len(options):
+                raise DomainError("Options must differ from each other.", f"{where}.options")
+            item["options"] = options
+        else:
+            limit = raw.get("max_length") or TEXT_MAX_LENGTH
+            if not 1 <= int(limit) <= TEXT_MAX_LENGTH:
+                raise DomainError(
+                    f"A text answer is at most {TEXT_MAX_LENGTH} characters.", f"{where}.max_length"
+                )
+            item["max_length"] = int(limit)
+        out.append(item)
+    return out
+
+
+def answer_errors(items: Sequence[dict[str, Any]], answers: dict[str, Any]) -> dict[str, str]:
+    """Why each answer does not fit its item ({item_id: message}); empty when all are valid."""
+    errors: dict[str, str] = {}
+    known = {i["item_id"] for i in items}
+    for item_id in answers:
+        if item_id not in known:
+            errors[item_id] = "This survey has no such item."
+    for item in items:
+        value = answers.get(item["item_id"])
+        if isinstance(value, str) and item["kind"] != "likert":
+            value = value.strip() or None
+        if value is None:
+            if item["required"]:
+                errors[item["item_id"]] = "An answer is required."
+            continue
+        if item["kind"] == "likert":
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[item["item_id"]] = f"Answer with a whole number from 1 to {LIKERT_POINTS}."
+            elif not 1 <= value <= LIKERT_POINTS:
+                errors[item["item_id"]] = f"Answer from 1 to {LIKERT_POINTS}."
+        elif item["kind"] == "choice":
+            if value not in item["options"]:
+                errors[item["item_id"]] = f"Choose one of: {', '.join(item['options'])}."
+        elif not isinstance(value, str):
+            errors[item["item_id"]] = "Answer with text."
+        elif len(value) > item["max_length"]:
+            errors[item["item_id"]] = f"At most {item['max_length']} characters."
+    return errors
+
+
+def clean_answers(items: Sequence[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        value = answers.get(item["item_id"])
+        if isinstance(value, str):
+            value = value.strip() or None
+        out[item["item_id"]] = value
+    return out
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+class SurveyTemplate(Aggregate):
+    stream_prefix = "survey-template"
+
+    def define(
+        self,
+        institution_id: str,
+        name: str,
+        items: Sequence[dict[str, Any]],
+        by: str,
+        description: str = "",
+        builtin: str | None = None,
+    ) -> None:
+        if self.exists:
+            raise DomainError("This template exists already.", "template_id")
+        name = (name or "").strip()
+        if not name:
+            raise DomainError("Give the template a name.", "name")
+        self.record(
+            "SurveyTemplateDefined", template_id=self.id, institution_id=institution_id,
+            name=name, description=(description or "").strip(), builtin=builtin,
+            items=normalize_items(items), defined_by=by,
+        )  # fmt: skip
+
+
+class SurveySchedule(Aggregate):
+    """One template scheduled for one cycle (its id is stable_id(cycle, template): once)."""
+
+    stream_prefix = "survey-schedule"
+
+    def schedule(self, template_id: str, cycle_id: str, months: Iterable[int], by: str) -> None:
+        if self.exists:
+            raise DomainError("This survey is scheduled for this cycle already.", "template_id")
+        chosen = sorted(set(months))
+        if not chosen:
+            raise DomainError(
+                "Give the months of the cycle to issue it at (the cycle has no review months).",
+                "months",
+            )
+        if any(not 0 <= m <= 60 for m in chosen):
+            raise DomainError("Months are 0 to 60 from the start of the cycle.", "months")
+        self.record(
+            "SurveyScheduled", schedule_id=self.id, template_id=template_id, cycle_id=cycle_id,
+            months=chosen, scheduled_by=by,
+        )  # fmt: skip
+
+
+class SurveyInstance(Aggregate):
+    """A scheduled month's survey; its id is stable_id(schedule, month) so it is issued once."""
+
+    stream_prefix = "survey-instance"
+
+    def issue(
+        self,
+        schedule_id: str,
+        template_id: str,
+        cycle_id: str,
+        month: int,
+        due_on: dt.date,
+        relationships: Sequence[Relationship],
+    ) -> bool:
+        if self.exists:
+            return False
+        recipients = {}
+        for rel in relationships:
+            if rel.active:
+                for person_id, role in rel.members.items():
+                    recipients.setdefault(person_id, {"pair_id": rel.id, "role": role})
+        self.record(
+            "SurveyIssued", instance_id=self.id, schedule_id=schedule_id,
+            template_id=template_id, cycle_id=cycle_id, month=month,
+            due_on=due_on.isoformat(),
+            recipients=[{"person_id": p, **v} for p, v in sorted(recipients.items())],
+        )  # fmt: skip
+        return True
+
+
+class SurveyResponse(Aggregate):
+    """One person's response to one instance (id stable_id(instance, person)): a second submit
+    is a new revision of the same response, never a second response."""
+
+    stream_prefix = "survey-response"
+
+    def __init__(self, response_id: str) -> None:
+        super().__init__(response_id)
+        self.revision = 0
+
+    def answer(
+        self,
+        instance_id: str,
+        person_id: str,
+        recipients: Iterable[str],
+        items: Sequence[dict[str, Any]],
+        answers: dict[str, Any],
+    ) -> None:
+        if person_id not in set(recipients):
+            raise DomainError("This survey was not issued to you.", "instance_id")
+        errors = answer_errors(items, answers)
+        if errors:
+            item_id, message = sorted(errors.items())[0]
+            raise DomainError(message, f"answers.{item_id}")
+        self.record(
+            "SurveyAnswered", instance_id=instance_id, person_id=person_id,
+            revision=self.revision + 1, answers=clean_answers(items, answers),
+        )  # fmt: skip
+
+    def when_survey_answered(self, p: dict[str, Any]) -> None:
+        self.revision = p["revision"]
+
+
+def survey_health(
+    instances: Sequence[dict[str, Any]],
+    templates: dict[str, dict[str, Any]],
+    responses: Sequence[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Per issued instance: the response rate and the mean of each Likert item, each suppressed
+    when it describes fewer than MIN_PEOPLE people.
+
+    `instances`: dicts with instance_id, template_id, month, due_on, recipients (person ids).
+    `responses`: the latest revision per person: dicts with instance_id, person_id, answers.
+    """
+    out = []
+    for inst in instances:
+        template = templates.get(inst["template_id"], {"name": "", "items": []})
+        recipients = set(inst["recipients"])
+        theirs = [
+            r
+            for r in responses
+            if r["instance_id"] == inst["instance_id"] and r["person_id"] in recipients
+        ]
+        items = []
+        for item in template["items"]:
+            if item["kind"] != "likert":
+                continue
+            values = {
+                r["person_id"]: r["answers"].get(item["item_id"])
+                for r in theirs
+                if isinstance(r["answers"].get(item["item_id"]), int)
+            }
+            items.append(
+                {
+                    "item_id": item["item_id"],
+                    "prompt": item["prompt"],
+                    "mean": suppressed_unless(
+                        set(values),
+                        {
+                            "responses": len(values),
+                            "mean": round(statistics.fmean(values.values()), 2),
+                        }
+                        if values
+                        else {},
+                    ),
+                }
+            )
+        out.append(
+            {
+                "instance_id": inst["instance_id"],
+                "template_id": inst["template_id"],
+                "template": template["name"],
+                "month": inst["month"],
+                "due_on": inst["due_on"],
+                "response_rate": suppressed_unless(
+                    recipients,
+                    {
+                        "issued": len(recipients),
+                        "responded": len(theirs),
+                        "rate": _share(len(theirs), len(recipients)),
+                    },
+                ),
+                "likert": items,
+            }
+        )
+    return out
+
+
+# The ready-made set: seeded per institution on request (or listed as built-ins).
+BUILTIN_TEMPLATES: dict[str, dict[str, Any]] = {
+    "semiannual_review": {
+        "name": "Semiannual review",
+        "description": "Twice a year: is the pair meeting, how often, and is it helping?",
+        "months": [6, 12],
+        "items": [
+            {"item_id": "meeting", "kind": "choice", "prompt": "Are you meeting?",
+             "options": ["Yes, regularly", "Sometimes", "Not at all"]},
+            {"item_id": "frequency", "kind": "choice", "prompt": "How often do you meet?",
+             "options": ["Weekly", "Every two weeks", "Monthly", "Less than monthly", "Never"]},
+            {"item_id": "helpful", "kind": "likert", "prompt": "The mentoring is helpful to me.",
+             "labels": list(DEFAULT_LIKERT_LABELS)},
+            {"item_id": "better", "kind": "text", "required": False,
+             "prompt": "What would make it better?"},
+        ],
+    },
+    "end_of_cycle": {
+        "name": "End-of-cycle evaluation",
+        "description": "At the end of the cycle: overall value, objectives, would you continue?",
+        "months": [12],
+        "items": [
+            {"item_id": "overall", "kind": "likert",
+             "prompt": "Overall, the program was valuable to me."},
+            {"item_id": "objectives", "kind": "likert",
+             "prompt": "We made progress on the objectives we set."},
+            {"item_id": "match", "kind": "likert", "prompt": "My pairing was a good match."},
+            {"item_id": "continue", "kind": "choice",
+             "prompt": "Would you take part again (or recommend the program)?",
+             "options": ["Yes", "Maybe", "No"]},
+            {"item_id": "highlight", "kind": "text", "required": False,
+             "prompt": "What was most useful?"},
+            {"item_id": "change", "kind": "text", "required": False,
+             "prompt": "What should the program change?"},
+        ],
+    },
+    "group_session": {
+        "name": "Group coaching session feedback",
+        "description": "After a group coaching session.",
+        "months": [3, 6, 9, 12],
+        "items": [
+            {"item_id": "useful", "kind": "likert", "prompt": "The session was useful to me."},
+            {"item_id": "voice", "kind": "likert",
+             "prompt": "I had the chance to raise what mattered to me."},
+            {"item_id": "pace", "kind": "choice", "prompt": "The pace of the session was",
+             "options": ["Too slow", "About right", "Too fast"]},
+            {"item_id": "next", "kind": "text", "required": False,
+             "prompt": "What should the next session cover?"},
+        ],
+    },
+}  # fmt: skip

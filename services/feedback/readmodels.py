@@ -365,3 +365,136 @@ def _viewed(conn: sa.Connection, e: Envelope) -> None:
         event_id=e.event_id, concern_id=p["concern_id"], viewer_id=p["viewer_id"],
         viewer_role=p["viewer_role"], viewed_at=format_time(e.occurred_at),
     ))  # fmt: skip
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+survey_templates = sa.Table(
+    "survey_templates", metadata,
+    sa.Column("template_id", sa.String(36), primary_key=True),
+    sa.Column("institution_id", sa.String(36), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("builtin", sa.String(40), nullable=True),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("defined_by", sa.String(36), nullable=False),
+    sa.Column("defined_at", sa.String(40), nullable=False),
+)  # fmt: skip
+survey_schedules = sa.Table(
+    "survey_schedules", metadata,
+    sa.Column("schedule_id", sa.String(36), primary_key=True),
+    sa.Column("template_id", sa.String(36), nullable=False),
+    sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
+    sa.Column("institution_id", sa.String(36), nullable=True),
+    sa.Column("months", sa.JSON, nullable=False),
+    sa.Column("scheduled_by", sa.String(36), nullable=False),
+    sa.Column("scheduled_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("cycle_id", "template_id", name="uq_survey_schedules_cycle_template"),
+)  # fmt: skip
+survey_instances = sa.Table(
+    "survey_instances", metadata,
+    sa.Column("instance_id", sa.String(36), primary_key=True),
+    sa.Column("schedule_id", sa.String(36), nullable=False),
+    sa.Column("template_id", sa.String(36), nullable=False),
+    sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
+    sa.Column("institution_id", sa.String(36), nullable=True),
+    sa.Column("month", sa.Integer, nullable=False),
+    sa.Column("due_on", sa.String(10), nullable=False),
+    sa.Column("issued_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("schedule_id", "month", name="uq_survey_instances_schedule_month"),
+)  # fmt: skip
+survey_recipients = sa.Table(
+    "survey_recipients", metadata,
+    sa.Column("instance_id", sa.String(36), primary_key=True),
+    sa.Column("person_id", sa.String(36), primary_key=True, index=True),
+    sa.Column("pair_id", sa.String(36), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
+)  # fmt: skip
+survey_responses = sa.Table(
+    "survey_responses", metadata,
+    sa.Column("instance_id", sa.String(36), primary_key=True),
+    sa.Column("person_id", sa.String(36), primary_key=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("first_answered_at", sa.String(40), nullable=False),
+    sa.Column("answered_at", sa.String(40), nullable=False),
+)  # fmt: skip
+survey_response_history = sa.Table(
+    "survey_response_history", metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("instance_id", sa.String(36), nullable=False, index=True),
+    sa.Column("person_id", sa.String(36), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("answered_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint(
+        "instance_id", "person_id", "revision", name="uq_survey_response_history_revision"
+    ),
+)  # fmt: skip
+
+survey_view = Projection(
+    "survey_view",
+    tables=[
+        survey_templates, survey_schedules, survey_instances, survey_recipients,
+        survey_responses, survey_response_history,
+    ],
+)  # fmt: skip
+
+
+@survey_view.on("SurveyTemplateDefined")
+def _template(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(survey_templates.insert().values(
+        template_id=p["template_id"], institution_id=p["institution_id"], name=p["name"],
+        description=p.get("description") or "", builtin=p.get("builtin"), items=p["items"],
+        defined_by=p["defined_by"], defined_at=format_time(e.occurred_at),
+    ))  # fmt: skip
+
+
+@survey_view.on("SurveyScheduled")
+def _scheduled(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(survey_schedules.insert().values(
+        schedule_id=p["schedule_id"], template_id=p["template_id"], cycle_id=p["cycle_id"],
+        institution_id=e.institution_id, months=p["months"], scheduled_by=p["scheduled_by"],
+        scheduled_at=format_time(e.occurred_at),
+    ))  # fmt: skip
+
+
+@survey_view.on("SurveyIssued")
+def _issued(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(survey_instances.insert().values(
+        instance_id=p["instance_id"], schedule_id=p["schedule_id"], template_id=p["template_id"],
+        cycle_id=p["cycle_id"], institution_id=e.institution_id, month=p["month"],
+        due_on=p["due_on"], issued_at=format_time(e.occurred_at),
+    ))  # fmt: skip
+    if p["recipients"]:
+        conn.execute(
+            survey_recipients.insert(),
+            [
+                {"instance_id": p["instance_id"], "person_id": r["person_id"],
+                 "pair_id": r["pair_id"], "role": r["role"]}
+                for r in p["recipients"]
+            ],
+        )  # fmt: skip
+
+
+@survey_view.on("SurveyAnswered")
+def _answered(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    at = format_time(e.occurred_at)
+    key = sa.and_(
+        survey_responses.c.instance_id == p["instance_id"],
+        survey_responses.c.person_id == p["person_id"],
+    )
+    first = conn.execute(sa.select(survey_responses.c.first_answered_at).where(key)).scalar()
+    _replace(
+        conn, survey_responses, key, instance_id=p["instance_id"], person_id=p["person_id"],
+        revision=p["revision"], answers=p["answers"], first_answered_at=first or at,
+        answered_at=at,
+    )  # fmt: skip
+    conn.execute(survey_response_history.insert().values(
+        event_id=e.event_id, instance_id=p["instance_id"], person_id=p["person_id"],
+        revision=p["revision"], answers=p["answers"], answered_at=at,
+    ))  # fmt: skip

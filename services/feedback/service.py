@@ -9,6 +9,7 @@ from services.eventkit.contracts import enrollment, feedback, pairing
 
 from . import readmodels as rm
 from .concerns import concern_deadlines
+from .surveys import survey_issuer
 
 
 def _blueprints():
@@ -23,11 +24,18 @@ SERVICE = Service(
     metadata=rm.metadata,
     tables=rm.kit,
     registry=feedback.registry,
-    projections=[rm.feedback_view],
+    projections=[rm.feedback_view, rm.survey_view],
     consumers=[rm.roster],
     contracts=[enrollment.registry, pairing.registry],
     blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
-    stats_tables=[rm.participants, rm.pairs, rm.meetings, rm.objectives, rm.concerns],
-    background=[concern_deadlines],
+    stats_tables=[
+        rm.participants,
+        rm.pairs,
+        rm.meetings,
+        rm.objectives,
+        rm.concerns,
+        rm.survey_instances,
+    ],
+    background=[concern_deadlines, survey_issuer],
 )

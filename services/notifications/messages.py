@@ -15,6 +15,12 @@ KINDS: dict[str, bool] = {
     "enrolled": False,
     "pair_published": True,
     "group_formed": True,
+    "mentor_requested": False,
+    "request_answered": False,
+    "meeting_logged": False,
+    # Concerns: only that one needs attention, and a link; never its text, kind or raiser.
+    "concern_raised": True,
+    "concern_escalated": True,
 }
 MANDATORY = frozenset(kind for kind, mandatory in KINDS.items() if mandatory)
 DEFAULT_CHANNEL = "email"
@@ -23,6 +29,11 @@ SUBJECTS = {
     "enrolled": "You are enrolled in {{ program.name }}",
     "pair_published": "Your {{ program.name }} pairing: meet {{ partner.name }}",
     "group_formed": "Your {{ program.name }} coaching group",
+    "mentor_requested": "{{ mentee.name }} asks you to be their mentor in {{ program.name }}",
+    "request_answered": "{{ mentor.name }} {{ 'accepted' if accepted else 'declined' }} your mentorship request",
+    "meeting_logged": "{{ logger.name }} logged a meeting: please confirm it",
+    "concern_raised": "A concern needs your attention",
+    "concern_escalated": "An escalated concern needs your attention",
     "digest": "Your {{ institution.name }} mentorship digest: {{ items | length }} update(s)",
 }
 

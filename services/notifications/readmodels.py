@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,7 @@ from services.eventkit import (
     Projection,
     define_kit_tables,
 )
-from services.eventkit.config import topic
+from services.eventkit.config import env, port, topic
 from services.eventkit.contracts.notifications import registry
 
 from . import messages
@@ -45,6 +46,7 @@ programs = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("guidelines", sa.Text, nullable=False),
+    sa.Column("institution_id", sa.String(36), nullable=True),
 )
 institutions = sa.Table(
     "institutions",
@@ -60,6 +62,34 @@ cycles = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("program_id", sa.String(36), nullable=False),
     sa.Column("meeting_expectations", sa.Text, nullable=False),
+)
+# Staff grants (RoleGranted / RoleRevoked): who coordinates which institution (or one of its
+# programs), and who the consortium admins are.
+staff_grants = sa.Table(
+    "staff_grants",
+    metadata,
+    sa.Column("person_id", sa.String(36), primary_key=True),
+    sa.Column("grant_key", sa.String(120), primary_key=True),
+    sa.Column("role", sa.String(30), nullable=False),
+    sa.Column("institution_id", sa.String(36), nullable=True, index=True),
+    sa.Column("program_id", sa.String(36), nullable=True),
+)
+# Who is in each pair (PairCreated) or coaching group (GroupFormed): whom a logged meeting concerns.
+pair_members = sa.Table(
+    "pair_members",
+    metadata,
+    sa.Column("pair_id", sa.String(36), primary_key=True),
+    sa.Column("person_id", sa.String(36), primary_key=True),
+)
+# A raised concern's routing only: never its text, kind or raiser's words. `involved` (JSON list)
+# is everyone in the pair, who must never be told of it.
+concerns = sa.Table(
+    "concerns",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("institution_id", sa.String(36), nullable=True),
+    sa.Column("program_id", sa.String(36), nullable=True),
+    sa.Column("involved", sa.Text, nullable=False),
 )
 notifications = sa.Table(
     "notifications",
@@ -337,8 +367,17 @@ store = EventStore(kit, registry, topic("notifications"), [in_app, settings, mai
 
 reactions = Projection(
     "reactions",
-    tables=[recipients, programs, institutions, cycles, waiting],
-    sources=["enrollment", "pairing"],
+    tables=[
+        recipients,
+        programs,
+        institutions,
+        cycles,
+        waiting,
+        staff_grants,
+        pair_members,
+        concerns,
+    ],
+    sources=["enrollment", "pairing", "feedback"],
 )
 
 
@@ -414,7 +453,12 @@ def _person_updated(conn: sa.Connection, e: Envelope) -> None:
 def _program(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
     conn.execute(
-        programs.insert().values(id=p["program_id"], name=p["name"], guidelines=p["guidelines"])
+        programs.insert().values(
+            id=p["program_id"],
+            name=p["name"],
+            guidelines=p["guidelines"],
+            institution_id=p["institution_id"],
+        )
     )
     _wake(conn, p["program_id"])
 
@@ -451,8 +495,14 @@ def _enrolled(conn: sa.Connection, e: Envelope) -> None:
 
 
 @reactions.on("PairCreated")
-@_notifying
 def _pair(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    _remember_members(conn, p["pair_id"], [p["mentee_id"], p["mentor_id"]])
+    _pair_published(conn, e)
+
+
+@_notifying
+def _pair_published(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
     program, expectations = _cycle_context(conn, p["cycle_id"])
     mentee, mentor = _ready(conn, p["mentee_id"]), _ready(conn, p["mentor_id"])
@@ -467,8 +517,14 @@ def _pair(conn: sa.Connection, e: Envelope) -> None:
 
 
 @reactions.on("GroupFormed")
-@_notifying
 def _group(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    _remember_members(conn, p["group_id"], [p["coach_id"], *p["member_ids"]])
+    _group_formed(conn, e)
+
+
+@_notifying
+def _group_formed(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
     program, _ = _cycle_context(conn, p["cycle_id"])
     coach = _ready(conn, p["coach_id"])
@@ -481,6 +537,195 @@ def _group(conn: sa.Connection, e: Envelope) -> None:
             "is_coach": person_id == p["coach_id"],
         }
         queue(conn, e, person_id, "group_formed", context)
+
+
+def _remember_members(conn: sa.Connection, pair_id: str, person_ids: list[str]) -> None:
+    """Who is in a pair or group (added to, never narrowed: a republished group keeps earlier
+    members), then wake the meetings that waited for it."""
+    known = set(
+        conn.execute(
+            sa.select(pair_members.c.person_id).where(pair_members.c.pair_id == pair_id)
+        ).scalars()
+    )
+    for person_id in dict.fromkeys(person_ids):
+        if person_id not in known:
+            conn.execute(pair_members.insert().values(pair_id=pair_id, person_id=person_id))
+    _wake(conn, pair_id)
+
+
+def _members(conn: sa.Connection, pair_id: str) -> list[str]:
+    return list(
+        conn.execute(
+            sa.select(pair_members.c.person_id)
+            .where(pair_members.c.pair_id == pair_id)
+            .order_by(pair_members.c.person_id)
+        ).scalars()
+    )
+
+
+@reactions.on("RoleGranted")
+def _role_granted(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    key = _grant_key(p)
+    exists = conn.execute(
+        sa.select(staff_grants.c.person_id).where(
+            (staff_grants.c.person_id == p["person_id"]) & (staff_grants.c.grant_key == key)
+        )
+    ).first()
+    if exists is None:
+        conn.execute(
+            staff_grants.insert().values(
+                person_id=p["person_id"],
+                grant_key=key,
+                role=p["role"],
+                institution_id=p.get("institution_id"),
+                program_id=p.get("program_id"),
+            )
+        )
+
+
+@reactions.on("RoleRevoked")
+def _role_revoked(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(
+        staff_grants.delete().where(
+            (staff_grants.c.person_id == p["person_id"])
+            & (staff_grants.c.grant_key == _grant_key(p))
+        )
+    )
+
+
+def _grant_key(p: dict[str, Any]) -> str:
+    return f"{p['role']}:{p.get('institution_id') or ''}:{p.get('program_id') or ''}"
+
+
+def web_link(path: str) -> str:
+    """A link into the web app (WEB_PUBLIC_URL, as the web builds its own links); the page itself
+    decides what the reader sees."""
+    return env("WEB_PUBLIC_URL", f"http://127.0.0.1:{port('web')}").rstrip("/") + path
+
+
+def local_time(at_iso: str, time_zone: str) -> str:
+    """An ISO 8601 instant as the institution reads it: 'Friday 4 December 2026, 17:00 CST'."""
+    at = dt.datetime.fromisoformat(at_iso.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    try:
+        zone = ZoneInfo(time_zone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = at.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+@reactions.on("MentorRequested")
+@_notifying
+def _mentor_requested(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    program, _ = _cycle_context(conn, p["cycle_id"])
+    mentee, mentor = _ready(conn, p["mentee_id"]), _ready(conn, p["mentor_id"])
+    zone = institution_context(conn, mentor["institution_id"])["time_zone"]
+    context = {
+        "program": program,
+        "mentee": mentee,
+        "rank": p["rank"],
+        "deadline": local_time(p["deadline"], zone),
+        "link": web_link(f"/requests/{p['request_id']}"),
+    }
+    queue(conn, e, p["mentor_id"], "mentor_requested", context)
+
+
+@reactions.on("RequestAccepted", "RequestDeclined")
+@_notifying
+def _request_answered(conn: sa.Connection, e: Envelope) -> None:
+    # A decline's `reason` is the mentor's own note (or the system's "mentor full"), not written
+    # for the mentee: it is left out.
+    p = e.payload
+    program, expectations = _cycle_context(conn, p["cycle_id"])
+    _ready(conn, p["mentee_id"])
+    mentor = _ready(conn, p["mentor_id"])
+    context = {
+        "program": program,
+        "mentor": mentor,
+        "accepted": e.event_type == "RequestAccepted",
+        "meeting_expectations": expectations,
+        "link": web_link(f"/cycles/{p['cycle_id']}/choices"),
+    }
+    queue(conn, e, p["mentee_id"], "request_answered", context)
+
+
+@reactions.on("MeetingLogged")
+@_notifying
+def _meeting_logged(conn: sa.Connection, e: Envelope) -> None:
+    # Only who logged it and when: the notes, topics and objectives stay in the feedback service.
+    p = e.payload
+    program, _ = _cycle_context(conn, p["cycle_id"])
+    members = _members(conn, p["pair_id"])
+    if not members:
+        raise NotReady(p["pair_id"])
+    logger = _ready(conn, p["logged_by"])
+    others = [m for m in members if m != p["logged_by"]]
+    for person_id in others:
+        _ready(conn, person_id)
+    for person_id in others:
+        context = {
+            "program": program,
+            "logger": logger,
+            "date": p["date"],
+            "link": web_link(f"/meetings/{p['meeting_id']}"),
+        }
+        queue(conn, e, person_id, "meeting_logged", context)
+
+
+@reactions.on("ConcernRaised")
+def _concern_raised(conn: sa.Connection, e: Envelope) -> None:
+    """To the coordinators of the program's institution (institution-wide, or of that program)
+    who are not in the pair. Confidential: nothing of the concern but that it exists is kept here
+    or put in a message, and the event is never parked (it would keep its text)."""
+    p = e.payload
+    cycle = conn.execute(sa.select(cycles).where(cycles.c.id == p["cycle_id"])).first()
+    program = None
+    if cycle is not None:
+        program = conn.execute(sa.select(programs).where(programs.c.id == cycle.program_id)).first()
+    institution_id = (program.institution_id if program is not None else None) or e.institution_id
+    program_id = program.id if program is not None else None
+    involved = sorted({p["raised_by"], *p["parties"], *_members(conn, p["pair_id"])})
+    if conn.execute(sa.select(concerns.c.id).where(concerns.c.id == p["concern_id"])).first():
+        return
+    conn.execute(
+        concerns.insert().values(
+            id=p["concern_id"],
+            institution_id=institution_id,
+            program_id=program_id,
+            involved=json.dumps(involved),
+        )
+    )
+    g = staff_grants
+    coordinators = conn.execute(
+        sa.select(g.c.person_id)
+        .where((g.c.role == "coordinator") & (g.c.institution_id == institution_id))
+        .where(g.c.program_id.is_(None) | (g.c.program_id == program_id))
+    ).scalars()
+    context = {"link": web_link(f"/concerns/{p['concern_id']}")}
+    for person_id in sorted(set(coordinators) - set(involved)):
+        queue(conn, e, person_id, "concern_raised", context)
+    _wake(conn, p["concern_id"])
+
+
+@reactions.on("ConcernEscalated")
+@_notifying
+def _concern_escalated(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    concern = conn.execute(sa.select(concerns).where(concerns.c.id == p["concern_id"])).first()
+    if concern is None:
+        raise NotReady(p["concern_id"])
+    involved = set(json.loads(concern.involved))
+    admins = conn.execute(
+        sa.select(staff_grants.c.person_id).where(staff_grants.c.role == "consortium_admin")
+    ).scalars()
+    context = {"link": web_link(f"/concerns/{p['concern_id']}")}
+    for person_id in sorted(set(admins) - involved):
+        queue(conn, e, person_id, "concern_escalated", context)
 
 
 def _program_row(conn: sa.Connection, program_id: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.eventkit import Service
-from services.eventkit.contracts import enrollment, notifications, pairing
+from services.eventkit.contracts import enrollment, feedback, notifications, pairing
 
 from . import readmodels as rm
 from .delivery import sender
@@ -25,7 +25,7 @@ SERVICE = Service(
     registry=notifications.registry,
     projections=[rm.in_app, rm.settings, rm.mail],
     consumers=[rm.reactions],
-    contracts=[enrollment.registry, pairing.registry],
+    contracts=[enrollment.registry, pairing.registry, feedback.registry],
     blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[rm.recipients, rm.notifications, rm.deliveries, rm.local_mail],

@@ -132,3 +132,77 @@ class ConfidentialRecordViewed(ma.Schema):
     concern_id = F.String(required=True)
     viewer_id = F.String(required=True)
     viewer_role = F.String(required=True)
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+SURVEY_ITEM_KINDS = ("likert", "choice", "text")
+LIKERT_POINTS = 5
+
+
+class SurveyItem(ma.Schema):
+    """One question of a template. `labels`: the five Likert points' labels (1 to 5); `options`:
+    a single-choice item's options; `max_length`: a free-text item's longest answer."""
+
+    item_id = F.String(required=True, validate=validate.Length(min=1, max=40))
+    kind = F.String(required=True, validate=validate.OneOf(SURVEY_ITEM_KINDS))
+    prompt = F.String(required=True, validate=validate.Length(min=1, max=500))
+    required = F.Boolean(load_default=True)
+    labels = F.List(F.String(), load_default=list)
+    options = F.List(F.String(), load_default=list)
+    max_length = F.Integer(load_default=None, allow_none=True)
+
+
+@registry.event("SurveyTemplateDefined")
+class SurveyTemplateDefined(ma.Schema):
+    """A coordinator's survey template for an institution's programs (templates do not change:
+    define a new one instead). `builtin`: the ready-made template it was seeded from, if any."""
+
+    template_id = F.String(required=True)
+    institution_id = F.String(required=True)
+    name = F.String(required=True, validate=validate.Length(min=1, max=200))
+    description = F.String(load_default="", validate=validate.Length(max=2000))
+    builtin = F.String(load_default=None, allow_none=True)
+    items = F.List(F.Nested(SurveyItem), required=True, validate=validate.Length(min=1, max=50))
+    defined_by = F.String(required=True)
+
+
+@registry.event("SurveyScheduled")
+class SurveyScheduled(ma.Schema):
+    """A template to be issued to a cycle's active pair members at these months of the cycle."""
+
+    schedule_id = F.String(required=True)
+    template_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    months = F.List(F.Integer(validate=validate.Range(min=0, max=60)), required=True)
+    scheduled_by = F.String(required=True)
+
+
+class SurveyRecipient(ma.Schema):
+    person_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    role = F.String(required=True, validate=validate.OneOf(ROLES_IN_PAIR))
+
+
+@registry.event("SurveyIssued")
+class SurveyIssued(ma.Schema):
+    """One scheduled month's survey, issued once to every member of an active pair or group."""
+
+    instance_id = F.String(required=True)
+    schedule_id = F.String(required=True)
+    template_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    month = F.Integer(required=True)
+    due_on = F.String(required=True)  # ISO date
+    recipients = F.List(F.Nested(SurveyRecipient), required=True)
+
+
+@registry.event("SurveyAnswered")
+class SurveyAnswered(ma.Schema):
+    """A person's answers to a survey instance; revision 2 onwards edits the earlier answers
+    (every revision is kept). Free-text answers are as confidential as meeting notes."""
+
+    instance_id = F.String(required=True)
+    person_id = F.String(required=True)
+    revision = F.Integer(required=True, validate=validate.Range(min=1))
+    answers = F.Dict(keys=F.String(), values=F.Raw(allow_none=True), required=True)

@@ -1,0 +1,97 @@
+"""Surveys as the service runs them: which scheduled surveys are due, and the worker loop that
+issues each one exactly once.
+
+An instance's id is stable_id(schedule, month), so its stream is the same for every worker and
+after every restart: issuing appends at version 0, and the store (optimistic concurrency on the
+stream, and the unique key on the instance table) refuses a second SurveyIssued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+import sqlalchemy as sa
+
+from services.eventkit import ConcurrencyError, Metadata, Runtime
+from services.eventkit.envelope import parse_time
+
+from . import concerns as timers
+from . import readmodels as rm
+from .domain import SurveyInstance, add_months, stable_id
+
+log = logging.getLogger(__name__)
+
+
+def instance_id(schedule_id: str, month: int) -> str:
+    return stable_id("survey-instance", schedule_id, str(month))
+
+
+def cycle_start(cycle: sa.RowMapping | dict) -> dt.date:
+    """When a cycle's months count from: its `starts_on` if it has one, else when it opened."""
+    starts_on = cycle.get("starts_on") if hasattr(cycle, "get") else None
+    if starts_on:
+        return dt.date.fromisoformat(str(starts_on)[:10])
+    return parse_time(cycle["opened_at"]).date()
+
+
+def due(conn: sa.Connection, today: dt.date) -> list[dict]:
+    """Scheduled (schedule, month) pairs whose date has come and that are not issued yet."""
+    s, c, i = rm.survey_schedules, rm.cycles, rm.survey_instances
+    issued = {r.instance_id for r in conn.execute(sa.select(i.c.instance_id))}
+    rows = conn.execute(
+        sa.select(s, c.c.opened_at, c.c.institution_id.label("cycle_institution"))
+        .join(c, c.c.id == s.c.cycle_id)
+        .order_by(s.c.scheduled_at)
+    ).mappings()
+    out = []
+    for row in rows:
+        start = cycle_start(row)
+        for month in row["months"]:
+            due_on = add_months(start, month)
+            iid = instance_id(row["schedule_id"], month)
+            if due_on <= today and iid not in issued:
+                out.append(
+                    {
+                        "instance_id": iid, "schedule_id": row["schedule_id"],
+                        "template_id": row["template_id"], "cycle_id": row["cycle_id"],
+                        "institution_id": row["institution_id"] or row["cycle_institution"],
+                        "month": month, "due_on": due_on,
+                    }
+                )  # fmt: skip
+    return out
+
+
+def issue_due(rt: Runtime, now: dt.datetime | None = None) -> list[str]:
+    """Issue every due survey instance to the cycle's active pair members, each exactly once."""
+    from .api import _cycle_relationships  # who is paired, as the API reads it
+
+    today = (now or timers.clock()).date()
+    with rt.reading() as conn:
+        pending = due(conn, today)
+    issued = []
+    for d in pending:
+        try:
+            with rt.engine.begin() as conn:
+                instance = rt.load(conn, SurveyInstance, d["instance_id"])
+                if instance.issue(
+                    d["schedule_id"], d["template_id"], d["cycle_id"], d["month"], d["due_on"],
+                    _cycle_relationships(conn, d["cycle_id"]),
+                ):  # fmt: skip
+                    rt.save(conn, instance, Metadata(d["institution_id"]))
+                    issued.append(d["instance_id"])
+        except (ConcurrencyError, sa.exc.IntegrityError):
+            continue  # another worker issued it meanwhile
+    return issued
+
+
+def survey_issuer(rt: Runtime, stop: threading.Event, interval_s: float = 60.0) -> None:
+    """Worker loop: issue scheduled surveys when their month of the cycle comes."""
+    while not stop.wait(interval_s):
+        try:
+            issued = issue_due(rt)
+            if issued:
+                log.info("issued %d survey instances", len(issued))
+        except Exception:
+            log.exception("survey issuer: will try again")
