@@ -150,3 +150,53 @@ def deliver(service, runtime, events, topic: str = "tandem.enrollment.v1") -> No
     consumer.handle_batch(
         [Message(topic, 0, n, e.stream_id.encode(), e.to_json()) for n, e in enumerate(events)]
     )
+
+
+# A real SMTP server for the notifications tests.
+import email  # noqa: E402
+import email.policy  # noqa: E402
+
+from aiosmtpd.controller import Controller  # noqa: E402
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every accepted message; refuses listed recipients with 550."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+class SmtpServer:
+    """A real SMTP server on a fixed loopback port that can be stopped and started again."""
+
+    def __init__(self) -> None:
+        from services.eventkit.broker import free_port
+
+        self.port = free_port()
+        self.mailbox = Mailbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None

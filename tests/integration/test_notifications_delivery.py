@@ -5,17 +5,13 @@ permanent refusal, not resent after a recorded success, with preferences and dig
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import threading
 import types
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, Grant
-from services.eventkit.broker import free_port
 from services.eventkit.contracts import pairing
 from services.eventkit.envelope import GENESIS_HASH, SYSTEM_ACTOR, Envelope, new_id, utcnow
 from services.eventkit.migrations import upgrade
@@ -24,51 +20,10 @@ from services.notifications import readmodels as rm
 from services.notifications.app import create_app
 from services.notifications.messages import KINDS
 from services.notifications.service import SERVICE
-from support import auth_headers, deliver, wait_until
+from support import SmtpServer, auth_headers, deliver, wait_until
 
 INSTITUTION = "Northwind Medical School"
 GUIDELINES = "Meet monthly. Keep what is said in confidence."
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every accepted message; refuses listed recipients with 550."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-class SmtpServer:
-    """A real SMTP server on a fixed loopback port that can be stopped and started again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.mailbox = Mailbox()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture
