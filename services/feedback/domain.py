@@ -446,7 +446,51 @@ def program_health(
         "meetings": meetings_agg,
         "objectives": objectives_agg,
         "mentor_outcomes": outcomes,
+        "trends": monthly_trends(active, by_pair, today),
     }
+
+
+MAX_TREND_MONTHS = 24
+
+
+def monthly_trends(
+    active: Sequence[Relationship], by_pair: dict[str, list[dict[str, Any]]], today: dt.date
+) -> list[dict[str, Any]]:
+    """Month by month over the cycle: meetings logged, the share of pairs that met, and the share
+    confirmed. Each month describes every relationship started by its end, so a quiet month shows
+    as zero rather than vanishing; it is suppressed when that cohort is under MIN_PEOPLE people."""
+    if not active:
+        return []
+    month = min(r.started_on for r in active).replace(day=1)
+    last = today.replace(day=1)
+    trends = []
+    while month <= last and len(trends) < MAX_TREND_MONTHS:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        cohort = [r for r in active if r.started_on < following]
+        held = {
+            r.id: [m for m in by_pair[r.id] if month <= parse_date(m["date"], "date") < following]
+            for r in cohort
+        }
+        meetings = [m for ms in held.values() for m in ms]
+        trends.append(
+            {
+                "month": month.strftime("%Y-%m"),
+                **suppressed_unless(
+                    {p for r in cohort for p in r.members},
+                    {
+                        "meetings": len(meetings),
+                        "pairs_met_share": _share(
+                            sum(1 for ms in held.values() if ms), len(cohort)
+                        ),
+                        "confirmed_share": _share(
+                            sum(1 for m in meetings if m["confirmed"]), len(meetings)
+                        ),
+                    },
+                ),
+            }
+        )
+        month = following
+    return trends
 
 
 def pseudonym(key: str, kind: str, value: str) -> str:

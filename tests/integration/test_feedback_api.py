@@ -467,6 +467,12 @@ def test_health_suppresses_small_aggregates_and_export_is_deidentified(world, mo
         "reason": "describes fewer than 5 people",
     }
     assert "people" not in small_health["meetings"]
+    # Month by month: every month of the 9-person cycle shows, the small cycle's are suppressed.
+    trend = health["trends"]
+    assert trend and sum(t["meetings"] for t in trend) == 2
+    assert all(t["suppressed"] is False and t["people"] == 9 for t in trend)
+    assert small_health["trends"]
+    assert all(t["suppressed"] is True and "meetings" not in t for t in small_health["trends"])
 
     # The export: pseudonyms (HMAC under FEEDBACK_EXPORT_KEY), counts, no names/emails/free text.
     export = c.get(f"/api/cycles/{big}/export.csv", headers=world["admin"])

@@ -8,6 +8,7 @@ from services.eventkit.aggregate import DomainError, NotFound
 from services.eventkit.contracts.feedback import registry
 from services.feedback.domain import (
     MIN_PEOPLE,
+    SUPPRESSED,
     Concern,
     ConcernAccessLog,
     Meeting,
@@ -238,3 +239,40 @@ def test_export_is_pseudonymous_and_suppressed_below_five():
     assert all(len(r["participant"]) == 20 and len(r["relationship"]) == 20 for r in rows)
     assert pseudonym("k" * 32, "person", "e0") != pseudonym("j" * 32, "person", "e0")
     assert export_rows(rels[:3], meetings, objectives, "k" * 32) == []  # 4 people
+
+
+def test_trends_go_month_by_month_and_show_quiet_months_as_zero():
+    rels = [_pair(n, mentor=f"m{n}", started=dt.date(2026, 1, 10)) for n in range(3)]
+    rels.append(_pair(3, mentor="m3", started=dt.date(2026, 2, 20)))  # joins in February
+    meeting = {"duration_minutes": 30, "mode": "virtual"}
+    meetings = [
+        {**meeting, "pair_id": "p0", "date": "2026-01-20", "confirmed": True},
+        {**meeting, "pair_id": "p1", "date": "2026-01-25", "confirmed": False},
+        {**meeting, "pair_id": "p0", "date": "2026-03-02", "confirmed": True},
+    ]
+    trends = program_health(rels, meetings, [], dt.date(2026, 3, 15), inactive_days=30)["trends"]
+    assert [t["month"] for t in trends] == ["2026-01", "2026-02", "2026-03"]
+    january, february, march = trends
+    assert january == {"month": "2026-01", "suppressed": False, "people": 6, "meetings": 2,
+                       "pairs_met_share": round(2 / 3, 3), "confirmed_share": 0.5}  # fmt: skip
+    assert (february["meetings"], february["pairs_met_share"], february["people"]) == (0, 0.0, 8)
+    assert february["confirmed_share"] is None
+    assert (march["meetings"], march["pairs_met_share"]) == (1, 0.25)
+
+
+def test_trends_are_suppressed_for_a_small_cohort():
+    rels = [_pair(n, mentor=f"m{n}", started=dt.date(2026, 1, 10)) for n in range(2)]
+    meetings = [
+        {
+            "pair_id": "p0",
+            "date": "2026-01-20",
+            "duration_minutes": 30,
+            "mode": "virtual",
+            "confirmed": True,
+        }
+    ]
+    (january,) = program_health(rels, meetings, [], dt.date(2026, 1, 31), inactive_days=30)[
+        "trends"
+    ]
+    assert january == {"month": "2026-01", **SUPPRESSED}
+    assert "meetings" not in january
