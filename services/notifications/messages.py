@@ -18,6 +18,7 @@ KINDS: dict[str, bool] = {
     "mentor_requested": False,
     "request_answered": False,
     "meeting_logged": False,
+    "survey_due": False,
     # Concerns: only that one needs attention, and a link; never its text, kind or raiser.
     "concern_raised": True,
     "concern_escalated": True,
@@ -32,6 +33,7 @@ SUBJECTS = {
     "mentor_requested": "{{ mentee.name }} asks you to be their mentor in {{ program.name }}",
     "request_answered": "{{ mentor.name }} {{ 'accepted' if accepted else 'declined' }} your mentorship request",
     "meeting_logged": "{{ logger.name }} logged a meeting: please confirm it",
+    "survey_due": "A short {{ program.name }} survey is waiting for you",
     "concern_raised": "A concern needs your attention",
     "concern_escalated": "An escalated concern needs your attention",
     "digest": "Your {{ institution.name }} mentorship digest: {{ items | length }} update(s)",

@@ -677,6 +677,24 @@ def _meeting_logged(conn: sa.Connection, e: Envelope) -> None:
         queue(conn, e, person_id, "meeting_logged", context)
 
 
+@reactions.on("SurveyIssued")
+@_notifying
+def _survey_issued(conn: sa.Connection, e: Envelope) -> None:
+    """Each person a survey was issued to is asked to answer it."""
+    p = e.payload
+    program, _ = _cycle_context(conn, p["cycle_id"])
+    recipients = [r["person_id"] for r in p["recipients"]]
+    for person_id in recipients:
+        _ready(conn, person_id)
+    for person_id in recipients:
+        context = {
+            "program": program,
+            "due_on": p["due_on"],
+            "link": web_link(f"/surveys/{p['instance_id']}"),
+        }
+        queue(conn, e, person_id, "survey_due", context)
+
+
 @reactions.on("ConcernRaised")
 def _concern_raised(conn: sa.Connection, e: Envelope) -> None:
     """To the coordinators of the program's institution (institution-wide, or of that program)

@@ -197,6 +197,32 @@ def test_the_other_member_is_asked_to_confirm_a_logged_meeting(world, smtp):
         assert conn.execute(sa.select(sa.func.count()).select_from(rm.waiting)).scalar_one() == 0
 
 
+def test_everyone_a_survey_is_issued_to_is_asked_once_to_answer(world, smtp):
+    smtp.start()
+    deliver(SERVICE, world.rt, world.events)
+    pair = pair_created(world)
+    members = [
+        {"person_id": world.people[role]["id"], "pair_id": pair.payload["pair_id"], "role": role}
+        for role in ("mentor", "mentee")
+    ]
+    issued = envelope(world, feedback.registry, "SurveyIssued", f"survey-{new_id()}", {
+        "instance_id": "instance-1", "schedule_id": "schedule-1", "template_id": "template-1",
+        "cycle_id": world.cycle["id"], "month": 6, "due_on": "2027-03-01", "recipients": members,
+    })  # fmt: skip
+    deliver(SERVICE, world.rt, [issued, issued], topic=FEEDBACK)
+    send(world, smtp)
+
+    assert received(smtp, world, "survey is waiting") == {"mentor": 1, "mentee": 1}
+    [mail] = [m for m in smtp.mailbox.to(address(world, "mentee")) if "survey" in m["Subject"]]
+    assert mail["Subject"] == "A short Resident Peer Mentoring survey is waiting for you"
+    text, html = body(mail)
+    assert (
+        "by 2027-03-01" in text
+        and "/surveys/instance-1" in text
+        and "Answer the survey</a>" in html
+    )
+
+
 def test_a_concern_reaches_its_coordinators_once_and_says_nothing_of_itself(world, staff, smtp):
     smtp.start()
     deliver(SERVICE, world.rt, staff.events)
