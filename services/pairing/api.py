@@ -15,7 +15,7 @@ from services.eventkit.envelope import new_id, utcnow
 from services.eventkit.http import principal, request_meta, require, runtime
 
 from . import readmodels as rm
-from .choice import choices_and_capacity, expire_due
+from .choice import choices_and_capacity, expire_due, mentor_capacity
 from .domain import CyclePairing
 from .engine import SOFT_RULES, keep_previous_pairs
 from .runs import (
@@ -459,7 +459,7 @@ def _answer(request_id: str, accept: bool, reason: str):
         who = principal()
         if who.user_id != row["mentor_id"] and not who.has(STAFF, cycle["institution_id"]):
             abort(403, description="Only the requested mentor (or a coordinator) can answer.")
-        _, capacity = choices_and_capacity(conn, cycle)
+        capacity = mentor_capacity(conn, cycle["id"])
         pairing = rt.load(conn, CyclePairing, cycle["id"])
         pairing.respond(request_id, accept, reason, capacity, utcnow())
         rt.save(conn, pairing, request_meta(cycle["institution_id"]))

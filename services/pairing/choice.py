@@ -8,7 +8,7 @@ import threading
 import sqlalchemy as sa
 
 from services.eventkit import Metadata, Runtime
-from services.eventkit.envelope import utcnow
+from services.eventkit.envelope import format_time, utcnow
 
 from . import engine
 from . import readmodels as rm
@@ -36,13 +36,22 @@ def choices_and_capacity(
     return choices, {m.id: m.capacity for m in mentors}
 
 
+def mentor_capacity(conn: sa.Connection, cycle_id: str) -> dict[str, int]:
+    """Each active mentor's capacity: all that answering or expiring a request needs."""
+    c = rm.candidates
+    rows = conn.execute(
+        sa.select(c.c.person_id, c.c.capacity).where(
+            c.c.cycle_id == cycle_id, c.c.role == "mentor", c.c.status == "active"
+        )
+    )
+    return {r.person_id: r.capacity or 1 for r in rows}
+
+
 def cycles_with_waiting_requests(conn: sa.Connection) -> list[str]:
-    now = utcnow().isoformat()
+    # Deadlines are stored in one fixed ISO format (format_time), so they compare as text.
     rows = conn.execute(
         sa.select(rm.requests.c.cycle_id)
-        .where(
-            rm.requests.c.status == "pending", rm.requests.c.deadline <= now.replace("+00:00", "Z")
-        )
+        .where(rm.requests.c.status == "pending", rm.requests.c.deadline <= format_time(utcnow()))
         .distinct()
     )
     return [r.cycle_id for r in rows]
@@ -54,7 +63,7 @@ def expire_due(rt: Runtime, cycle_id: str) -> int:
             conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().one()
         )
         pairing = rt.load(conn, CyclePairing, cycle_id)
-        _, capacity = choices_and_capacity(conn, cycle)
+        capacity = mentor_capacity(conn, cycle_id)
         expired = pairing.expire_due(capacity, utcnow())
         rt.save(conn, pairing, Metadata(cycle["institution_id"]))
         return expired
