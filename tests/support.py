@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import time
 from collections.abc import Callable
 
+import marshmallow as ma
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from kafka import KafkaConsumer, TopicPartition
+
+from services.eventkit import Envelope, Projection, Registry, define_kit_tables
+from services.eventkit.store import EventStore
 
 
 def wait_until(predicate: Callable[[], object], timeout_s: float = 30.0, interval_s: float = 0.1):
@@ -48,11 +56,6 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.
 
 
 # A small service of the kit's own, for testing the kit apart from Tandem's services.
-import marshmallow as ma  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-
-from services.eventkit import Envelope, Projection, Registry, define_kit_tables  # noqa: E402
-from services.eventkit.store import EventStore  # noqa: E402
 
 
 class ThingHappenedV2(ma.Schema):
@@ -153,10 +156,6 @@ def deliver(service, runtime, events, topic: str = "tandem.enrollment.v1") -> No
 
 
 # A real SMTP server for the notifications tests.
-import email  # noqa: E402
-import email.policy  # noqa: E402
-
-from aiosmtpd.controller import Controller  # noqa: E402
 
 
 class Mailbox:

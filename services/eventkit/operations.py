@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from .bus import KafkaPublisher, read_topics_from_start
 from .consumer import EventConsumer
 from .hashchain import VerifyReport, verify_events
@@ -71,8 +69,3 @@ def rebuild_from_topics(rt: Runtime, bootstrap: str) -> int:
     finally:
         dlq.close()
     return count
-
-
-def count_rows(rt: Runtime, table: sa.Table) -> int:
-    with rt.reading() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()

@@ -225,11 +225,3 @@ class Relay:
                 continue
             if not published:
                 stop.wait(self.idle_sleep_s)
-
-    def pending_count(self) -> int:
-        with reading(self.engine) as conn:
-            return conn.execute(
-                sa.select(sa.func.count())
-                .select_from(self.outbox)
-                .where(self.outbox.c.state.in_([OUTBOX_PENDING, OUTBOX_IN_PROGRESS]))
-            ).scalar_one()
