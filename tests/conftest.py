@@ -112,3 +112,36 @@ def topic_prefix(monkeypatch) -> str:
 def _isolated_var_dir(tmp_path, monkeypatch) -> None:
     """Keys and SQLite files of the embedded default land in the test's own folder."""
     monkeypatch.setenv("TANDEM_VAR_DIR", str(tmp_path / "var"))
+
+
+@pytest.fixture(scope="session")
+def live_suite(kafka_bootstrap: str, tmp_path_factory) -> Iterator:
+    """The whole suite as processes (see tests/live.py), shared by the web's e2e and browser
+    tests. On PostgreSQL when TEST_DATABASE_URL is set, as in CI; on SQLite files otherwise."""
+    from live import PROCESSES, LiveSuite
+
+    workdir = tmp_path_factory.mktemp("live")
+    urls: dict[str, str] = {}
+    admin = None
+    configured = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if configured:
+        server = normalise_url(configured)
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        base = sa.make_url(server)
+        for name in PROCESSES:
+            database = f"{base.database}_live_{name}_{uuid.uuid4().hex[:6]}"[:63]
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+            urls[name] = base.set(database=database).render_as_string(hide_password=False)
+    suite = LiveSuite(workdir, kafka_bootstrap, urls)
+    try:
+        suite.start()
+        yield suite
+    finally:
+        suite.stop()
+        if admin is not None:
+            with admin.connect() as conn:
+                for url in urls.values():
+                    name = sa.make_url(url).database
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

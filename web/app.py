@@ -20,7 +20,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import HTTPException
@@ -30,10 +29,12 @@ from services.eventkit import config
 from services.eventkit.auth import TokenSigner
 from services.eventkit.db import make_engine, reading
 
-from . import auth, db, identity
+from . import auth, db, identity, navigation, views
 from .accounts import Accounts
+from .calls import ServiceDown
 from .identity import STAFF, roles_required
 from .outbox import Outbox
+from .pages import htmx
 from .services_client import ServicesClient
 
 # No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
@@ -69,7 +70,6 @@ ENGINE_KEY = "tandem.web_db"
 
 log = logging.getLogger(__name__)
 
-htmx = HTMX()
 csrf = CSRFProtect()
 bp = Blueprint("web", __name__)
 
@@ -112,10 +112,12 @@ def create_app() -> Flask:
     app.extensions[HTMX_JS_KEY] = _load_htmx()
     app.register_blueprint(bp)
     auth.init_app(app)
+    views.register(app)
     app.before_request(identity.require_sign_in)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ServiceDown, _service_down)
     return app
 
 
@@ -154,6 +156,19 @@ def _csrf_refused(error: CSRFError) -> tuple[str, int]:
     )
 
 
+def _service_down(error: ServiceDown) -> tuple[str, int]:
+    log.warning("a page could not be served: %s", error)
+    return (
+        render_template(
+            "error.html",
+            title="Tandem is busy",
+            message=f"The {error.service} part of Tandem is not answering right now, so this "
+            "page cannot be shown and nothing was changed. Please try again in a minute.",
+        ),
+        503,
+    )
+
+
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if error.code is None or error.code < 400 or request.path.startswith("/static/"):
         return error.get_response()
@@ -163,6 +178,8 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
             title=error.name,
             message={
                 404: "There is no page at this address.",
+                403: "This page is for other roles or another institution. If you think you "
+                "should see it, ask your program's coordinator.",
                 405: "This page does not accept that kind of request.",
             }.get(error.code, "Something went wrong with this request."),
         ),
@@ -181,6 +198,7 @@ def _asset_urls() -> dict[str, Any]:
     return {
         "htmx_js_url": url_for("web.htmx_js", v=digest),
         "current_user": identity.current_user(),
+        "nav_links": navigation.nav_links(identity.current_user()),
     }
 
 

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from services.eventkit import config
 
-from . import identity
+from . import identity, navigation
 from .accounts import LOCK_FOR, RESET, AccountError, Accounts, Outcome
 from .forms import ForgotForm, ResetForm, SignInForm
 from .outbox import Outbox
@@ -217,4 +217,10 @@ def home() -> ResponseReturnValue:
             label = institutions.get(grant.institution_id, "an institution")
         if label not in places:
             places.append(label)
-    return _page("home.html", user=user, by_role=by_role, labels=identity.ROLE_LABELS)
+    return _page(
+        "home.html",
+        user=user,
+        by_role=by_role,
+        labels=identity.ROLE_LABELS,
+        areas=navigation.AREAS,
+    )
