@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/tandem demo
 
 test: $(STAMP)
+	bash tests/browser/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
