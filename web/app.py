@@ -29,7 +29,7 @@ from services.eventkit import config
 from services.eventkit.auth import TokenSigner
 from services.eventkit.db import make_engine, reading
 
-from . import auth, db, identity, navigation, views
+from . import auth, db, identity, navigation, oidc, views
 from .accounts import Accounts
 from .calls import ServiceDown
 from .identity import STAFF, roles_required
@@ -112,6 +112,7 @@ def create_app() -> Flask:
     app.extensions[HTMX_JS_KEY] = _load_htmx()
     app.register_blueprint(bp)
     auth.init_app(app)
+    oidc.init_app(app)
     views.register(app)
     app.before_request(identity.require_sign_in)
     app.after_request(_security_headers)

@@ -49,6 +49,8 @@ PUBLIC_ENDPOINTS = {
     "auth.forgot",
     "auth.reset",
     "auth.dev_outbox",
+    "oidc.start",
+    "oidc.callback",
 }
 
 ROLE_LABELS = {

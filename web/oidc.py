@@ -1,0 +1,302 @@
+"""Single sign-on per institution through OpenID Connect (Authlib's Flask client).
+
+Each identity provider is configured from the environment (never from the repository):
+
+    WEB_OIDC_PROVIDERS=northfield,southgate          keys, one per provider (a-z, 0-9, -)
+    WEB_OIDC_<KEY>_ISSUER=https://login.northfield.example
+    WEB_OIDC_<KEY>_CLIENT_ID=...
+    WEB_OIDC_<KEY>_CLIENT_SECRET=...
+    WEB_OIDC_<KEY>_INSTITUTION=<institution id or short code>
+    WEB_OIDC_<KEY>_LABEL=Sign in with Northfield SSO    (optional)
+
+<KEY> is the key in capitals with "-" as "_". The provider is found through its discovery
+document; sign-in is the authorization code flow with PKCE (S256). Authlib keeps the state,
+nonce and code verifier in the session, checks state and nonce on return, and verifies the ID
+token's signature against the provider's JWKS. Tandem then lets in only the person enrollment
+knows by the provider's verified email, and only if that person belongs to the provider's
+institution; the session is the same as after a password sign-in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from typing import Any
+
+import requests
+from authlib.common.security import is_secure_transport
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from authlib.integrations.flask_client import OAuth
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from joserfc.errors import JoseError
+
+from services.eventkit import config
+from services.eventkit.auth import TokenSigner, system_principal
+
+from . import identity
+from .accounts import AccountError, Accounts, normalise_email
+from .auth import public_url
+from .forms import SignInForm
+from .services_client import Person, ServicesClient, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+PROVIDERS_KEY = "tandem.oidc_providers"
+OAUTH_KEY = "tandem.oidc"
+NEXT_KEY = "oidc_next"  # where to go after signing in, kept in the session meanwhile
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+SCOPE = "openid email profile"
+TIMEOUT_S = 10
+LOOKUP_TOKEN_TTL_S = 60
+
+CANCELLED = (
+    "Signing in through {label} was cancelled, so you are not signed in. Try again, or sign in "
+    "with your Tandem password."
+)
+PROVIDER_ERROR = (
+    "{label} could not sign you in, so you are not signed in. Try again, or sign in with your "
+    "Tandem password."
+)
+STALE = (
+    "This sign-in was not started from this browser, or it took too long. Nothing was signed "
+    "in: start again from this page."
+)
+NOT_VERIFIED = (
+    "{label} did not confirm your email address, so Tandem cannot tell who you are. Ask your "
+    "institution's IT help desk to confirm it, or sign in with your Tandem password."
+)
+UNKNOWN = (
+    "{label} signed you in as {email}, but Tandem has no one with that email address. Ask your "
+    "program's coordinator to check the address Tandem has for you."
+)
+OTHER_INSTITUTION = (
+    "Your Tandem account belongs to another institution, so you cannot sign in through {label}. "
+    "Use your own institution's sign-in, or your Tandem password."
+)
+UNVERIFIABLE = (
+    "The answer from {label} could not be verified, so you are not signed in. Start again from "
+    "this page."
+)
+UNAVAILABLE = (
+    "Signing in through {label} is not possible right now. Please try again in a minute, or "
+    "sign in with your Tandem password."
+)
+
+bp = Blueprint("oidc", __name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Provider:
+    key: str
+    issuer: str
+    client_id: str
+    client_secret: str
+    institution: str  # an institution id or short code
+    label: str
+
+    @property
+    def name(self) -> str:
+        """The provider as messages name it: "Northfield SSO" for "Sign in with Northfield SSO"."""
+        return self.label.removeprefix("Sign in with ").removeprefix("Sign in through ")
+
+
+def load_providers() -> dict[str, Provider]:
+    """The providers configured in the environment; a half-configured one stops the start."""
+    keys = [k.strip().lower() for k in config.env("WEB_OIDC_PROVIDERS", "").split(",")]
+    found: dict[str, Provider] = {}
+    for key in filter(None, keys):
+        if not KEY_RE.match(key):
+            raise RuntimeError(f"WEB_OIDC_PROVIDERS: {key!r} is not a valid key (a-z, 0-9, -)")
+        prefix = f"WEB_OIDC_{key.upper().replace('-', '_')}_"
+        values = {
+            name: config.env(prefix + name, "")
+            for name in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "INSTITUTION")
+        }
+        missing = [prefix + name for name, value in values.items() if not value]
+        if missing:
+            raise RuntimeError(f"single sign-on {key!r} needs {', '.join(missing)}")
+        issuer = values["ISSUER"].rstrip("/")
+        if not is_secure_transport(issuer):
+            # Plain http only on loopback (development and tests).
+            raise RuntimeError(f"{prefix}ISSUER must be an https:// URL")
+        found[key] = Provider(
+            key=key,
+            issuer=issuer,
+            client_id=values["CLIENT_ID"],
+            client_secret=values["CLIENT_SECRET"],
+            institution=values["INSTITUTION"],
+            label=config.env(prefix + "LABEL", f"Sign in with {key.replace('-', ' ').title()}"),
+        )
+    return found
+
+
+def init_app(app: Flask) -> None:
+    providers = load_providers()
+    oauth = OAuth(app)
+    for provider in providers.values():
+        oauth.register(
+            name=provider.key,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
+            client_kwargs={
+                "scope": SCOPE,
+                "code_challenge_method": "S256",
+                "default_timeout": TIMEOUT_S,
+            },
+        )
+    app.extensions[PROVIDERS_KEY] = providers
+    app.extensions[OAUTH_KEY] = oauth
+    app.register_blueprint(bp)
+
+
+@bp.app_context_processor
+def _sign_in_providers() -> dict[str, Any]:
+    return {"sso_providers": list(current_app.extensions[PROVIDERS_KEY].values())}
+
+
+def _provider(key: str) -> Provider:
+    provider = current_app.extensions[PROVIDERS_KEY].get(key)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+def _client() -> ServicesClient:
+    return current_app.extensions[identity.CLIENT_KEY]
+
+
+def callback_url(key: str) -> str:
+    """The redirect URI registered at the provider: on the public address, never the Host."""
+    return public_url() + url_for("oidc.callback", key=key)
+
+
+@bp.get("/sign-in/sso/<key>")
+def start(key: str) -> ResponseReturnValue:
+    provider = _provider(key)
+    next_url = identity.safe_next(request.args.get("next"))
+    if identity.current_user() is not None:
+        return redirect(next_url)
+    oidc = current_app.extensions[OAUTH_KEY].create_client(key)
+    try:
+        metadata = oidc.load_server_metadata()
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("single sign-on %s: discovery failed: %s", key, exc)
+        return _sign_in_page(503, UNAVAILABLE, provider, next_url)
+    if str(metadata.get("issuer", "")).rstrip("/") != provider.issuer:
+        # OpenID Connect Discovery: the document must name the issuer it was fetched for.
+        log.error("single sign-on %s: discovery names another issuer", key)
+        return _sign_in_page(503, UNAVAILABLE, provider, next_url)
+    # Only the latest attempt stays valid: each one keeps its state in the session cookie,
+    # which must not outgrow what browsers store.
+    for stale in [name for name in session if name.startswith("_state_")]:
+        session.pop(stale)
+    session[NEXT_KEY] = next_url
+    response = oidc.authorize_redirect(callback_url(key))
+    return _private(response)
+
+
+@bp.get("/sign-in/sso/<key>/callback")
+def callback(key: str) -> ResponseReturnValue:
+    provider = _provider(key)
+    next_url = identity.safe_next(session.pop(NEXT_KEY, None))
+    error = request.args.get("error")
+    if error:
+        log.info("single sign-on %s: the provider answered %s", key, error[:64])
+        message = CANCELLED if error == "access_denied" else PROVIDER_ERROR
+        return _refuse(400, message, provider, next_url)
+    oidc = current_app.extensions[OAUTH_KEY].create_client(key)
+    try:
+        token = oidc.authorize_access_token()
+    except MismatchingStateError:
+        log.info("single sign-on %s: unknown or expired state", key)
+        return _refuse(400, STALE, provider, next_url)
+    except (OAuthError, JoseError) as exc:
+        log.warning("single sign-on %s: refused the provider's answer: %s", key, exc)
+        return _refuse(400, UNVERIFIABLE, provider, next_url)
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("single sign-on %s: token request failed: %s", key, exc)
+        return _refuse(503, UNAVAILABLE, provider, next_url)
+    claims = token.get("userinfo")
+    if not claims:  # no ID token came back: nothing says who this is
+        log.warning("single sign-on %s: no ID token", key)
+        return _refuse(400, UNVERIFIABLE, provider, next_url)
+    email = claims.get("email")
+    verified = claims.get("email_verified")
+    if not isinstance(email, str) or not email or (verified is not True and verified != "true"):
+        log.info("single sign-on %s: no verified email", key)
+        return _refuse(403, NOT_VERIFIED, provider, next_url)
+    try:
+        person = _client().person_by_email(email)
+        if person is None or normalise_email(person.email) != normalise_email(email):
+            log.info("single sign-on %s: no person has the email", key)
+            return _refuse(403, UNKNOWN, provider, next_url, email=email)
+        if not _belongs(person, provider):
+            log.warning("single sign-on %s: a person of another institution was refused", key)
+            return _refuse(403, OTHER_INSTITUTION, provider, next_url)
+        grants = _client().grants_of(person.id)
+    except ServiceUnavailable as exc:
+        log.warning("single sign-on %s could not reach enrollment: %s", key, exc)
+        return _refuse(503, UNAVAILABLE, provider, next_url)
+    if grants is None:
+        return _refuse(403, UNKNOWN, provider, next_url, email=email)
+    accounts: Accounts = current_app.extensions[identity.ACCOUNTS_KEY]
+    try:
+        account = accounts.ensure(person.id, person.email)
+    except AccountError as exc:
+        log.warning("single sign-on %s: no account for the person: %s", key, exc)
+        return _refuse(403, UNKNOWN, provider, next_url, email=email)
+    identity.start_session(person.id, person.name, account.email, grants)
+    log.info("single sign-on %s: signed in person %s", key, person.id)
+    return redirect(next_url)
+
+
+def _belongs(person: Person, provider: Provider) -> bool:
+    """Whether the person's institution is the provider's (configured by id or short code)."""
+    if person.institution_id == provider.institution:
+        return True
+    signer: TokenSigner = current_app.extensions[identity.SIGNER_KEY]
+    token = signer.mint(system_principal(), ttl_seconds=LOOKUP_TOKEN_TTL_S)
+    probe = _client().get("enrollment", "/api/institutions", token)
+    if not probe.ok or not isinstance(probe.body, list):
+        raise ServiceUnavailable(f"institutions: HTTP {probe.status}")
+    for institution in probe.body:
+        if isinstance(institution, dict) and institution.get("id") == person.institution_id:
+            code = str(institution.get("short_code") or "")
+            return code.upper() == provider.institution.upper()
+    return False
+
+
+def _refuse(
+    status: int, message: str, provider: Provider, next_url: str, **details: str
+) -> Response:
+    """Back to the sign-in page with the reason, and no session."""
+    identity.end_session()
+    return _sign_in_page(status, message, provider, next_url, **details)
+
+
+def _sign_in_page(
+    status: int, message: str, provider: Provider, next_url: str, **details: str
+) -> Response:
+    error = message.format(label=provider.name, **details)
+    page = render_template("sign_in.html", form=SignInForm(), next_url=next_url, error=error)
+    return _private(make_response(page, status))
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
