@@ -107,7 +107,7 @@ def create_app() -> Flask:
     app.extensions[ENGINE_KEY] = engine
     app.extensions[identity.SIGNER_KEY] = signer
     app.extensions[identity.ACCOUNTS_KEY] = Accounts(engine)
-    app.extensions[auth.OUTBOX_KEY] = Outbox(engine)
+    app.extensions[auth.OUTBOX_KEY] = Outbox(urls["notifications"], signer)
     app.extensions[CLIENT_KEY] = ServicesClient(urls, signer)
     app.extensions[HTMX_JS_KEY] = _load_htmx()
     app.register_blueprint(bp)

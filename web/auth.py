@@ -21,9 +21,9 @@ from flask.typing import ResponseReturnValue
 from services.eventkit import config
 
 from . import identity, navigation
-from .accounts import LOCK_FOR, RESET, AccountError, Accounts, Outcome
+from .accounts import LOCK_FOR, RESET, SET, Account, AccountError, Accounts, Outcome
 from .forms import ForgotForm, ResetForm, SignInForm
-from .outbox import Outbox
+from .outbox import NotSent, Outbox
 from .ratelimit import SlidingWindow
 from .services_client import ServicesClient, ServiceUnavailable
 
@@ -149,11 +149,41 @@ def forgot() -> ResponseReturnValue:
             title="Too many requests",
             message="Too many reset requests from your network. Wait a few minutes and try again.",
         )
-    issued = _accounts().begin_reset(form.email.data)
-    if issued is not None:
-        token, email = issued
-        current_app.extensions[OUTBOX_KEY].send_link(email, password_link(token), RESET)
+    _send_password_link(form.email.data)
     return _page("forgot_sent.html", message=RESET_SENT)
+
+
+def _send_password_link(email: str) -> None:
+    """A reset link for the account with this email (a set-password link if it has no password
+    yet); for an enrolled person without an account (a roster import, say), a new account and
+    a set-password link. The page answers the same whatever happens here."""
+    accounts = _accounts()
+    account = accounts.by_email(email) or _enrolled_account(email)
+    if account is None:
+        return
+    purpose = RESET if account.has_password else SET
+    token = accounts.issue_link(account.person_id, purpose)
+    outbox: Outbox = current_app.extensions[OUTBOX_KEY]
+    try:
+        outbox.send_link(account.person_id, account.email, password_link(token), purpose)
+    except NotSent as exc:
+        log.error("a password link could not be handed to notifications: %s", exc)
+
+
+def _enrolled_account(email: str) -> Account | None:
+    """A new account for the person enrollment knows by this email, if any."""
+    try:
+        person = _client().person_by_email(email)
+    except ServiceUnavailable as exc:
+        log.warning("no password link: enrollment did not answer: %s", exc)
+        return None
+    if person is None:
+        return None
+    try:
+        return _accounts().ensure(person.id, person.email)
+    except AccountError as exc:
+        log.warning("no password link for an enrolled person: %s", exc)
+        return None
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -196,7 +226,8 @@ def _invalid_link() -> Response:
 
 @bp.get("/dev/outbox")
 def dev_outbox() -> ResponseReturnValue:
-    """The messages the web would have emailed; development only (the links sign people in)."""
+    """The mail the notifications service kept because no SMTP server is configured; development
+    only (the links in it sign people in)."""
     if config.env("TANDEM_ENV", "development") == "production":
         abort(404)
     outbox: Outbox = current_app.extensions[OUTBOX_KEY]

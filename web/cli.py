@@ -13,6 +13,7 @@ from services.eventkit.db import make_engine
 from . import db
 from .accounts import SET, AccountError, Accounts
 from .auth import password_link
+from .outbox import NotSent, Outbox
 from .services_client import ServicesClient, ServiceUnavailable
 
 
@@ -23,7 +24,8 @@ def migrate() -> int:
 
 
 def account(email: str) -> int:
-    """Give the enrolled person with this email an account; print their set-password link."""
+    """Give the enrolled person with this email an account and email them a set-password link
+    through the notifications service; the link is printed too, for handing over otherwise."""
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
     client = ServicesClient({"enrollment": config.service_url("enrollment")}, signer)
     try:
@@ -55,6 +57,17 @@ def account(email: str) -> int:
         return 2
     finally:
         engine.dispose()
-    print(f"Set-password link for {person.name} <{person.email}> (works once, within 72 hours):")
-    print(password_link(token))
+    link = password_link(token)
+    try:
+        Outbox(config.service_url("notifications"), signer).send_link(
+            person.id, person.email, link, SET
+        )
+        sent = f"emailed to {person.email}"
+    except NotSent as exc:
+        print(f"tandem web account: the link was not emailed ({exc})", file=sys.stderr)
+        sent = "not emailed: hand it over yourself"
+    print(
+        f"Set-password link for {person.name} <{person.email}> (works once, within 72 hours; {sent}):"
+    )
+    print(link)
     return 0

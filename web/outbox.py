@@ -1,38 +1,33 @@
-"""Messages the web sends. For now they go into the web's own `outbox` table, which the
-development page /dev/outbox shows; the notifications service will take over sending them."""
+"""One-time password links go out through the notifications service, which emails them (over SMTP,
+or into its local mail when no SMTP server is configured; the development page /dev/outbox shows
+that local mail). The web calls it as the system: the link is in no event, only in the email."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+from urllib.parse import quote
 
-import sqlalchemy as sa
+import requests
 
-from services.eventkit.db import reading
+from services.eventkit.auth import TokenSigner, system_principal
 
-from . import db
-from .accounts import SET, utcnow
+from .accounts import INVITE_TTL, RESET_TTL, SET
 
-SUBJECTS = {
-    SET: "Set your Tandem password",
-    "reset": "Reset your Tandem password",
-}
-BODIES = {
-    SET: (
-        "You have been given a Tandem account. Choose your password here:\n\n{url}\n\n"
-        "The link works once, within 72 hours."
-    ),
-    "reset": (
-        "Someone asked to reset the password of your Tandem account. If it was you, choose a "
-        "new password here:\n\n{url}\n\nThe link works once, within 1 hour. If it was not you, "
-        "ignore this message: your password stays as it is."
-    ),
-}
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 5.0
+TOKEN_TTL_S = 60
+
+
+class NotSent(Exception):
+    """The notifications service did not take the message."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Message:
-    id: int
+    id: str
     recipient: str
     subject: str
     body: str
@@ -40,23 +35,54 @@ class Message:
 
 
 class Outbox:
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+    def __init__(self, notifications_url: str, signer: TokenSigner) -> None:
+        self.url = notifications_url.rstrip("/")
+        self.signer = signer
 
-    def send_link(self, email: str, url: str, purpose: str = "reset") -> None:
-        """Hand a one-time link to the person (today: the local outbox)."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.insert(db.outbox).values(
-                    recipient=email,
-                    subject=SUBJECTS[purpose],
-                    body=BODIES[purpose].format(url=url),
-                    created_at=utcnow(),
-                )
+    def _headers(self) -> dict[str, str]:
+        token = self.signer.mint(system_principal(), ttl_seconds=TOKEN_TTL_S)
+        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def send_link(self, person_id: str, email: str, url: str, purpose: str) -> None:
+        """Queue the person's set-password (`set`) or reset link for email; raises NotSent."""
+        ttl = INVITE_TTL if purpose == SET else RESET_TTL
+        body = {
+            "kind": purpose,
+            "url": url,
+            "email": email,
+            "valid_hours": int(ttl.total_seconds() // 3600),
+        }
+        try:
+            response = requests.post(
+                f"{self.url}/api/people/{quote(person_id, safe='')}/account-links",
+                json=body,
+                headers=self._headers(),
+                timeout=TIMEOUT_S,
+                allow_redirects=False,
             )
+        except requests.RequestException as exc:
+            raise NotSent(f"notifications did not answer: {exc}") from exc
+        if response.status_code != 202:
+            raise NotSent(f"notifications answered HTTP {response.status_code}")
 
-    def messages(self, limit: int = 50) -> list[Message]:
-        o = db.outbox
-        with reading(self.engine) as conn:
-            rows = conn.execute(sa.select(o).order_by(o.c.id.desc()).limit(limit)).all()
-        return [Message(r.id, r.recipient, r.subject, r.body, r.created_at) for r in rows]
+    def messages(self, limit: int = 50) -> list[Message] | None:
+        """The notifications service's local mail, newest first; None if it does not answer."""
+        try:
+            response = requests.get(
+                f"{self.url}/api/local-mail", headers=self._headers(), timeout=TIMEOUT_S
+            )
+            response.raise_for_status()
+            rows = response.json()
+            return [
+                Message(
+                    id=str(row["id"]),
+                    recipient=str(row["to_address"]),
+                    subject=str(row["subject"]),
+                    body=str(row["text_body"]),
+                    created_at=dt.datetime.fromisoformat(str(row["kept_at"])),
+                )
+                for row in rows[:limit]
+            ]
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            log.warning("the local mail of notifications could not be read: %s", exc)
+            return None

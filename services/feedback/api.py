@@ -30,6 +30,8 @@ from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.config import env, token_key
 from services.eventkit.contracts.feedback import (
     CONCERN_KINDS,
+    DAYS_TO_ANSWER,
+    MAX_DAYS_TO_ANSWER,
     MEETING_MODES,
     OBJECTIVE_AREAS,
     OBJECTIVE_STATUSES,
@@ -44,6 +46,7 @@ from . import surveys
 from .domain import (
     BUILTIN_TEMPLATES,
     EXPORT_COLUMNS,
+    MIN_PEOPLE,
     Concern,
     ConcernAccessLog,
     Meeting,
@@ -59,6 +62,7 @@ from .domain import (
     program_health,
     pseudonym,
     stable_id,
+    suppressed_unless,
     survey_health,
 )
 
@@ -804,6 +808,9 @@ class ScheduleIn(ma.Schema):
         load_default=None,
         validate=validate.Length(min=1, max=24),
     )
+    days_to_answer = F.Integer(
+        load_default=DAYS_TO_ANSWER, validate=validate.Range(min=1, max=MAX_DAYS_TO_ANSWER)
+    )
 
 
 class InstanceOut(ma.Schema):
@@ -819,6 +826,7 @@ class ScheduleOut(ma.Schema):
     template_id = F.String()
     cycle_id = F.String()
     months = F.List(F.Integer())
+    days_to_answer = F.Integer()
     scheduled_by = F.String()
     scheduled_at = F.String()
     instances = F.List(F.Nested(InstanceOut))
@@ -977,7 +985,8 @@ def _schedules(conn: sa.Connection, cycle_id: str, schedule_id: str | None = Non
 @blp.response(201, ScheduleOut)
 def schedule_survey(data, cycle_id):
     """Schedule one of the institution's templates for a cycle at these months of it (default:
-    the cycle's review months). A template is scheduled once per cycle."""
+    the cycle's review months), each issue to be answered within `days_to_answer` days (default
+    14). A template is scheduled once per cycle."""
     rt = runtime()
     with rt.engine.begin() as conn:
         cycle = _cycle(conn, cycle_id)
@@ -993,7 +1002,9 @@ def schedule_survey(data, cycle_id):
         months = data["months"] if data["months"] is not None else cycle["review_months"]
         schedule_id = stable_id("survey-schedule", cycle_id, template["template_id"])
         schedule = rt.load(conn, SurveySchedule, schedule_id)
-        schedule.schedule(template["template_id"], cycle_id, months, principal().user_id)
+        schedule.schedule(
+            template["template_id"], cycle_id, months, principal().user_id, data["days_to_answer"]
+        )
         rt.save(conn, schedule, request_meta(cycle["institution_id"]))
         return _schedules(conn, cycle_id, schedule.id)[0]
 
@@ -1134,3 +1145,151 @@ def _survey_health(conn: sa.Connection, cycle_id: str) -> list[dict]:
         for x in conn.execute(sa.select(s).where(s.c.instance_id.in_(ids)))
     ]
     return survey_health(instances, templates, responses)
+
+
+# --- consortium-wide outcomes (consortium admin) ------------------------------------------------
+
+
+class OutcomesQuery(ma.Schema):
+    institution_id = F.String(load_default=None)
+
+
+@dataclasses.dataclass
+class _Tally:
+    """What one program (or one institution) adds up to over its cycles."""
+
+    cycles: set[str] = dataclasses.field(default_factory=set)
+    relationships: list[Relationship] = dataclasses.field(default_factory=list)
+    meetings: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # by relationship
+    issued: set[tuple[str, str]] = dataclasses.field(default_factory=set)  # (instance, person)
+    responded: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    likert: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # by person
+
+    def add(self, other: _Tally) -> None:
+        self.cycles |= other.cycles
+        self.relationships += other.relationships
+        self.meetings.update(other.meetings)
+        self.issued |= other.issued
+        self.responded |= other.responded
+        for person, values in other.likert.items():
+            self.likert.setdefault(person, []).extend(values)
+
+    def outcome(self) -> dict:
+        members = {p for r in self.relationships for p in r.members}
+        counts = [len(self.meetings.get(r.id, [])) for r in self.relationships]
+        held = [m for r in self.relationships for m in self.meetings.get(r.id, [])]
+
+        def share(part: int, whole: int) -> float | None:
+            return round(part / whole, 3) if whole else None
+
+        answers = [v for values in self.likert.values() for v in values]
+        return {
+            "cycles": len(self.cycles),
+            "pairs": suppressed_unless(
+                members,
+                {
+                    "pairs": sum(1 for r in self.relationships if r.kind == "pair"),
+                    "groups": sum(1 for r in self.relationships if r.kind == "group"),
+                },
+            ),
+            "meetings": suppressed_unless(
+                members,
+                {
+                    "meetings": len(held),
+                    "per_pair_mean": round(len(held) / len(counts), 2) if counts else None,
+                    "confirmed_share": share(sum(1 for m in held if m["confirmed"]), len(held)),
+                    "pairs_without_meeting_share": share(
+                        sum(1 for c in counts if c == 0), len(counts)
+                    ),
+                },
+            ),
+            "surveys": suppressed_unless(
+                {person for _, person in self.issued},
+                {
+                    "issued": len(self.issued),
+                    "responded": len(self.responded),
+                    "rate": share(len(self.responded), len(self.issued)),
+                },
+            ),
+            "likert": suppressed_unless(
+                set(self.likert),
+                {
+                    "answers": len(answers),
+                    "mean": round(sum(answers) / len(answers), 2) if answers else None,
+                },
+            ),
+        }
+
+
+def _cycle_tally(conn: sa.Connection, cycle_id: str) -> _Tally:
+    rels, meetings, _ = _cycle_data(conn, cycle_id)
+    tally = _Tally(cycles={cycle_id}, relationships=[r for r in rels if r.active])
+    for r in tally.relationships:
+        tally.meetings[r.id] = []
+    for m in meetings:
+        if m["pair_id"] in tally.meetings:
+            tally.meetings[m["pair_id"]].append(m)
+    i, r, s, t = rm.survey_instances, rm.survey_recipients, rm.survey_responses, rm.survey_templates
+    instances = conn.execute(
+        sa.select(i.c.instance_id, t.c["items"])
+        .join(t, t.c.template_id == i.c.template_id)
+        .where(i.c.cycle_id == cycle_id)
+    ).all()
+    likert_items = {
+        x.instance_id: {item["item_id"] for item in x.items if item["kind"] == "likert"}
+        for x in instances
+    }
+    if not likert_items:
+        return tally
+    ids = list(likert_items)
+    tally.issued = {
+        (x.instance_id, x.person_id)
+        for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids)))
+    }
+    for x in conn.execute(sa.select(s).where(s.c.instance_id.in_(ids))):
+        if (x.instance_id, x.person_id) not in tally.issued:
+            continue
+        tally.responded.add((x.instance_id, x.person_id))
+        for item_id in likert_items[x.instance_id]:
+            value = x.answers.get(item_id)
+            if isinstance(value, int):
+                tally.likert.setdefault(x.person_id, []).append(value)
+    return tally
+
+
+@blp.route("/outcomes", methods=["GET"])
+@blp.arguments(OutcomesQuery, location="query")
+@blp.response(200)
+def consortium_outcomes(query):
+    """De-identified outcomes of every institution and each of its programs, over all their
+    cycles: pairs, meeting frequency, survey response rates and Likert means. Consortium admin
+    only; every figure describing fewer than 5 people is suppressed. No person ids at all."""
+    if not _consortium_admin():
+        abort(403, description="Only the consortium admin sees consortium-wide outcomes.")
+    c = rm.cycles
+    select = sa.select(c.c.id, c.c.institution_id, c.c.program_id)
+    if query["institution_id"]:
+        select = select.where(c.c.institution_id == query["institution_id"])
+    programs: dict[tuple[str, str], _Tally] = {}
+    with runtime().reading() as conn:
+        for cycle in conn.execute(select).all():
+            key = (cycle.institution_id, cycle.program_id)
+            programs.setdefault(key, _Tally()).add(_cycle_tally(conn, cycle.id))
+    institutions: dict[str, _Tally] = {}
+    for (institution_id, _), tally in programs.items():
+        institutions.setdefault(institution_id, _Tally()).add(tally)
+    return {
+        "min_people": MIN_PEOPLE,
+        "institutions": [
+            {
+                "institution_id": institution_id,
+                **total.outcome(),
+                "programs": [
+                    {"program_id": program_id, **tally.outcome()}
+                    for (inst, program_id), tally in sorted(programs.items())
+                    if inst == institution_id
+                ],
+            }
+            for institution_id, total in sorted(institutions.items())
+        ],
+    }

@@ -18,7 +18,9 @@ from typing import Any
 from services.eventkit.aggregate import Aggregate, DomainError, NotFound
 from services.eventkit.contracts.feedback import (
     CONCERN_KINDS,
+    DAYS_TO_ANSWER,
     LIKERT_POINTS,
+    MAX_DAYS_TO_ANSWER,
     MEETING_MODES,
     OBJECTIVE_AREAS,
     OBJECTIVE_STATUSES,
@@ -688,7 +690,14 @@ class SurveySchedule(Aggregate):
 
     stream_prefix = "survey-schedule"
 
-    def schedule(self, template_id: str, cycle_id: str, months: Iterable[int], by: str) -> None:
+    def schedule(
+        self,
+        template_id: str,
+        cycle_id: str,
+        months: Iterable[int],
+        by: str,
+        days_to_answer: int = DAYS_TO_ANSWER,
+    ) -> None:
         if self.exists:
             raise DomainError("This survey is scheduled for this cycle already.", "template_id")
         chosen = sorted(set(months))
@@ -699,9 +708,13 @@ class SurveySchedule(Aggregate):
             )
         if any(not 0 <= m <= 60 for m in chosen):
             raise DomainError("Months are 0 to 60 from the start of the cycle.", "months")
+        if not 1 <= days_to_answer <= MAX_DAYS_TO_ANSWER:
+            raise DomainError(
+                f"Give people 1 to {MAX_DAYS_TO_ANSWER} days to answer.", "days_to_answer"
+            )
         self.record(
             "SurveyScheduled", schedule_id=self.id, template_id=template_id, cycle_id=cycle_id,
-            months=chosen, scheduled_by=by,
+            months=chosen, scheduled_by=by, days_to_answer=days_to_answer,
         )  # fmt: skip
 
 
@@ -716,9 +729,11 @@ class SurveyInstance(Aggregate):
         template_id: str,
         cycle_id: str,
         month: int,
-        due_on: dt.date,
+        issued_on: dt.date,
         relationships: Sequence[Relationship],
+        days_to_answer: int = DAYS_TO_ANSWER,
     ) -> bool:
+        """Issue once, on the scheduled day `issued_on`, to be answered within `days_to_answer`."""
         if self.exists:
             return False
         recipients = {}
@@ -729,7 +744,8 @@ class SurveyInstance(Aggregate):
         self.record(
             "SurveyIssued", instance_id=self.id, schedule_id=schedule_id,
             template_id=template_id, cycle_id=cycle_id, month=month,
-            due_on=due_on.isoformat(),
+            issued_on=issued_on.isoformat(),
+            due_on=(issued_on + dt.timedelta(days=days_to_answer)).isoformat(),
             recipients=[{"person_id": p, **v} for p, v in sorted(recipients.items())],
         )  # fmt: skip
         return True

@@ -387,6 +387,7 @@ survey_schedules = sa.Table(
     sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
     sa.Column("institution_id", sa.String(36), nullable=True),
     sa.Column("months", sa.JSON, nullable=False),
+    sa.Column("days_to_answer", sa.Integer, nullable=False, server_default="14"),
     sa.Column("scheduled_by", sa.String(36), nullable=False),
     sa.Column("scheduled_at", sa.String(40), nullable=False),
     sa.UniqueConstraint("cycle_id", "template_id", name="uq_survey_schedules_cycle_template"),
@@ -456,8 +457,8 @@ def _scheduled(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
     conn.execute(survey_schedules.insert().values(
         schedule_id=p["schedule_id"], template_id=p["template_id"], cycle_id=p["cycle_id"],
-        institution_id=e.institution_id, months=p["months"], scheduled_by=p["scheduled_by"],
-        scheduled_at=format_time(e.occurred_at),
+        institution_id=e.institution_id, months=p["months"], days_to_answer=p["days_to_answer"],
+        scheduled_by=p["scheduled_by"], scheduled_at=format_time(e.occurred_at),
     ))  # fmt: skip
 
 

@@ -37,7 +37,7 @@ def cycle_start(cycle: sa.RowMapping | dict) -> dt.date:
 
 
 def due(conn: sa.Connection, today: dt.date) -> list[dict]:
-    """Scheduled (schedule, month) pairs whose date has come and that are not issued yet."""
+    """Scheduled (schedule, month) pairs whose day of issue has come and that are not issued yet."""
     s, c, i = rm.survey_schedules, rm.cycles, rm.survey_instances
     issued = {r.instance_id for r in conn.execute(sa.select(i.c.instance_id))}
     rows = conn.execute(
@@ -49,15 +49,16 @@ def due(conn: sa.Connection, today: dt.date) -> list[dict]:
     for row in rows:
         start = cycle_start(row)
         for month in row["months"]:
-            due_on = add_months(start, month)
+            issue_on = add_months(start, month)
             iid = instance_id(row["schedule_id"], month)
-            if due_on <= today and iid not in issued:
+            if issue_on <= today and iid not in issued:
                 out.append(
                     {
                         "instance_id": iid, "schedule_id": row["schedule_id"],
                         "template_id": row["template_id"], "cycle_id": row["cycle_id"],
                         "institution_id": row["institution_id"] or row["cycle_institution"],
-                        "month": month, "due_on": due_on,
+                        "month": month, "issue_on": issue_on,
+                        "days_to_answer": row["days_to_answer"],
                     }
                 )  # fmt: skip
     return out
@@ -76,8 +77,8 @@ def issue_due(rt: Runtime, now: dt.datetime | None = None) -> list[str]:
             with rt.engine.begin() as conn:
                 instance = rt.load(conn, SurveyInstance, d["instance_id"])
                 if instance.issue(
-                    d["schedule_id"], d["template_id"], d["cycle_id"], d["month"], d["due_on"],
-                    _cycle_relationships(conn, d["cycle_id"]),
+                    d["schedule_id"], d["template_id"], d["cycle_id"], d["month"], d["issue_on"],
+                    _cycle_relationships(conn, d["cycle_id"]), d["days_to_answer"],
                 ):  # fmt: skip
                     rt.save(conn, instance, Metadata(d["institution_id"]))
                     issued.append(d["instance_id"])

@@ -1,4 +1,5 @@
-"""Notifications' HTTP API: the in-app inbox, preferences, delivery status and the local outbox."""
+"""Notifications' HTTP API: the in-app inbox, preferences, delivery status, the local outbox, and
+one-time password links for the web to send."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import abort
 from flask_smorest import Blueprint
 
 from services.eventkit import NewEvent
-from services.eventkit.auth import ADMIN, COORDINATOR
+from services.eventkit.auth import ADMIN, COORDINATOR, SYSTEM
 from services.eventkit.contracts.notifications import CHANNELS
 from services.eventkit.http import principal, request_meta, require, runtime
 
@@ -157,8 +158,8 @@ def get_preferences(person_id):
 @blp.arguments(PreferencesIn)
 @blp.response(200, PreferencesOut)
 def put_preferences(data, person_id):
-    """Choose email, in_app or digest per kind (only the kinds given change). Mandatory notices
-    are always emailed: choosing anything else for them is refused."""
+    """Choose email, in_app, digest (daily) or weekly per kind (only the kinds given change).
+    Mandatory notices are always emailed: choosing anything else for them is refused."""
     if principal().user_id != person_id:
         abort(403, description="You can change only your own preferences.")
     current = _preferences(person_id)["preferences"]
@@ -205,3 +206,78 @@ def local_outbox():
     m = rm.local_mail
     with runtime().reading() as conn:
         return conn.execute(sa.select(m).order_by(m.c.kept_at.desc()).limit(500)).mappings().all()
+
+
+class ContactOut(ma.Schema):
+    pair_id = ma.fields.String()
+    person_id = ma.fields.String()
+    name = ma.fields.String()
+    email = ma.fields.String()
+
+
+@blp.route("/people/<person_id>/pair-contacts", methods=["GET"])
+@blp.response(200, ContactOut(many=True))
+def pair_contacts(person_id):
+    """How to reach the people you share a pair or coaching group with (the addresses the
+    pairing notice gave you): for that person only."""
+    _own(person_id)
+    mine = sa.select(rm.pair_members.c.pair_id).where(rm.pair_members.c.person_id == person_id)
+    m, r = rm.pair_members, rm.recipients
+    with runtime().reading() as conn:
+        return (
+            conn.execute(
+                sa.select(m.c.pair_id, m.c.person_id, r.c.name, r.c.email)
+                .join(r, r.c.id == m.c.person_id)
+                .where(m.c.pair_id.in_(mine), m.c.person_id != person_id)
+                .order_by(m.c.pair_id, r.c.name)
+            )
+            .mappings()
+            .all()
+        )
+
+
+class AccountLinkIn(ma.Schema):
+    kind = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(sorted(messages.ACCOUNT_LINKS))
+    )
+    url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    email = ma.fields.Email(required=True)
+    valid_hours = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=24 * 30)
+    )
+
+
+class AccountLinkOut(ma.Schema):
+    notification_id = ma.fields.String()
+    state = ma.fields.String()
+
+
+DEFAULT_VALID_HOURS = {"set": 72, "reset": 1}
+
+
+def _hours(hours: int) -> str:
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+@blp.route("/people/<person_id>/account-links", methods=["POST"])
+@blp.arguments(AccountLinkIn)
+@blp.response(202, AccountLinkOut)
+def account_link(data, person_id):
+    """Email a one-time set-password or reset link (mandatory, email only): the web only, as the
+    system. The link is kept in the email being sent, never in an event."""
+    if not principal().has((SYSTEM,)):
+        abort(403, description="Only the web (as the system) sends password links.")
+    hours = data["valid_hours"] or DEFAULT_VALID_HOURS[data["kind"]]
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        notification_id = rm.queue_account_link(
+            conn,
+            rt.store,
+            person_id,
+            data["kind"],
+            data["url"],
+            data["email"],
+            _hours(hours),
+            request_meta(None),
+        )
+    return {"notification_id": notification_id, "state": rm.QUEUED}

@@ -1,5 +1,5 @@
 """The sender loop the notifications worker runs: email over SMTP (or into the local outbox when no
-server is configured), retries with exponential backoff, and daily digests.
+server is configured), retries with exponential backoff, and daily and weekly digests.
 
 Each delivery is claimed, sent, then recorded:
 
@@ -180,8 +180,8 @@ class Sender:
             if claimed is not None:
                 self._send_email(claimed)
                 handled += 1
-        for recipient_id in self._due_digests(now):
-            claimed = self._claim_digest(recipient_id, now)
+        for recipient_id, channel in self._due_digests(now):
+            claimed = self._claim_digest(recipient_id, channel, now)
             if claimed is not None:
                 self._send_digest(claimed, now)
                 handled += 1
@@ -309,17 +309,19 @@ class Sender:
 
     # --- digests -------------------------------------------------------------------------------
 
-    def _due_digests(self, now: dt.datetime) -> list[str]:
+    def _due_digests(self, now: dt.datetime) -> list[tuple[str, str]]:
         g = rm.digests
         with self.runtime.reading() as conn:
             rows = conn.execute(
-                sa.select(g.c.recipient_id).where(g.c.next_run_at <= now).order_by(g.c.next_run_at)
+                sa.select(g.c.recipient_id, g.c.channel)
+                .where(g.c.next_run_at <= now)
+                .order_by(g.c.next_run_at)
             ).all()
-        return [r.recipient_id for r in rows]
+        return [(r.recipient_id, r.channel) for r in rows]
 
-    def _claim_digest(self, recipient_id: str, now: dt.datetime) -> Claimed | None:
+    def _claim_digest(self, recipient_id: str, channel: str, now: dt.datetime) -> Claimed | None:
         g = rm.digests
-        match = g.c.recipient_id == recipient_id
+        match = (g.c.recipient_id == recipient_id) & (g.c.channel == channel)
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(g).where(match & (g.c.next_run_at <= now))).first()
             if row is None:
@@ -335,12 +337,13 @@ class Sender:
         return Claimed(row, row.attempts + 1) if taken == 1 else None
 
     def _send_digest(self, claimed: Claimed, now: dt.datetime) -> None:
-        recipient_id = claimed.row.recipient_id
-        d = rm.deliveries
+        recipient_id, channel = claimed.row.recipient_id, claimed.row.channel
+        d, g = rm.deliveries, rm.digests
+        this_digest = (g.c.recipient_id == recipient_id) & (g.c.channel == channel)
         with self.runtime.reading() as conn:
             items = conn.execute(
                 sa.select(d)
-                .where((d.c.recipient_id == recipient_id) & (d.c.channel == rm.DIGEST))
+                .where((d.c.recipient_id == recipient_id) & (d.c.channel == channel))
                 .where((d.c.state == rm.QUEUED) & (d.c.created_at <= now))
                 .order_by(d.c.created_at, d.c.notification_id)
             ).all()
@@ -350,14 +353,21 @@ class Sender:
             institution = rm.institution_context(conn, items[-1].institution_id if items else None)
         if not items:
             with self.engine.begin() as conn:
-                conn.execute(rm.digests.delete().where(rm.digests.c.recipient_id == recipient_id))
+                conn.execute(g.delete().where(this_digest))
             return
         to_address = items[-1].to_address
         recipient = {"id": recipient_id, "name": person.name if person else "", "email": to_address}
-        context = {"recipient": recipient, "institution": institution, "items": items}
+        context = {
+            "recipient": recipient,
+            "institution": institution,
+            "items": items,
+            "weekly": channel == rm.WEEKLY,
+        }
         rendered = messages.render("digest", context)
         ids = [item.notification_id for item in items]
-        digest_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"digest/{recipient_id}/{'/'.join(ids)}"))
+        # Daily digests keep the ids they always had; weekly ones differ by their channel.
+        prefix = "digest" if channel == rm.DIGEST else f"digest/{channel}"
+        digest_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{prefix}/{recipient_id}/{'/'.join(ids)}"))
         smtp = self.settings.smtp
         if smtp is not None:
             message = compose(
@@ -368,11 +378,10 @@ class Sender:
             except Exception as exc:
                 self._digest_failed(claimed, items, exc)
                 return
-        g = rm.digests
         with self.engine.begin() as conn:
             ours = conn.execute(
                 g.update()
-                .where((g.c.recipient_id == recipient_id) & (g.c.attempts == claimed.attempts))
+                .where(this_digest & (g.c.attempts == claimed.attempts))
                 .values(last_error=None)
             ).rowcount
             if ours != 1:
@@ -386,6 +395,7 @@ class Sender:
                         {
                             "digest_id": digest_id,
                             "recipient_id": recipient_id,
+                            "channel": channel,
                             "notification_ids": ids,
                             "transport": "smtp" if smtp else "local",
                             "to_address": to_address,
@@ -402,7 +412,9 @@ class Sender:
     def _digest_failed(self, claimed: Claimed, items: list[Any], exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         permanent = is_permanent(exc)
-        recipient_id = claimed.row.recipient_id
+        recipient_id, channel = claimed.row.recipient_id, claimed.row.channel
+        g = rm.digests
+        this_digest = (g.c.recipient_id == recipient_id) & (g.c.channel == channel)
         if permanent or claimed.attempts >= self.settings.max_attempts:
             for item in items:
                 self._record(
@@ -411,20 +423,19 @@ class Sender:
                     {
                         "notification_id": item.notification_id,
                         "recipient_id": recipient_id,
-                        "channel": rm.DIGEST,
+                        "channel": channel,
                         "attempts": claimed.attempts,
                         "permanent": permanent,
                         "error": error,
                     },
                 )
             with self.engine.begin() as conn:
-                conn.execute(rm.digests.delete().where(rm.digests.c.recipient_id == recipient_id))
+                conn.execute(g.delete().where(this_digest))
             return
-        g = rm.digests
         with self.engine.begin() as conn:
             conn.execute(
                 g.update()
-                .where((g.c.recipient_id == recipient_id) & (g.c.attempts == claimed.attempts))
+                .where(this_digest & (g.c.attempts == claimed.attempts))
                 .values(
                     next_run_at=utcnow() + self.settings.backoff(claimed.attempts),
                     last_error=error,

@@ -17,14 +17,22 @@ KINDS: dict[str, bool] = {
     "group_formed": True,
     "mentor_requested": False,
     "request_answered": False,
+    "request_expired": False,
+    "unmatched": True,  # to the mentee: no mentor this round
+    "mentee_unmatched": False,  # to coordinators: a mentee of theirs has no mentor
     "meeting_logged": False,
+    "no_meeting": False,  # to both members: no meeting for a while
+    "pair_not_meeting": False,  # to coordinators: a pair still has not met
     "survey_due": False,
+    "survey_reminder": False,
     # Concerns: only that one needs attention, and a link; never its text, kind or raiser.
     "concern_raised": True,
     "concern_escalated": True,
 }
 MANDATORY = frozenset(kind for kind, mandatory in KINDS.items() if mandatory)
 DEFAULT_CHANNEL = "email"
+# One-time password links: always and only emailed, so never a preference.
+ACCOUNT_LINKS = {"set": "password_set", "reset": "password_reset"}
 
 SUBJECTS = {
     "enrolled": "You are enrolled in {{ program.name }}",
@@ -32,11 +40,19 @@ SUBJECTS = {
     "group_formed": "Your {{ program.name }} coaching group",
     "mentor_requested": "{{ mentee.name }} asks you to be their mentor in {{ program.name }}",
     "request_answered": "{{ mentor.name }} {{ 'accepted' if accepted else 'declined' }} your mentorship request",
+    "request_expired": "{{ mentor.name }} did not answer your mentorship request in time",
+    "unmatched": "You have no {{ program.name }} mentor yet: your coordinator will help",
+    "mentee_unmatched": "{{ mentee.name }} has no mentor in {{ program.name }} yet",
     "meeting_logged": "{{ logger.name }} logged a meeting: please confirm it",
+    "no_meeting": "No {{ program.name }} meeting logged for {{ days }} days",
+    "pair_not_meeting": "A {{ program.name }} pair has logged no meeting for {{ days }} days",
     "survey_due": "A short {{ program.name }} survey is waiting for you",
+    "survey_reminder": "Reminder: your {{ program.name }} survey is due {{ 'tomorrow' if days_left == 1 else 'in %d days' % days_left }}",
     "concern_raised": "A concern needs your attention",
     "concern_escalated": "An escalated concern needs your attention",
-    "digest": "Your {{ institution.name }} mentorship digest: {{ items | length }} update(s)",
+    "password_set": "Set your Tandem password",
+    "password_reset": "Reset your Tandem password",
+    "digest": "Your {{ institution.name }} {{ 'weekly ' if weekly else '' }}mentorship digest: {{ items | length }} update(s)",
 }
 
 _env = jinja2.Environment(

@@ -9,6 +9,7 @@ from services.eventkit.contracts import enrollment, feedback, notifications, pai
 
 from . import readmodels as rm
 from .delivery import sender
+from .timers import timers
 
 
 def _blueprints():
@@ -29,5 +30,5 @@ SERVICE = Service(
     blueprints=_blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[rm.recipients, rm.notifications, rm.deliveries, rm.local_mail],
-    background=[sender],
+    background=[sender, timers],
 )

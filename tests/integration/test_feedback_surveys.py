@@ -162,7 +162,8 @@ def test_a_due_survey_is_issued_exactly_once_even_across_a_restart(world, monkey
     _move_to(monkeypatch, _six_months_on() + dt.timedelta(hours=1))
     [issued] = _issue(world)
     assert issued["month"] == 6 and issued["recipients"] == 9  # 6 pairs: 3 mentors, 6 mentees
-    assert issued["due_on"] == add_months(dt.date.today(), 6).isoformat()
+    answer_by = add_months(dt.date.today(), 6) + dt.timedelta(days=14)  # the default 14 days
+    assert issued["due_on"] == answer_by.isoformat()
     assert _issue(world) == []
     assert world["count"]("SurveyIssued") == 1
 

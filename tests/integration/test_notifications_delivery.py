@@ -302,14 +302,14 @@ def test_a_sender_killed_mid_send_never_resends_a_recorded_mail(world, smtp, mon
 
     monkeypatch.setattr(delivery, "transmit", dies_after_sending)
     with pytest.raises(Killed):
-        delivery.Sender(world.rt, settings(smtp.port, claim_s=0.3)).run_once()
+        delivery.Sender(world.rt, settings(smtp.port, claim_s=4)).run_once()
     monkeypatch.setattr(delivery, "transmit", real_transmit)
     assert len(smtp.mailbox.to(address(world, "mentee"))) == 1
     assert deliveries(world)["mentee:enrolled"].state == "queued"
 
-    restarted = delivery.Sender(world.rt, settings(smtp.port, claim_s=0.3))
+    restarted = delivery.Sender(world.rt, settings(smtp.port, claim_s=4))
     assert restarted.run_once() == 0  # the dead sender's claim still holds
-    wait_until(lambda: restarted.run_once() == 1, timeout_s=10)  # its lease ran out
+    wait_until(lambda: restarted.run_once() == 1, timeout_s=30)  # its lease ran out
     assert restarted.run_once() == 0
     # The recorded mail went once; the unrecorded one at most once more, then never again.
     assert len(smtp.mailbox.to(address(world, "mentor"))) == 1

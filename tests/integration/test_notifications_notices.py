@@ -81,9 +81,10 @@ def staff(world, client, admin, enrollment_app):
 
 
 def envelope(world, registry, event_type: str, stream_id: str, payload: dict) -> Envelope:
-    payload = registry.get(event_type).validate(payload)
+    contract = registry.get(event_type)
+    payload = contract.validate(payload)
     return Envelope(
-        event_id=new_id(), event_type=event_type, schema_version=1, stream_id=stream_id,
+        event_id=new_id(), event_type=event_type, schema_version=contract.version, stream_id=stream_id,
         stream_version=1, institution_id=world.institution["id"], actor=dict(SYSTEM_ACTOR),
         occurred_at=utcnow(), correlation_id=new_id(), causation_id=None, payload=payload,
     ).sealed(GENESIS_HASH)  # fmt: skip
@@ -207,7 +208,8 @@ def test_everyone_a_survey_is_issued_to_is_asked_once_to_answer(world, smtp):
     ]
     issued = envelope(world, feedback.registry, "SurveyIssued", f"survey-{new_id()}", {
         "instance_id": "instance-1", "schedule_id": "schedule-1", "template_id": "template-1",
-        "cycle_id": world.cycle["id"], "month": 6, "due_on": "2027-03-01", "recipients": members,
+        "cycle_id": world.cycle["id"], "month": 6, "issued_on": "2027-02-15",
+        "due_on": "2027-03-01", "recipients": members,
     })  # fmt: skip
     deliver(SERVICE, world.rt, [issued, issued], topic=FEEDBACK)
     send(world, smtp)

@@ -7,6 +7,8 @@ records every read as `ConfidentialRecordViewed`).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -167,15 +169,28 @@ class SurveyTemplateDefined(ma.Schema):
     defined_by = F.String(required=True)
 
 
-@registry.event("SurveyScheduled")
+DAYS_TO_ANSWER = 14  # a survey's default time to answer, from the day it is issued
+MAX_DAYS_TO_ANSWER = 120
+
+
+def _scheduled_v1_to_v2(payload: dict) -> dict:
+    # Version 1 schedules gave everyone the default time to answer.
+    return {**payload, "days_to_answer": DAYS_TO_ANSWER}
+
+
+@registry.event("SurveyScheduled", version=2, upcasters={1: _scheduled_v1_to_v2})
 class SurveyScheduled(ma.Schema):
-    """A template to be issued to a cycle's active pair members at these months of the cycle."""
+    """A template to be issued to a cycle's active pair members at these months of the cycle,
+    each issue to be answered within `days_to_answer` days."""
 
     schedule_id = F.String(required=True)
     template_id = F.String(required=True)
     cycle_id = F.String(required=True)
     months = F.List(F.Integer(validate=validate.Range(min=0, max=60)), required=True)
     scheduled_by = F.String(required=True)
+    days_to_answer = F.Integer(
+        load_default=DAYS_TO_ANSWER, validate=validate.Range(min=1, max=MAX_DAYS_TO_ANSWER)
+    )
 
 
 class SurveyRecipient(ma.Schema):
@@ -184,16 +199,25 @@ class SurveyRecipient(ma.Schema):
     role = F.String(required=True, validate=validate.OneOf(ROLES_IN_PAIR))
 
 
-@registry.event("SurveyIssued")
+def _issued_v1_to_v2(payload: dict) -> dict:
+    # Version 1 named the day of issue `due_on` and set no deadline: the default one applies.
+    issued_on = dt.date.fromisoformat(payload["due_on"])
+    due_on = issued_on + dt.timedelta(days=DAYS_TO_ANSWER)
+    return {**payload, "issued_on": issued_on.isoformat(), "due_on": due_on.isoformat()}
+
+
+@registry.event("SurveyIssued", version=2, upcasters={1: _issued_v1_to_v2})
 class SurveyIssued(ma.Schema):
-    """One scheduled month's survey, issued once to every member of an active pair or group."""
+    """One scheduled month's survey, issued once to every member of an active pair or group, to
+    be answered by `due_on`."""
 
     instance_id = F.String(required=True)
     schedule_id = F.String(required=True)
     template_id = F.String(required=True)
     cycle_id = F.String(required=True)
     month = F.Integer(required=True)
-    due_on = F.String(required=True)  # ISO date
+    issued_on = F.String(required=True)  # ISO date: the scheduled day of the cycle
+    due_on = F.String(required=True)  # ISO date: answer by this day
     recipients = F.List(F.Nested(SurveyRecipient), required=True)
 
 

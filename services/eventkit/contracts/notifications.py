@@ -11,7 +11,10 @@ registry = Registry()
 
 F = ma.fields
 
-CHANNELS = ("email", "in_app", "digest")  # what a person may choose per notification kind
+# What a person may choose per notification kind: each email at once, the in-app inbox only,
+# or collected into a daily ("digest") or weekly digest email.
+CHANNELS = ("email", "in_app", "digest", "weekly")
+DIGESTS = ("digest", "weekly")
 TRANSPORTS = ("smtp", "local")  # sent over SMTP, or kept in the local mail outbox
 
 
@@ -22,7 +25,10 @@ def _queued_v1_to_v2(payload: dict) -> dict:
 
 @registry.event("NotificationQueued", version=2, upcasters={1: _queued_v1_to_v2})
 class NotificationQueued(ma.Schema):
-    """What one person is told about one event, rendered once, with the channels chosen then."""
+    """What one person is told about one event, rendered once, with the channels chosen then.
+
+    A message carrying a secret (a one-time password link) has it only in the email sent: here
+    `body` and `html` say where the link went, never the link itself."""
 
     notification_id = F.String(required=True)
     recipient_id = F.String(required=True)
@@ -72,12 +78,18 @@ class NotificationPreferencesSet(ma.Schema):
     )
 
 
-@registry.event("DigestSent")
+def _digest_v1_to_v2(payload: dict) -> dict:
+    # Version 1 digests were all daily.
+    return {**payload, "channel": "digest"}
+
+
+@registry.event("DigestSent", version=2, upcasters={1: _digest_v1_to_v2})
 class DigestSent(ma.Schema):
-    """One person's daily digest: the notifications it collected, sent or kept once."""
+    """One person's daily or weekly digest: the notifications it collected, sent or kept once."""
 
     digest_id = F.String(required=True)
     recipient_id = F.String(required=True)
+    channel = F.String(required=True, validate=validate.OneOf(DIGESTS))
     notification_ids = F.List(F.String(), required=True)
     transport = F.String(required=True, validate=validate.OneOf(TRANSPORTS))
     to_address = F.String(required=True)
