@@ -49,6 +49,9 @@ def create_service_app(service: Service, database_url: str | None = None) -> Fla
     for blueprint in service.blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(_stats_blueprint(service))
+    from .audit import audit_blueprint  # imported here: it builds on this module's helpers
+
+    api.register_blueprint(audit_blueprint(service))
     _install_auth(app)
     _install_errors(app)
     _install_health(app, runtime)

@@ -9,7 +9,9 @@
     if (!target || !target.querySelector) { return; }
     var focus = target.matches && target.matches("[data-focus]") ? target : target.querySelector("[data-focus]");
     if (focus) {
-      if (!focus.hasAttribute("tabindex")) { focus.setAttribute("tabindex", "-1"); }
+      // Headings and messages need tabindex to take focus; controls already can, and a
+      // tabindex of -1 would take them out of the Tab order.
+      if (focus.tabIndex < 0 && !focus.hasAttribute("tabindex")) { focus.setAttribute("tabindex", "-1"); }
       focus.focus();
     }
   });

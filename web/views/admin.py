@@ -1,7 +1,302 @@
-"""Consortium admin pages: institutions, coordinators, de-identified outcomes, audit trail."""
+"""Consortium admin pages: institutions, coordinators, de-identified outcomes, audit trail.
+
+Only the consortium admin (the role held consortium-wide, not at one institution) reaches these
+pages; the services check the same again on every call.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import dataclasses
+import logging
+import zoneinfo
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from services.eventkit.auth import ADMIN, COORDINATOR
+from services.eventkit.contracts.feedback import LIKERT_POINTS
+
+from .. import audit as trail
+from ..accounts import EMAIL_RE, SET, AccountError, Accounts
+from ..auth import OUTBOX_KEY, password_link
+from ..calls import Reply, call, fetch, fetch_or
+from ..identity import ACCOUNTS_KEY, current_user, forbidden
+from ..outbox import NotSent, Outbox
+from ..pages import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger(__name__)
+
+# Zones people pick from: the canonical Area/City names (and UTC), not legacy aliases.
+LEGACY_ZONE_AREAS = {"Etc", "SystemV", "US", "posix", "right"}
+TIME_ZONES = [
+    *sorted(
+        z
+        for z in zoneinfo.available_timezones()
+        if "/" in z and z.split("/")[0] not in LEGACY_ZONE_AREAS
+    ),
+    "UTC",
+]
+MAX_SHORT_CODE = 20  # as the enrollment service allows
+# Levels a coordinator usually has; the enrollment service checks the value.
+STAFF_LEVELS = {
+    "faculty": "Faculty",
+    "fellow": "Fellow",
+    "research_resident": "Research resident",
+    **{f"PGY{n}": f"PGY{n}" for n in range(1, 8)},
+}
+
+
+@bp.before_request
+def consortium_admin_only() -> ResponseReturnValue | None:
+    user = current_user()
+    if user is None or not any(g.role == ADMIN and g.institution_id is None for g in user.grants):
+        return forbidden()
+    return None
+
+
+@dataclasses.dataclass
+class FormState:
+    """What a form shows: the values typed, per-field errors, a message for the whole form."""
+
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def invalid(self) -> bool:
+        return bool(self.errors or self.message)
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _reply_errors(reply: Reply) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for key, message in reply.field_errors().items():
+        errors.setdefault(key.split(".")[0], message)
+    return errors
+
+
+def _institutions() -> list[dict]:
+    return fetch("enrollment", "/api/institutions")
+
+
+# --- institutions -------------------------------------------------------------------------------
+
+
+@bp.get("/institutions")
+def institutions() -> ResponseReturnValue:
+    return _institutions_page()
+
+
+def _institutions_page(status: int = 200, form: FormState | None = None) -> Response:
+    return render(
+        "admin/institutions.html",
+        status=status,
+        institutions=_institutions(),
+        form=form or FormState(),
+        time_zones={zone: zone.replace("_", " ") for zone in TIME_ZONES},
+    )
+
+
+@bp.post("/institutions")
+def create_institution() -> ResponseReturnValue:
+    values = {k: request.form.get(k, "").strip() for k in ("name", "short_code", "time_zone")}
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = "Enter the institution's name."
+    if not values["short_code"]:
+        errors["short_code"] = "Enter a short code, such as NUH."
+    elif len(values["short_code"]) > MAX_SHORT_CODE:
+        errors["short_code"] = f"Use at most {MAX_SHORT_CODE} letters or digits."
+    if values["time_zone"] not in TIME_ZONES:
+        errors["time_zone"] = "Choose the institution's time zone."
+    message = ""
+    if not errors:
+        reply = call("enrollment", "POST", "/api/institutions", json=values)
+        if reply.ok:
+            added = reply.body
+            flash(f"{added['name']} ({added['short_code']}) added. Next, appoint its coordinator.")
+            return redirect(url_for(".coordinators", institution=added["id"]))
+        if reply.status == 403:
+            abort(403)
+        errors = _reply_errors(reply)
+        message = "" if errors else reply.message
+    return _institutions_page(422, FormState(values, errors, message))
+
+
+# --- coordinators -------------------------------------------------------------------------------
+
+
+@bp.get("/coordinators")
+def coordinators() -> ResponseReturnValue:
+    chosen = request.args.get("institution", "")
+    return _coordinators_page(form=FormState(values={"institution_id": chosen}))
+
+
+def _coordinators_page(
+    status: int = 200, form: FormState | None = None, problem: str = ""
+) -> Response:
+    listed = _institutions()
+    staff = fetch("enrollment", "/api/staff", {"role": COORDINATOR})
+    by_institution: dict[str, list[dict]] = {i["id"]: [] for i in listed}
+    for grant in staff:
+        by_institution.setdefault(grant["institution_id"], []).append(grant)
+    program_names: dict[str, str] = {}
+    for institution_id in {g["institution_id"] for g in staff if g["program_id"]}:
+        for program in fetch_or(
+            "enrollment", f"/api/institutions/{_seg(institution_id)}/programs", []
+        ):
+            program_names[program["id"]] = program["name"]
+    return render(
+        "admin/coordinators.html",
+        status=status,
+        institutions=listed,
+        institution_options={i["id"]: f"{i['name']} ({i['short_code']})" for i in listed},
+        by_institution=by_institution,
+        program_names=program_names,
+        form=form or FormState(),
+        problem=problem,
+        levels=STAFF_LEVELS,
+    )
+
+
+def _person_at(institution_id: str, email: str) -> dict | None:
+    """The person of this institution with exactly this email, if there is one."""
+    people = fetch(
+        "enrollment", "/api/people", {"institution_id": institution_id, "q": email.lower()}
+    )
+    return next((p for p in people if p["email"].lower() == email.lower()), None)
+
+
+@bp.post("/coordinators")
+def grant_coordinator() -> ResponseReturnValue:
+    keys = ("institution_id", "email", "name", "training_level")
+    values = {k: request.form.get(k, "").strip() for k in keys}
+    institutions = {i["id"]: i for i in _institutions()}
+    institution = institutions.get(values["institution_id"])
+    errors: dict[str, str] = {}
+    message = ""
+    if institution is None:
+        errors["institution_id"] = "Choose the institution they will coordinate."
+    if not EMAIL_RE.match(values["email"]):
+        errors["email"] = "Enter their email address, such as name@hospital.org."
+    if not errors:
+        assert institution is not None
+        person = _person_at(institution["id"], values["email"])
+        if person is None and not values["name"]:
+            errors["name"] = (
+                f"No one at {institution['name']} has this email yet. Enter their name to add "
+                "them, or check the email."
+            )
+        elif person is None:
+            reply = call(
+                "enrollment",
+                "POST",
+                "/api/people",
+                json={
+                    "institution_id": institution["id"],
+                    "name": values["name"],
+                    "email": values["email"],
+                    "training_level": values["training_level"] or "faculty",
+                },
+            )
+            if reply.ok:
+                person = reply.body
+            else:
+                errors = _reply_errors(reply)
+                message = "" if errors else reply.message
+        if person is not None:
+            reply = call(
+                "enrollment",
+                "POST",
+                f"/api/people/{_seg(person['id'])}/roles",
+                json={"role": COORDINATOR, "institution_id": institution["id"]},
+            )
+            if reply.ok:
+                invited = _invite(person)
+                flash(
+                    f"{person['name']} now coordinates {institution['name']}."
+                    + (" They were emailed a link to set their password." if invited else "")
+                )
+                return redirect(url_for(".coordinators") + f"#institution-{institution['id']}")
+            errors = _reply_errors(reply)
+            message = "" if errors else reply.message
+    return _coordinators_page(422, form=FormState(values, errors, message))
+
+
+def _invite(person: dict) -> bool:
+    """Give a new coordinator a web sign-in: an account, and an email with a link to set its
+    password (sent by the notifications service)."""
+    accounts: Accounts = current_app.extensions[ACCOUNTS_KEY]
+    account = accounts.get(person["id"])
+    if account is not None and account.has_password:
+        return False
+    try:
+        accounts.ensure(person["id"], person["email"])
+    except AccountError:
+        return False  # the email belongs to another account; the person can ask for a reset
+    token = accounts.issue_link(person["id"], SET)
+    outbox: Outbox = current_app.extensions[OUTBOX_KEY]
+    try:
+        outbox.send_link(person["id"], person["email"], password_link(token), SET)
+    except NotSent as exc:
+        log.error("no set-password link for a new coordinator: %s", exc)
+        return False
+    return True
+
+
+@bp.post("/coordinators/<person_id>/revoke")
+def revoke_coordinator(person_id: str) -> ResponseReturnValue:
+    institution_id = request.form.get("institution_id", "")
+    program_id = request.form.get("program_id", "") or None
+    name = request.form.get("name", "") or "The person"
+    reply = call(
+        "enrollment",
+        "POST",
+        f"/api/people/{_seg(person_id)}/roles/revoke",
+        json={"role": COORDINATOR, "institution_id": institution_id, "program_id": program_id},
+    )
+    if reply.status in (403, 404):
+        abort(reply.status)
+    if not reply.ok:
+        return _coordinators_page(422, problem=reply.message)
+    flash(f"{name} no longer coordinates there.")
+    return redirect(url_for(".coordinators") + f"#institution-{institution_id}")
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+@bp.get("/outcomes")
+def outcomes() -> ResponseReturnValue:
+    data = fetch("feedback", "/api/outcomes")
+    found = {row["institution_id"]: row for row in data["institutions"]}
+    entries = []
+    for institution in _institutions():
+        row = found.get(institution["id"])
+        names: dict[str, str] = {}
+        if row and row["programs"]:
+            programs = fetch_or(
+                "enrollment", f"/api/institutions/{_seg(institution['id'])}/programs", []
+            )
+            names = {p["id"]: p["name"] for p in programs}
+        entries.append({"institution": institution, "outcome": row, "program_names": names})
+    return render(
+        "admin/outcomes.html",
+        entries=entries,
+        min_people=data["min_people"],
+        likert_points=LIKERT_POINTS,
+    )
+
+
+# --- audit trail --------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+def audit() -> ResponseReturnValue:
+    return trail.admin_page()

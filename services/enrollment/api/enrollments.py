@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 import sqlalchemy as sa
+from flask import abort
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError, NotFound
 from services.eventkit.auth import ROLES
 from services.eventkit.envelope import new_id
-from services.eventkit.http import request_meta, require, runtime
+from services.eventkit.http import principal, request_meta, require, runtime
 
 from .. import readmodels as rm
 from ..domain import Enrollment, Person, Program
-from .access import require_self_or_staff, require_staff, row
+from .access import STAFF, require_self_or_staff, require_staff, row
 from .schemas import (
     ConflictIn,
     ConflictOut,
@@ -232,3 +234,72 @@ def reenroll(enrollment_id):
         enrollment, view = _load(conn, enrollment_id)
         enrollment.reenroll(rt.load(conn, Program, enrollment.program_id))
         return _save(conn, enrollment, view)
+
+
+# --- a participant's own pages ------------------------------------------------------------------
+
+
+class PersonEnrollmentOut(EnrollmentOut):
+    """An enrollment with what its person's pages show beside it: cycle and program."""
+
+    cycle_name = ma.fields.String()
+    cycle_open = ma.fields.Boolean()
+    pairing_format = ma.fields.String()
+    meeting_expectations = ma.fields.String()
+    program_name = ma.fields.String()
+    guidelines = ma.fields.String()
+    guidelines_version = ma.fields.Integer()
+
+
+class CardOut(ma.Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    pronouns = ma.fields.String()
+    training_level = ma.fields.String()
+    specialty = ma.fields.String()
+
+
+@blp.route("/people/<person_id>/enrollments", methods=["GET"])
+@blp.response(200, PersonEnrollmentOut(many=True))
+def person_enrollments(person_id):
+    """Every enrollment of a person, withdrawn ones too, with its cycle and program (the person,
+    or coordinators of their institution)."""
+    e, p, c, pr = rm.enrollments, rm.people, rm.cycles, rm.programs
+    with runtime().reading() as conn:
+        person = row(conn, p, person_id, "person")
+        require_self_or_staff(person_id, person["institution_id"])
+        return conn.execute(
+            sa.select(
+                e, p.c.name, p.c.training_level, c.c.name.label("cycle_name"),
+                c.c.is_open.label("cycle_open"), c.c.pairing_format, c.c.meeting_expectations,
+                pr.c.name.label("program_name"), pr.c.guidelines, pr.c.guidelines_version,
+            )
+            .join(p, p.c.id == e.c.person_id)
+            .join(c, c.c.id == e.c.cycle_id)
+            .join(pr, pr.c.id == e.c.program_id)
+            .where(e.c.person_id == person_id)
+            .order_by(pr.c.name, c.c.name, e.c.role)
+        ).mappings().all()  # fmt: skip
+
+
+@blp.route("/people/<person_id>/card", methods=["GET"])
+@blp.response(200, CardOut)
+def person_card(person_id):
+    """Name, pronouns, training level and specialty (no contact details): for the person, the
+    coordinators of their institution, and anyone active in a cycle the person is active in."""
+    e = rm.enrollments
+    who = principal()
+    with runtime().reading() as conn:
+        person = row(conn, rm.people, person_id, "person")
+        if who.user_id != person_id and not who.has(STAFF, person["institution_id"]):
+            theirs = sa.select(e.c.cycle_id).where(
+                e.c.person_id == person_id, e.c.status == "active"
+            )
+            shared = conn.execute(
+                sa.select(e.c.id).where(
+                    e.c.person_id == who.user_id, e.c.status == "active", e.c.cycle_id.in_(theirs)
+                )
+            ).first()
+            if shared is None:
+                abort(403, description="Only people taking part in a cycle with them see this.")
+        return person

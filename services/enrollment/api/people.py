@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError, NotFound
-from services.eventkit.auth import ADMIN, SYSTEM
+from services.eventkit.auth import ADMIN, COORDINATOR, SYSTEM
 from services.eventkit.envelope import new_id
 from services.eventkit.http import request_meta, require, runtime
 
@@ -194,3 +194,39 @@ def grant_role(data, person_id):
 @blp.response(200, GrantOut(many=True))
 def revoke_role(data, person_id):
     return _change_role(data, person_id, grant=False)
+
+
+class StaffQuery(ma.Schema):
+    institution_id = ma.fields.String(load_default=None)
+    role = ma.fields.String(load_default=None, validate=ma.validate.OneOf((COORDINATOR, ADMIN)))
+
+
+class StaffOut(ma.Schema):
+    person_id = ma.fields.String()
+    name = ma.fields.String()
+    email = ma.fields.String()
+    role = ma.fields.String()
+    institution_id = ma.fields.String(allow_none=True)
+    program_id = ma.fields.String(allow_none=True)
+
+
+@blp.route("/staff", methods=["GET"])
+@blp.arguments(StaffQuery, location="query")
+@blp.response(200, StaffOut(many=True))
+def list_staff(query):
+    """Who holds staff roles: everyone's for the consortium admin, one institution's for its
+    coordinators (`institution_id` then required)."""
+    if query["institution_id"]:
+        require_staff(query["institution_id"])
+    else:
+        require([ADMIN])
+    s, p = rm.staff_roles, rm.people
+    select = sa.select(
+        s.c.person_id, p.c.name, p.c.email, s.c.role, s.c.institution_id, s.c.program_id
+    ).join(p, p.c.id == s.c.person_id)
+    if query["institution_id"]:
+        select = select.where(s.c.institution_id == query["institution_id"])
+    if query["role"]:
+        select = select.where(s.c.role == query["role"])
+    with runtime().reading() as conn:
+        return conn.execute(select.order_by(s.c.institution_id, p.c.name)).mappings().all()

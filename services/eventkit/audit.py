@@ -1,0 +1,173 @@
+"""The audit trail every service serves from its own event store: who did what, when, and
+whether the hash chain still holds. Payloads never leave through it (they can hold confidential
+text); the envelope says enough to audit: type, stream, tenant, actor, time and hashes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import abort
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from .auth import COORDINATOR
+from .http import principal, runtime
+from .operations import verify
+from .service import Service
+
+MAX_PAGE = 200
+F = ma.fields
+
+
+class AuditQuery(ma.Schema):
+    before = F.Integer(
+        load_default=None, validate=validate.Range(min=1), metadata={"description": "position"}
+    )
+    limit = F.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    institution_id = F.String(load_default=None, validate=validate.Length(max=36))
+    event_type = F.String(load_default=None, validate=validate.Length(max=100))
+    actor = F.String(load_default=None, validate=validate.Length(max=200))
+
+
+class VerifyQuery(ma.Schema):
+    institution_id = F.String(load_default=None, validate=validate.Length(max=36))
+
+
+class ActorOut(ma.Schema):
+    id = F.String()
+    role = F.String()
+
+
+class AuditEventOut(ma.Schema):
+    position = F.Integer()
+    event_id = F.String()
+    event_type = F.String()
+    stream_id = F.String()
+    stream_version = F.Integer()
+    institution_id = F.String(allow_none=True)
+    actor = F.Nested(ActorOut)
+    occurred_at = F.String()
+    hash = F.String()
+    prev_hash = F.String()
+
+
+class AuditPageOut(ma.Schema):
+    service = F.String()
+    events = F.List(F.Nested(AuditEventOut))
+    next_before = F.Integer(
+        allow_none=True,
+        metadata={"description": "pass as `before` for older events; null at the end"},
+    )
+
+
+class ChainBreakOut(ma.Schema):
+    position = F.Integer(allow_none=True)
+    stream_id = F.String()
+    stream_version = F.Integer()
+    event_id = F.String()
+    reason = F.String()
+
+
+class VerifyOut(ma.Schema):
+    service = F.String()
+    ok = F.Boolean()
+    events_checked = F.Integer()
+    streams_checked = F.Integer()
+    first_break = F.Nested(ChainBreakOut, allow_none=True)
+
+
+def require_auditor(institution_id: str | None) -> None:
+    """The consortium admin audits everything; a coordinator audits their own institution only,
+    and must name it."""
+    who = principal()
+    if who.is_admin:
+        return
+    if institution_id and who.has((COORDINATOR,), institution_id):
+        return
+    if institution_id is None and who.has((COORDINATOR,)):
+        abort(422, description="Coordinators audit one institution: give institution_id.")
+    abort(403, description="Only the consortium admin and the institution's coordinators audit.")
+
+
+AUDIT_COLUMNS = (
+    "position",
+    "event_id",
+    "event_type",
+    "stream_id",
+    "stream_version",
+    "institution_id",
+    "actor",
+    "occurred_at",
+    "hash",
+    "prev_hash",
+)
+
+
+def audit_blueprint(service: Service) -> Blueprint:
+    blp = Blueprint("audit", __name__, url_prefix="/api", description="Audit trail")
+    events = service.tables.events
+
+    @blp.route("/audit", methods=["GET"])
+    @blp.arguments(AuditQuery, location="query")
+    @blp.response(200, AuditPageOut)
+    def audit(query):
+        """Stored events, newest first, without payloads. Page with `before` = the previous
+        page's `next_before`. Consortium admin (all, or one institution) or coordinators of
+        `institution_id`."""
+        require_auditor(query["institution_id"])
+        select = sa.select(*(events.c[name] for name in AUDIT_COLUMNS))
+        if query["before"] is not None:
+            select = select.where(events.c.position < query["before"])
+        if query["institution_id"]:
+            select = select.where(events.c.institution_id == query["institution_id"])
+        if query["event_type"]:
+            select = select.where(events.c.event_type == query["event_type"])
+        if query["actor"]:
+            select = select.where(events.c.actor["id"].as_string() == query["actor"])
+        # One row more than asked tells whether older events remain.
+        select = select.order_by(events.c.position.desc()).limit(query["limit"] + 1)
+        with runtime().reading() as conn:
+            rows = conn.execute(select).mappings().all()
+        page = rows[: query["limit"]]
+        more = len(rows) > query["limit"]
+        return {
+            "service": service.name,
+            "events": page,
+            "next_before": page[-1]["position"] if more else None,
+        }
+
+    @blp.route("/audit/verify", methods=["GET"])
+    @blp.arguments(VerifyQuery, location="query")
+    @blp.response(200, VerifyOut)
+    def audit_verify(query):
+        """Whether every stream's hash chain in this store holds, and the first event where it
+        does not. The whole store is checked, whoever asks."""
+        require_auditor(query["institution_id"])
+        rt = runtime()
+        report = verify(rt)
+        found = None
+        if report.first_break is not None:
+            br = report.first_break
+            with rt.reading() as conn:
+                position = conn.execute(
+                    sa.select(events.c.position).where(
+                        events.c.stream_id == br.stream_id,
+                        events.c.stream_version == br.stream_version,
+                    )
+                ).scalar()
+            found = {
+                "position": position,
+                "stream_id": br.stream_id,
+                "stream_version": br.stream_version,
+                "event_id": br.event_id,
+                "reason": br.reason,
+            }
+        return {
+            "service": service.name,
+            "ok": report.ok,
+            "events_checked": report.events_checked,
+            "streams_checked": report.streams_checked,
+            "first_break": found,
+        }
+
+    return blp
