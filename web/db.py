@@ -1,4 +1,4 @@
-"""The web's own database: accounts, one-time links, sign-in throttles and the local outbox.
+"""The web's own database: accounts, one-time links and sign-in throttles.
 
 SQLAlchemy Core tables; the schema itself is made by the Alembic migrations in web/migrations.
 """
@@ -59,18 +59,6 @@ password_tokens = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
 )
-
-# Messages the web would email; the notifications service will take over sending them.
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("recipient", sa.String(254), nullable=False),
-    sa.Column("subject", sa.String(200), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 
 def database_url() -> str:
     """WEB_DATABASE_URL, else sqlite:///<var_dir>/web.db."""
