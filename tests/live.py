@@ -292,6 +292,32 @@ def seed_program(
     return Program(institution, program, opened, coordinator, people["mentor"], people["mentee"])
 
 
+def seed_admin(live: LiveSuite) -> dict:
+    """A consortium admin with a web sign-in (password PASSWORD), at a consortium office."""
+    tag = secrets.token_hex(3)
+    office = live.ok(
+        "enrollment",
+        "POST",
+        "/api/institutions",
+        {"name": f"Consortium office {tag}", "short_code": f"OFF{tag}".upper(), "time_zone": "UTC"},
+    )
+    email = f"admin.{tag}@consortium.example"
+    person = live.ok(
+        "enrollment",
+        "POST",
+        "/api/people",
+        {
+            "institution_id": office["id"],
+            "name": "Ada Administrator",
+            "email": email,
+            "training_level": "faculty",
+        },
+    )
+    live.ok("enrollment", "POST", f"/api/people/{person['id']}/roles", {"role": "consortium_admin"})
+    live.account(person["id"], email)
+    return {**person, "office": office}
+
+
 def publish_pairs(live: LiveSuite, program: Program) -> list[dict]:
     """Run stable pairing on the seeded cycle and publish it; the published pairs."""
     live.ok("pairing", "POST", f"/api/cycles/{program.cycle_id}/runs", {"algorithm": "stable"})

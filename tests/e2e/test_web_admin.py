@@ -9,7 +9,7 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from live import PASSWORD, LiveSuite, Program, WebSession, publish_pairs, seed_program
+from live import PASSWORD, LiveSuite, Program, WebSession, publish_pairs, seed_admin, seed_program
 
 from services.eventkit.auth import COORDINATOR, Grant, Principal
 from support import wait_until
@@ -23,31 +23,7 @@ ROW_SERVICE = re.compile(r"</th>\s*<td>(Enrollment|Pairing|Feedback|Notification
 
 @pytest.fixture(scope="module")
 def admin(live_suite: LiveSuite) -> dict:
-    """A consortium admin with a web sign-in, registered at a consortium office."""
-    tag = secrets.token_hex(3)
-    office = live_suite.ok(
-        "enrollment",
-        "POST",
-        "/api/institutions",
-        {"name": f"Consortium office {tag}", "short_code": f"OFF{tag}".upper(), "time_zone": "UTC"},
-    )
-    email = f"admin.{tag}@consortium.example"
-    person = live_suite.ok(
-        "enrollment",
-        "POST",
-        "/api/people",
-        {
-            "institution_id": office["id"],
-            "name": "Ada Administrator",
-            "email": email,
-            "training_level": "faculty",
-        },
-    )
-    live_suite.ok(
-        "enrollment", "POST", f"/api/people/{person['id']}/roles", {"role": "consortium_admin"}
-    )
-    live_suite.account(person["id"], email)
-    return {**person, "office": office}
+    return seed_admin(live_suite)
 
 
 @pytest.fixture(scope="module")
