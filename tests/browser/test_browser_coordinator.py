@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 from browsing import PHONE, assert_accessible, screenshot, sign_in
-from live import seed_program
+from live import publish_pairs, seed_program
 
 from support import wait_until
 
@@ -131,3 +131,23 @@ def test_the_pairing_page_works_on_a_phone(new_page, live_suite):
     assert width <= PHONE["width"], "the page scrolls sideways on a phone"
     assert_accessible(page)
     screenshot(page, "coordinator", "pairing-phone")
+
+
+def test_the_oversight_pages_are_accessible(new_page, live_suite):
+    program = seed_program(live_suite, mentors=2, mentees=3)
+    publish_pairs(live_suite, program)
+    page = new_page()
+    sign_in(page, program.coordinator["email"])
+    cycle = f"/coordinator/cycles/{program.cycle_id}"
+    for path, shot in (
+        (cycle, "cycle"),
+        (f"{cycle}/health", "health"),
+        ("/coordinator/surveys", "surveys"),
+        ("/coordinator/audit", "audit"),
+        (f"{cycle}/export", "export"),
+    ):
+        response = page.goto(path)
+        assert response is not None and response.ok, path
+        assert page.locator("h1").count() == 1
+        assert_accessible(page)
+        screenshot(page, "coordinator", shot)
