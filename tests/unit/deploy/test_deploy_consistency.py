@@ -80,7 +80,9 @@ def manifests() -> dict[str, list[dict[str, Any]]]:
 
 
 def kubernetes_env_names(objects: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Workload name -> every variable its containers get (env and envFrom ConfigMaps)."""
+    """Workload name -> every variable its containers get (env and envFrom ConfigMaps).
+
+    Secrets named in envFrom are created by the operator, so their keys are not known here."""
     config_maps = by_name(objects, "ConfigMap")
     result = {}
     for workload in of_kind(objects, "Deployment") + of_kind(objects, "Job"):
@@ -88,7 +90,8 @@ def kubernetes_env_names(objects: list[dict[str, Any]]) -> dict[str, set[str]]:
         for container in pod_spec(workload)["containers"]:
             names |= {item["name"] for item in container.get("env", [])}
             for source in container.get("envFrom", []):
-                names |= set(config_maps[source["configMapRef"]["name"]]["data"])
+                if "configMapRef" in source:
+                    names |= set(config_maps[source["configMapRef"]["name"]]["data"])
         result[workload["metadata"]["name"]] = names
     return result
 
