@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from flask import abort, current_app
@@ -56,6 +57,13 @@ class Reply:
         for location in self.body["errors"].values():  # "json", "query", "form", "files"
             _flatten(location, "", found)
         return found
+
+    def form_errors(self) -> dict[str, str]:
+        """The first message per top-level form field ("review_months.0" -> "review_months")."""
+        errors: dict[str, str] = {}
+        for key, message in self.field_errors().items():
+            errors.setdefault(key.split(".")[0], message)
+        return errors
 
 
 def _flatten(node: Any, prefix: str, into: dict[str, str]) -> None:
@@ -131,3 +139,17 @@ def fetch_or(service: str, path: str, default: Any, params: dict[str, Any] | Non
     """GET a body the page can do without: `default` when refused or missing."""
     reply = call(service, "GET", path, params=params)
     return reply.body if reply.ok else default
+
+
+def seg(value: str) -> str:
+    """A value from the request made safe as one segment of a service path."""
+    return quote(value, safe="")
+
+
+def staff_cycle(cycle_id: str) -> dict:
+    """The cycle, or 403/404 unless the user is staff of its institution (or consortium admin)."""
+    cycle = fetch("enrollment", f"/api/cycles/{seg(cycle_id)}")
+    user = identity.current_user()
+    if user is None or not user.principal.has(identity.STAFF, cycle["institution_id"]):
+        abort(403)
+    return cycle

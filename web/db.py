@@ -60,6 +60,7 @@ password_tokens = sa.Table(
     sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+
 def database_url() -> str:
     """WEB_DATABASE_URL, else sqlite:///<var_dir>/web.db."""
     return config.database_url("web")

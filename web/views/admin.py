@@ -10,7 +10,6 @@ import dataclasses
 import logging
 import zoneinfo
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,7 +20,7 @@ from services.eventkit.contracts.feedback import LIKERT_POINTS
 from .. import audit as trail
 from ..accounts import EMAIL_RE, SET, AccountError, Accounts
 from ..auth import OUTBOX_KEY, password_link
-from ..calls import Reply, call, fetch, fetch_or
+from ..calls import call, fetch, fetch_or, seg
 from ..identity import ACCOUNTS_KEY, current_user, forbidden
 from ..outbox import NotSent, Outbox
 from ..pages import render
@@ -70,17 +69,6 @@ class FormState:
         return bool(self.errors or self.message)
 
 
-def _seg(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _reply_errors(reply: Reply) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for key, message in reply.field_errors().items():
-        errors.setdefault(key.split(".")[0], message)
-    return errors
-
-
 def _institutions() -> list[dict]:
     return fetch("enrollment", "/api/institutions")
 
@@ -124,7 +112,7 @@ def create_institution() -> ResponseReturnValue:
             return redirect(url_for(".coordinators", institution=added["id"]))
         if reply.status == 403:
             abort(403)
-        errors = _reply_errors(reply)
+        errors = reply.form_errors()
         message = "" if errors else reply.message
     return _institutions_page(422, FormState(values, errors, message))
 
@@ -149,7 +137,7 @@ def _coordinators_page(
     program_names: dict[str, str] = {}
     for institution_id in {g["institution_id"] for g in staff if g["program_id"]}:
         for program in fetch_or(
-            "enrollment", f"/api/institutions/{_seg(institution_id)}/programs", []
+            "enrollment", f"/api/institutions/{seg(institution_id)}/programs", []
         ):
             program_names[program["id"]] = program["name"]
     return render(
@@ -208,13 +196,13 @@ def grant_coordinator() -> ResponseReturnValue:
             if reply.ok:
                 person = reply.body
             else:
-                errors = _reply_errors(reply)
+                errors = reply.form_errors()
                 message = "" if errors else reply.message
         if person is not None:
             reply = call(
                 "enrollment",
                 "POST",
-                f"/api/people/{_seg(person['id'])}/roles",
+                f"/api/people/{seg(person['id'])}/roles",
                 json={"role": COORDINATOR, "institution_id": institution["id"]},
             )
             if reply.ok:
@@ -224,7 +212,7 @@ def grant_coordinator() -> ResponseReturnValue:
                     + (" They were emailed a link to set their password." if invited else "")
                 )
                 return redirect(url_for(".coordinators") + f"#institution-{institution['id']}")
-            errors = _reply_errors(reply)
+            errors = reply.form_errors()
             message = "" if errors else reply.message
     return _coordinators_page(422, form=FormState(values, errors, message))
 
@@ -258,7 +246,7 @@ def revoke_coordinator(person_id: str) -> ResponseReturnValue:
     reply = call(
         "enrollment",
         "POST",
-        f"/api/people/{_seg(person_id)}/roles/revoke",
+        f"/api/people/{seg(person_id)}/roles/revoke",
         json={"role": COORDINATOR, "institution_id": institution_id, "program_id": program_id},
     )
     if reply.status in (403, 404):
@@ -282,7 +270,7 @@ def outcomes() -> ResponseReturnValue:
         names: dict[str, str] = {}
         if row and row["programs"]:
             programs = fetch_or(
-                "enrollment", f"/api/institutions/{_seg(institution['id'])}/programs", []
+                "enrollment", f"/api/institutions/{seg(institution['id'])}/programs", []
             )
             names = {p["id"]: p["name"] for p in programs}
         entries.append({"institution": institution, "outcome": row, "program_names": names})

@@ -12,7 +12,6 @@ import dataclasses
 import io
 import re
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -30,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.enrollment import PAIRING_FORMATS
 
-from ..calls import Reply, call, fetch, fetch_or
+from ..calls import Reply, call, fetch, fetch_or, seg, staff_cycle
 from ..identity import STAFF, current_user, roles_required, safe_next
 from ..pages import render, wants_fragment
 
@@ -109,11 +108,6 @@ MAX_SHOWN = 200
 staff_only = roles_required(ADMIN, COORDINATOR)
 
 
-def _seg(value: str) -> str:
-    """A URL path segment taken from the request, safe to put in a service path."""
-    return quote(value, safe="")
-
-
 @dataclasses.dataclass
 class FormState:
     """What a form shows: the values typed, per-field errors, a message for the whole form."""
@@ -153,36 +147,17 @@ def _catalog() -> list[InstitutionEntry]:
     entries = []
     for institution in _served_institutions():
         programs = [
-            ProgramEntry(
-                program, fetch("enrollment", f"/api/programs/{_seg(program['id'])}/cycles")
-            )
+            ProgramEntry(program, fetch("enrollment", f"/api/programs/{seg(program['id'])}/cycles"))
             for program in fetch(
-                "enrollment", f"/api/institutions/{_seg(institution['id'])}/programs"
+                "enrollment", f"/api/institutions/{seg(institution['id'])}/programs"
             )
         ]
         entries.append(InstitutionEntry(institution, programs))
     return entries
 
 
-def _staff_cycle(cycle_id: str) -> dict:
-    """The cycle, or 403/404 unless the user is staff of its institution."""
-    cycle = fetch("enrollment", f"/api/cycles/{_seg(cycle_id)}")
-    user = current_user()
-    if user is None or not user.principal.has(STAFF, cycle["institution_id"]):
-        abort(403)
-    return cycle
-
-
 def _program_of(cycle: dict) -> dict:
-    return fetch("enrollment", f"/api/programs/{_seg(cycle['program_id'])}")
-
-
-def _reply_errors(reply: Reply) -> dict[str, str]:
-    """The service's field errors keyed by form field ("review_months.0" -> "review_months")."""
-    errors: dict[str, str] = {}
-    for key, message in reply.field_errors().items():
-        errors.setdefault(key.split(".")[0], message)
-    return errors
+    return fetch("enrollment", f"/api/programs/{seg(cycle['program_id'])}")
 
 
 def _refuse_if_forbidden(reply: Reply) -> None:
@@ -239,14 +214,14 @@ def create_program() -> ResponseReturnValue:
         reply = call(
             "enrollment",
             "POST",
-            f"/api/institutions/{_seg(values['institution_id'])}/programs",
+            f"/api/institutions/{seg(values['institution_id'])}/programs",
             json={k: values[k] for k in ("name", "program_type", "guidelines")},
         )
         _refuse_if_forbidden(reply)
         if reply.ok:
             flash(f"Program “{reply.body['name']}” created. Open its first cycle below.")
             return redirect(url_for(".programs") + f"#program-{reply.body['id']}")
-        errors = _reply_errors(reply)
+        errors = reply.form_errors()
         message = "" if errors else reply.message
     return _programs_page(422, program_form=FormState(values, errors, message))
 
@@ -287,7 +262,7 @@ def open_cycle(program_id: str) -> ResponseReturnValue:
         reply = call(
             "enrollment",
             "POST",
-            f"/api/programs/{_seg(program_id)}/cycles",
+            f"/api/programs/{seg(program_id)}/cycles",
             json={
                 "name": values["name"],
                 "pairing_format": values["pairing_format"],
@@ -301,15 +276,15 @@ def open_cycle(program_id: str) -> ResponseReturnValue:
         if reply.ok:
             flash(f"Cycle “{reply.body['name']}” is open. Next, import its roster.")
             return redirect(url_for(".cycle", cycle_id=reply.body["id"]))
-        errors = _reply_errors(reply)
+        errors = reply.form_errors()
         message = "" if errors else reply.message
     state = FormState(values, errors, message, target=program_id)
     return _programs_page(422, cycle_form=state)
 
 
 def _set_cycle_state(cycle_id: str, action: str) -> ResponseReturnValue:
-    cycle = _staff_cycle(cycle_id)
-    reply = call("enrollment", "POST", f"/api/cycles/{_seg(cycle_id)}/{action}")
+    cycle = staff_cycle(cycle_id)
+    reply = call("enrollment", "POST", f"/api/cycles/{seg(cycle_id)}/{action}")
     _refuse_if_forbidden(reply)
     if reply.ok and action == "close":
         flash(f"Cycle “{cycle['name']}” is closed: no one can join it until it is reopened.")
@@ -352,9 +327,9 @@ def _other_pages(cycle_id: str) -> list[tuple[str, str, str]]:
 @bp.get("/cycles/<cycle_id>")
 @staff_only
 def cycle(cycle_id: str) -> ResponseReturnValue:
-    cycle = _staff_cycle(cycle_id)
+    cycle = staff_cycle(cycle_id)
     program = _program_of(cycle)
-    enrollments = fetch("enrollment", f"/api/cycles/{_seg(cycle_id)}/enrollments")
+    enrollments = fetch("enrollment", f"/api/cycles/{seg(cycle_id)}/enrollments")
     active = [e for e in enrollments if e["status"] == "active"]
     mentors = [e for e in active if e["role"] == "mentor"]
     counts = {
@@ -392,7 +367,7 @@ def _institution_name(institution_id: str) -> str:
 @bp.route("/cycles/<cycle_id>/roster", methods=["GET", "POST"])
 @staff_only
 def roster(cycle_id: str) -> ResponseReturnValue:
-    cycle = _staff_cycle(cycle_id)
+    cycle = staff_cycle(cycle_id)
     if request.method == "GET":
         result = session.pop(ROSTER_RESULT_KEY, None)
         summary = result if isinstance(result, dict) and result.get("cycle") == cycle_id else None
@@ -410,7 +385,7 @@ def roster(cycle_id: str) -> ResponseReturnValue:
     reply = call(
         "enrollment",
         "POST",
-        f"/api/cycles/{_seg(cycle_id)}/roster",
+        f"/api/cycles/{seg(cycle_id)}/roster",
         data=data,
         content_type="text/csv",
     )
@@ -500,14 +475,14 @@ def participants() -> ResponseReturnValue:
             if c["is_open"]
         ]
         return render("coord/participants.html", cycle=None, choices=choices)
-    cycle = _staff_cycle(cycle_id)
+    cycle = staff_cycle(cycle_id)
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
     role = role if role in ROLES else ""
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
     params = {k: v for k, v in (("q", q), ("role", role), ("status", status)) if v}
-    people = fetch("enrollment", f"/api/cycles/{_seg(cycle_id)}/enrollments", params=params)
+    people = fetch("enrollment", f"/api/cycles/{seg(cycle_id)}/enrollments", params=params)
     return render(
         "coord/participants.html",
         fragment="results",
@@ -527,7 +502,7 @@ def participants() -> ResponseReturnValue:
 
 def _enrollment_action(enrollment_id: str, action: str, payload: dict | None) -> Reply:
     reply = call(
-        "enrollment", "POST", f"/api/enrollments/{_seg(enrollment_id)}/{action}", json=payload
+        "enrollment", "POST", f"/api/enrollments/{seg(enrollment_id)}/{action}", json=payload
     )
     _refuse_if_forbidden(reply)
     return reply

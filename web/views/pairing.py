@@ -20,8 +20,8 @@ from werkzeug.datastructures import MultiDict
 
 from services.eventkit.auth import ADMIN, COORDINATOR
 
-from ..calls import Reply, call, fetch, fetch_or
-from ..identity import current_user, roles_required
+from ..calls import Reply, call, fetch_or, staff_cycle
+from ..identity import roles_required
 from ..pages import render, wants_fragment
 
 bp = Blueprint("pairing", __name__, url_prefix="/coordinator")
@@ -163,15 +163,6 @@ RUN_FIELDS = (
 
 
 # --- reading what a page needs ------------------------------------------------------------------
-
-
-def _staff_cycle(cycle_id: str) -> dict[str, Any]:
-    """The cycle, if the signed-in user coordinates its institution (or is a consortium admin)."""
-    cycle = fetch("enrollment", f"/api/cycles/{cycle_id}")
-    user = current_user()
-    if user is None or not user.principal.has(STAFF, cycle["institution_id"]):
-        abort(403)
-    return cycle
 
 
 def _pairing_path(cycle_id: str, rest: str = "") -> str:
@@ -544,7 +535,7 @@ def _rules_defaults(proposal: dict[str, Any] | None, allowed: tuple[str, ...]) -
 @roles_required(*STAFF)
 def cycle(cycle_id: str) -> Response:
     """The pairing page of one cycle; with htmx (search, pages) just the proposal."""
-    found = _staff_cycle(cycle_id)
+    found = staff_cycle(cycle_id)
     page, q = _page_args(request.args)
     fragment = wants_fragment()
     return render(TEMPLATE, "proposal", **_context(found, full=not fragment, page=page, q=q))
@@ -555,7 +546,7 @@ def cycle(cycle_id: str) -> Response:
 def changes(cycle_id: str, person_id: str) -> Response:
     """The change form for one person of the draft: a page of its own without JavaScript, the
     form alone when the review loads it into the person's card."""
-    found = _staff_cycle(cycle_id)
+    found = staff_cycle(cycle_id)
     page, q = _page_args(request.args)
     context = _context(found, full=False, page=page, q=q)
     review: Review | None = context["review"]
@@ -642,7 +633,7 @@ def _service_field(key: str) -> str:
 @roles_required(*STAFF)
 def run(cycle_id: str) -> Response:
     """Run pairing with the form's rules; the new draft proposal (or the form with errors)."""
-    found = _staff_cycle(cycle_id)
+    found = staff_cycle(cycle_id)
     payload, errors = _run_payload(request.form, found)
     message = ""
     if not errors:
@@ -730,7 +721,7 @@ def _edit_summary(payload: dict[str, Any], names: Mapping[str, str]) -> str:
 def edit(cycle_id: str) -> Response:
     """One change to the draft (move, swap, unassign, pin, unpin, leave out, include), with a
     reason; the service checks it against the hard rules."""
-    found = _staff_cycle(cycle_id)
+    found = staff_cycle(cycle_id)
     form = request.form
     page, q = _page_args(form)
     action = form.get("action", "")
@@ -775,7 +766,7 @@ def edit(cycle_id: str) -> Response:
 @roles_required(*STAFF)
 def publish(cycle_id: str) -> Response:
     """Publish the draft: its pairs become real and participants are told."""
-    found = _staff_cycle(cycle_id)
+    found = staff_cycle(cycle_id)
     reply = call("pairing", "POST", _pairing_path(cycle_id, "/proposal/publish"), json={})
     if reply.ok:
         active = sum(1 for p in reply.body if p["status"] == "active")
@@ -795,7 +786,7 @@ def publish(cycle_id: str) -> Response:
 @roles_required(*STAFF)
 def end_pair(cycle_id: str, pair_id: str) -> Response:
     """End a published pair (for a rematch, a conflict, or someone leaving), with a reason."""
-    found = _staff_cycle(cycle_id)
+    found = staff_cycle(cycle_id)
     reason = (request.form.get("reason") or "").strip()
     if not reason:
         message = "Give a reason for ending the pair."
@@ -821,7 +812,7 @@ def end_pair(cycle_id: str, pair_id: str) -> Response:
 @roles_required(*STAFF)
 def choice_round(cycle_id: str) -> Response:
     """Start a mentee-choice round: each mentee's request goes to their first ranked mentor."""
-    found = _staff_cycle(cycle_id)
+    found = staff_cycle(cycle_id)
     errors: dict[str, str] = {}
     payload: dict[str, int] = {}
     for field, low, high, message in (
@@ -858,7 +849,7 @@ def choice_round(cycle_id: str) -> Response:
 @roles_required(*STAFF)
 def expire_requests(cycle_id: str) -> Response:
     """Move every request past its deadline on to the mentee's next choice now."""
-    _staff_cycle(cycle_id)
+    staff_cycle(cycle_id)
     reply = call("pairing", "POST", _pairing_path(cycle_id, "/choice-rounds/expire"), json={})
     if not reply.ok:
         _errors, message = _refusal(reply, ())
