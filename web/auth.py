@@ -25,7 +25,7 @@ from .accounts import LOCK_FOR, RESET, SET, Account, AccountError, Accounts, Out
 from .forms import ForgotForm, ResetForm, SignInForm
 from .outbox import NotSent, Outbox
 from .ratelimit import SlidingWindow
-from .services_client import ServicesClient, ServiceUnavailable
+from .services_client import Person, ServicesClient, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -158,25 +158,38 @@ def _send_password_link(email: str) -> None:
     yet); for an enrolled person without an account (a roster import, say), a new account and
     a set-password link. The page answers the same whatever happens here."""
     accounts = _accounts()
-    account = accounts.by_email(email) or _enrolled_account(email)
+    person = _enrolled_person(email)
+    account = accounts.by_email(email) or _new_account(person)
     if account is None:
         return
     purpose = RESET if account.has_password else SET
     token = accounts.issue_link(account.person_id, purpose)
+    known = person if person is not None and person.id == account.person_id else None
     outbox: Outbox = current_app.extensions[OUTBOX_KEY]
     try:
-        outbox.send_link(account.person_id, account.email, password_link(token), purpose)
+        outbox.send_link(
+            account.person_id,
+            account.email,
+            password_link(token),
+            purpose,
+            name=known.name if known else "",
+            institution_id=known.institution_id if known else None,
+        )
     except NotSent as exc:
         log.error("a password link could not be handed to notifications: %s", exc)
 
 
-def _enrolled_account(email: str) -> Account | None:
-    """A new account for the person enrollment knows by this email, if any."""
+def _enrolled_person(email: str) -> Person | None:
+    """The person enrollment knows by this email; None if none, or if enrollment is down."""
     try:
-        person = _client().person_by_email(email)
+        return _client().person_by_email(email)
     except ServiceUnavailable as exc:
-        log.warning("no password link: enrollment did not answer: %s", exc)
+        log.warning("password link: enrollment did not answer: %s", exc)
         return None
+
+
+def _new_account(person: Person | None) -> Account | None:
+    """A new account for an enrolled person without one (a roster import, say)."""
     if person is None:
         return None
     try:

@@ -60,7 +60,12 @@ def account(email: str) -> int:
     link = password_link(token)
     try:
         Outbox(config.service_url("notifications"), signer).send_link(
-            person.id, person.email, link, SET
+            person.id,
+            person.email,
+            link,
+            SET,
+            name=person.name,
+            institution_id=person.institution_id,
         )
         sent = f"emailed to {person.email}"
     except NotSent as exc:

@@ -43,13 +43,24 @@ class Outbox:
         token = self.signer.mint(system_principal(), ttl_seconds=TOKEN_TTL_S)
         return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
-    def send_link(self, person_id: str, email: str, url: str, purpose: str) -> None:
-        """Queue the person's set-password (`set`) or reset link for email; raises NotSent."""
+    def send_link(
+        self,
+        person_id: str,
+        email: str,
+        url: str,
+        purpose: str,
+        name: str = "",
+        institution_id: str | None = None,
+    ) -> None:
+        """Queue the person's set-password (`set`) or reset link for email; raises NotSent.
+        `name` and `institution_id` let the mail greet someone notifications has not heard of."""
         ttl = INVITE_TTL if purpose == SET else RESET_TTL
         body = {
             "kind": purpose,
             "url": url,
             "email": email,
+            "name": name,
+            "institution_id": institution_id,
             "valid_hours": int(ttl.total_seconds() // 3600),
         }
         try:

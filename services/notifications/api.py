@@ -242,6 +242,10 @@ class AccountLinkIn(ma.Schema):
     )
     url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     email = ma.fields.Email(required=True)
+    # Who the person is, as the web read it from enrollment: used when this service has not
+    # yet heard of the person (someone registered moments ago).
+    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    institution_id = ma.fields.String(load_default=None, allow_none=True)
     valid_hours = ma.fields.Integer(
         load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=24 * 30)
     )
@@ -278,6 +282,8 @@ def account_link(data, person_id):
             data["url"],
             data["email"],
             _hours(hours),
+            data["name"],
+            data["institution_id"],
             request_meta(None),
         )
     return {"notification_id": notification_id, "state": rm.QUEUED}

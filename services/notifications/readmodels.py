@@ -1099,6 +1099,8 @@ def queue_account_link(
     url: str,
     email: str,
     valid_for: str,
+    name: str,
+    institution_id: str | None,
     meta: Metadata,
 ) -> str:
     """A set-password or reset link, by email only. The link goes into the email (and the delivery
@@ -1108,9 +1110,9 @@ def queue_account_link(
     known = conn.execute(sa.select(recipients).where(recipients.c.id == person_id)).first()
     recipient = {
         "id": person_id,
-        "name": known.name if known else "",
+        "name": known.name if known else name,
         "email": email,
-        "institution_id": known.institution_id if known else None,
+        "institution_id": known.institution_id if known else institution_id,
     }
     context = {
         "recipient": recipient,

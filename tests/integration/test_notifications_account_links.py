@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import test_notifications_delivery as base
 
 from services.eventkit import config
-from services.eventkit.auth import ADMIN, MENTEE, SYSTEM, Grant
+from services.eventkit.auth import ADMIN, MENTEE, SYSTEM, Grant, Principal
 from services.eventkit.operations import rebuild_own
 from services.eventkit.worker import Worker
 from services.notifications import delivery
@@ -138,6 +138,18 @@ def test_an_enrolled_person_without_an_account_gets_in_from_the_forgot_page(live
     from web.auth import RESET_SENT
 
     program = seed_program(live_suite, mentors=1, mentees=1, wait_for_pairing=False)
+    mentee = program.mentees[0]
+
+    def institution_known() -> bool:  # the mentee's welcome names it once notifications has it
+        notices = live_suite.ok(
+            "notifications",
+            "GET",
+            f"/api/people/{mentee['id']}/notifications",
+            principal=Principal(mentee["id"], (Grant(MENTEE, program.institution["id"]),)),
+        )
+        return any(program.institution["name"] in n["body"] for n in notices)
+
+    wait_until(institution_known, timeout_s=60)
     email = f"rory.roster.{program.institution['short_code'].lower()}@riverside.example"
     live_suite.ok("enrollment", "POST", "/api/people", {
         "institution_id": program.institution["id"], "name": "Rory Roster", "email": email,

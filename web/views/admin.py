@@ -231,7 +231,14 @@ def _invite(person: dict) -> bool:
     token = accounts.issue_link(person["id"], SET)
     outbox: Outbox = current_app.extensions[OUTBOX_KEY]
     try:
-        outbox.send_link(person["id"], person["email"], password_link(token), SET)
+        outbox.send_link(
+            person["id"],
+            person["email"],
+            password_link(token),
+            SET,
+            name=person.get("name", ""),
+            institution_id=person.get("institution_id"),
+        )
     except NotSent as exc:
         log.error("no set-password link for a new coordinator: %s", exc)
         return False
