@@ -153,3 +153,15 @@ def staff_cycle(cycle_id: str) -> dict:
     if user is None or not user.principal.has(identity.STAFF, cycle["institution_id"]):
         abort(403)
     return cycle
+
+
+def staff_institutions() -> list[dict]:
+    """Institutions the user is staff of (every one for the consortium admin)."""
+    user = identity.current_user()
+    if user is None:
+        return []
+    return [
+        i
+        for i in fetch("enrollment", "/api/institutions")
+        if user.principal.has(identity.STAFF, i["id"])
+    ]

@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.enrollment import PAIRING_FORMATS
 
-from ..calls import Reply, call, fetch, fetch_or, seg, staff_cycle
+from ..calls import Reply, call, fetch, fetch_or, seg, staff_cycle, staff_institutions
 from ..identity import STAFF, current_user, roles_required, safe_next
 from ..pages import render, wants_fragment
 
@@ -134,18 +134,9 @@ class InstitutionEntry:
     programs: list[ProgramEntry]
 
 
-def _served_institutions() -> list[dict]:
-    """Institutions the user is staff of (all of them for the consortium admin)."""
-    user = current_user()
-    assert user is not None
-    return [
-        i for i in fetch("enrollment", "/api/institutions") if user.principal.has(STAFF, i["id"])
-    ]
-
-
 def _catalog() -> list[InstitutionEntry]:
     entries = []
-    for institution in _served_institutions():
+    for institution in staff_institutions():
         programs = [
             ProgramEntry(program, fetch("enrollment", f"/api/programs/{seg(program['id'])}/cycles"))
             for program in fetch(

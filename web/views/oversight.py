@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.feedback import SURVEY_ITEM_KINDS
 
-from ..calls import Reply, ServiceDown, call, fetch, fetch_or
+from ..calls import Reply, ServiceDown, call, fetch, fetch_or, staff_institutions
 from ..identity import STAFF, current_user, forbidden, roles_required
 from ..pages import render, wants_fragment
 
@@ -567,15 +567,6 @@ class ScheduleForm:
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-def _institutions() -> list[dict[str, Any]]:
-    """The institutions whose surveys the user looks after (every one for the consortium admin)."""
-    user = current_user()
-    assert user is not None
-    wanted = user.principal.institutions(STAFF)
-    listed = fetch("enrollment", "/api/institutions")
-    return [i for i in listed if wanted is None or i["id"] in wanted]
-
-
 def _cycles_of(institution_id: str) -> list[dict[str, Any]]:
     out = []
     for program in fetch_or("enrollment", f"/api/institutions/{institution_id}/programs", []):
@@ -586,7 +577,7 @@ def _cycles_of(institution_id: str) -> list[dict[str, Any]]:
 
 def _surveys_page(form: ScheduleForm | None = None, status: int = 200) -> ResponseReturnValue:
     areas = []
-    for institution in _institutions():
+    for institution in staff_institutions():
         iid = institution["id"]
         templates = fetch_or("feedback", f"/api/institutions/{iid}/survey-templates", [])
         names = {t["template_id"]: t["name"] for t in templates}
@@ -788,7 +779,7 @@ def _template_form(
 
 
 def _institution(institution_id: str) -> dict[str, Any]:
-    for institution in _institutions():
+    for institution in staff_institutions():
         if institution["id"] == institution_id:
             return institution
     abort(404)
