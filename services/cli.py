@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a role, consortium-wide or at an institution (repeatable)",
     )
     token.add_argument(
-        "--ttl", type=int, default=None, help="seconds (default TANDEM_TOKEN_TTL_SECONDS)"
+        "--ttl",
+        type=int,
+        default=None,
+        help="seconds, at most TANDEM_TOKEN_TTL_SECONDS (the default): services refuse longer",
     )
 
     for name in config.SERVICES:
@@ -186,6 +189,9 @@ def _mint(args: argparse.Namespace) -> int:
         print(f"tandem token: {exc}", file=sys.stderr)
         return 2
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
+    if args.ttl is not None and not 0 < args.ttl <= signer.ttl_seconds:
+        print(f"tandem token: --ttl must be 1 to {signer.ttl_seconds} seconds", file=sys.stderr)
+        return 2
     print(signer.mint(Principal(args.user, grants), args.ttl))
     return 0
 

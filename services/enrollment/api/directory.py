@@ -6,13 +6,15 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError, NotFound
-from services.eventkit.auth import ADMIN, ROLES
+from services.eventkit.access import consortium, guard, visible
 from services.eventkit.envelope import new_id
-from services.eventkit.http import principal, request_meta, require, runtime
+from services.eventkit.http import request_meta, runtime
+from services.eventkit.policy import Resource
 
 from .. import readmodels as rm
 from ..domain import Institution, Program
-from .access import require_staff, row
+from . import access
+from .access import row
 from .schemas import (
     CycleIn,
     CycleOut,
@@ -31,9 +33,9 @@ blp = Blueprint(
 @blp.route("/institutions", methods=["POST"])
 @blp.arguments(InstitutionIn)
 @blp.response(201, InstitutionOut)
+@guard("institution.create", consortium)
 def add_institution(data):
     """Add an institution to the consortium (consortium admin)."""
-    require([ADMIN])
     rt = runtime()
     institution = Institution(new_id())
     with rt.engine.begin() as conn:
@@ -49,25 +51,23 @@ def add_institution(data):
 
 @blp.route("/institutions", methods=["GET"])
 @blp.response(200, InstitutionOut(many=True))
+@guard("own.read", rows="institution.read")
 def list_institutions():
     """Institutions the caller belongs to (all of them for the consortium admin)."""
-    visible = principal().institutions(ROLES)
     query = sa.select(rm.institutions).order_by(rm.institutions.c.name)
-    if visible is not None:
-        query = query.where(rm.institutions.c.id.in_(visible))
     with runtime().reading() as conn:
-        return conn.execute(query).mappings().all()
+        found = conn.execute(query).mappings().all()
+    return visible("institution.read", found, lambda r: Resource(r["id"]))
 
 
 @blp.route("/institutions/<institution_id>/programs", methods=["POST"])
 @blp.arguments(ProgramIn)
 @blp.response(201, ProgramOut)
+@guard("program.create", access.institution)
 def create_program(data, institution_id):
-    require_staff(institution_id)
     rt = runtime()
     program = Program(new_id())
     with rt.engine.begin() as conn:
-        row(conn, rm.institutions, institution_id, "institution")
         program.create(institution_id, **data)
         rt.save(conn, program, request_meta(institution_id))
         return row(conn, rm.programs, program.id, "program")
@@ -75,10 +75,10 @@ def create_program(data, institution_id):
 
 @blp.route("/institutions/<institution_id>/programs", methods=["GET"])
 @blp.response(200, ProgramOut(many=True))
+@guard("institution.read", access.institution, rows="program.read")
 def list_programs(institution_id):
-    require(ROLES, institution_id)
     with runtime().reading() as conn:
-        return (
+        found = (
             conn.execute(
                 sa.select(rm.programs)
                 .where(rm.programs.c.institution_id == institution_id)
@@ -87,15 +87,15 @@ def list_programs(institution_id):
             .mappings()
             .all()
         )
+    return visible("program.read", found, lambda r: Resource(r["institution_id"], r["id"]))
 
 
 @blp.route("/programs/<program_id>", methods=["GET"])
 @blp.response(200, ProgramOut)
+@guard("program.read", access.program)
 def get_program(program_id):
     with runtime().reading() as conn:
-        program = row(conn, rm.programs, program_id, "program")
-        require(ROLES, program["institution_id"])
-        return program
+        return row(conn, rm.programs, program_id, "program")
 
 
 def _load_program(conn: sa.Connection, program_id: str) -> Program:
@@ -108,12 +108,12 @@ def _load_program(conn: sa.Connection, program_id: str) -> Program:
 @blp.route("/programs/<program_id>/guidelines", methods=["PUT"])
 @blp.arguments(GuidelinesIn)
 @blp.response(200, ProgramOut)
+@guard("program.update", access.program)
 def update_guidelines(data, program_id):
     """Publish new guidelines: participants are asked to accept the new version."""
     rt = runtime()
     with rt.engine.begin() as conn:
         program = _load_program(conn, program_id)
-        require_staff(program.institution_id)
         program.update_guidelines(data["guidelines"])
         rt.save(conn, program, request_meta(program.institution_id))
         return row(conn, rm.programs, program_id, "program")
@@ -122,11 +122,11 @@ def update_guidelines(data, program_id):
 @blp.route("/programs/<program_id>/cycles", methods=["POST"])
 @blp.arguments(CycleIn)
 @blp.response(201, CycleOut)
+@guard("cycle.create", access.program)
 def open_cycle(data, program_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         program = _load_program(conn, program_id)
-        require_staff(program.institution_id)
         cycle_id = new_id()
         program.open_cycle(cycle_id, **data)
         rt.save(conn, program, request_meta(program.institution_id))
@@ -135,10 +135,9 @@ def open_cycle(data, program_id):
 
 @blp.route("/programs/<program_id>/cycles", methods=["GET"])
 @blp.response(200, CycleOut(many=True))
+@guard("program.read", access.program)
 def list_cycles(program_id):
     with runtime().reading() as conn:
-        program = row(conn, rm.programs, program_id, "program")
-        require(ROLES, program["institution_id"])
         return (
             conn.execute(
                 sa.select(rm.cycles)
@@ -152,11 +151,10 @@ def list_cycles(program_id):
 
 @blp.route("/cycles/<cycle_id>", methods=["GET"])
 @blp.response(200, CycleOut)
+@guard("cycle.read", access.cycle)
 def get_cycle(cycle_id):
     with runtime().reading() as conn:
-        cycle = row(conn, rm.cycles, cycle_id, "cycle")
-        require(ROLES, cycle["institution_id"])
-        return cycle
+        return row(conn, rm.cycles, cycle_id, "cycle")
 
 
 def _set_cycle_state(cycle_id: str, open_it: bool):
@@ -164,7 +162,6 @@ def _set_cycle_state(cycle_id: str, open_it: bool):
     with rt.engine.begin() as conn:
         cycle = row(conn, rm.cycles, cycle_id, "cycle")
         program = _load_program(conn, cycle["program_id"])
-        require_staff(program.institution_id)
         if open_it:
             program.reopen_cycle(cycle_id)
         else:
@@ -175,6 +172,7 @@ def _set_cycle_state(cycle_id: str, open_it: bool):
 
 @blp.route("/cycles/<cycle_id>/close", methods=["POST"])
 @blp.response(200, CycleOut)
+@guard("cycle.manage", access.cycle)
 def close_cycle(cycle_id):
     """Close a cycle for enrollment."""
     return _set_cycle_state(cycle_id, open_it=False)
@@ -182,5 +180,6 @@ def close_cycle(cycle_id):
 
 @blp.route("/cycles/<cycle_id>/reopen", methods=["POST"])
 @blp.response(200, CycleOut)
+@guard("cycle.manage", access.cycle)
 def reopen_cycle(cycle_id):
     return _set_cycle_state(cycle_id, open_it=True)
