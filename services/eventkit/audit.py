@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from .auth import COORDINATOR
-from .http import principal, runtime
+from .access import authorize, consortium, guard
+from .http import runtime
 from .operations import verify
+from .policy import Resource
 from .service import Service
 
 MAX_PAGE = 200
@@ -77,16 +77,9 @@ class VerifyOut(ma.Schema):
 
 
 def require_auditor(institution_id: str | None) -> None:
-    """The consortium admin audits everything; a coordinator audits their own institution only,
-    and must name it."""
-    who = principal()
-    if who.is_admin:
-        return
-    if institution_id and who.has((COORDINATOR,), institution_id):
-        return
-    if institution_id is None and who.has((COORDINATOR,)):
-        abort(422, description="Coordinators audit one institution: give institution_id.")
-    abort(403, description="Only the consortium admin and the institution's coordinators audit.")
+    """The consortium admin audits everything; an institution's coordinators audit it alone, and
+    must name it."""
+    authorize(Resource(institution_id) if institution_id else consortium())
 
 
 AUDIT_COLUMNS = (
@@ -110,6 +103,7 @@ def audit_blueprint(service: Service) -> Blueprint:
     @blp.route("/audit", methods=["GET"])
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditPageOut)
+    @guard("institution.audit")
     def audit(query):
         """Stored events, newest first, without payloads. Page with `before` = the previous
         page's `next_before`. Consortium admin (all, or one institution) or coordinators of
@@ -139,6 +133,7 @@ def audit_blueprint(service: Service) -> Blueprint:
     @blp.route("/audit/verify", methods=["GET"])
     @blp.arguments(VerifyQuery, location="query")
     @blp.response(200, VerifyOut)
+    @guard("institution.audit")
     def audit_verify(query):
         """Whether every stream's hash chain in this store holds, and the first event where it
         does not. The whole store is checked, whoever asks."""
