@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load the demo consortium through the enrollment API")
     demo.add_argument("--url", default=None, help="enrollment API (default ENROLLMENT_URL)")
 
+    sub.add_parser("policy", help="print the authorization policy as a Markdown table")
     token = sub.add_parser("token", help="mint a service token for scripts")
     token.add_argument("--user", required=True, help="user (person) id the token speaks for")
     token.add_argument(
@@ -115,6 +116,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "token":
         return _mint(args)
+    if args.command == "policy":
+        from services.eventkit.policy import markdown_table
+
+        print(markdown_table())
+        return 0
     raise AssertionError(args.command)
 
 
