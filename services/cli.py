@@ -10,7 +10,7 @@ import sys
 
 from services.eventkit import config
 
-SERVICE_ACTIONS = ("api", "consume", "migrate", "verify", "republish", "rebuild")
+SERVICE_ACTIONS = ("api", "consume", "migrate", "verify", "checkpoint", "republish", "rebuild")
 
 
 def load_service(name: str):
@@ -150,11 +150,17 @@ def _service_action(service, args: argparse.Namespace) -> int:
                     "ok": report.ok,
                     "events": report.events_checked,
                     "streams": report.streams_checked,
+                    "sealed_through": report.sealed_through,
+                    "checkpoints": report.checkpoints_checked,
                     "first_break": str(report.first_break) if report.first_break else None,
                 }
             )
         )
         return 0 if report.ok else 1
+    if args.action == "checkpoint":
+        signed = operations.checkpoint(rt)
+        print(signed.to_json())
+        return 0
     if args.action == "republish":
         print(f"{service.name}: queued {operations.republish(rt)} events for the relay")
         return 0
