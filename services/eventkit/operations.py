@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 from collections.abc import Sequence
 
 from . import config
@@ -12,6 +14,8 @@ from .envelope import format_time, utcnow
 from .hashchain import ChainBreak, VerifyReport, verify_events
 from .seal import Checkpoint, CheckpointFile, check_checkpoints, verify_seals
 from .service import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def verify(rt: Runtime, checkpoints: Sequence[Checkpoint] | None = None) -> VerifyReport:
@@ -41,6 +45,17 @@ def verify(rt: Runtime, checkpoints: Sequence[Checkpoint] | None = None) -> Veri
 
 def checkpoint_file(rt: Runtime) -> CheckpointFile:
     return CheckpointFile(config.checkpoint_dir(), rt.service.name)
+
+
+def checkpoint_every(rt: Runtime, stop: threading.Event) -> None:
+    """The worker's loop: a checkpoint at start and every TANDEM_CHECKPOINT_INTERVAL_S."""
+    interval = config.env_int("TANDEM_CHECKPOINT_INTERVAL_S", 300)
+    while not stop.is_set():
+        try:
+            checkpoint(rt)
+        except Exception:  # a full disk or a database blip: try again next time
+            log.exception("%s: writing a checkpoint failed", rt.service.name)
+        stop.wait(interval)
 
 
 def checkpoint(rt: Runtime) -> Checkpoint:
