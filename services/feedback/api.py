@@ -1,15 +1,11 @@
 """Feedback's HTTP API: meetings, objectives, concerns, surveys, program health, export.
 
-Who may do what:
-- meetings and objectives: members of the pair (or group) act; members and the coordinators of
-  the program's institution read;
-- concerns: a member raises one about their pair; only coordinators of the program's institution
-  who are not a party to it (and the consortium admin once it is escalated) read and handle it;
-  every read of its content is recorded as ConfidentialRecordViewed; anyone else gets 404;
-- surveys: coordinators of an institution define its templates and schedule them for its cycles;
-  only the people an instance was issued to answer it (one response each, edits are revisions);
-  nobody reads individual responses through the API, only the suppressed aggregates in health;
-- health and the de-identified export: coordinators of the institution and the consortium admin.
+Every route names its permission (`guard`) and the policy in `services.eventkit.policy` decides,
+on the resource as `access` reads it from feedback's own read models: a pair or group is its
+cycle's program with its members; a concern is its cycle's program, about its raiser, every
+member of the pair a party who never handles it (concealed as 404 from whoever may not read
+it); every read of a concern's content is recorded as ConfidentialRecordViewed. Nobody reads
+individual survey responses through the API, only the suppressed aggregates in health.
 """
 
 from __future__ import annotations
@@ -21,12 +17,13 @@ import io
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Response, abort
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services.eventkit import ConcurrencyError, DomainError, NotFound
-from services.eventkit.auth import ADMIN, COORDINATOR
+from services.eventkit.access import capacity, consortium, guard, visible
+from services.eventkit.auth import COORDINATOR
 from services.eventkit.config import env, token_key
 from services.eventkit.contracts.feedback import (
     CONCERN_KINDS,
@@ -37,12 +34,13 @@ from services.eventkit.contracts.feedback import (
     OBJECTIVE_STATUSES,
     SURVEY_ITEM_KINDS,
 )
-from services.eventkit.envelope import new_id, parse_time
+from services.eventkit.envelope import new_id
 from services.eventkit.http import principal, request_meta, runtime
+from services.eventkit.policy import Who
 
+from . import access, relationships, surveys
 from . import concerns as timers
 from . import readmodels as rm
-from . import surveys
 from .domain import (
     BUILTIN_TEMPLATES,
     EXPORT_COLUMNS,
@@ -56,7 +54,6 @@ from .domain import (
     SurveySchedule,
     SurveyTemplate,
     answer_errors,
-    concern_access,
     export_rows,
     normalize_items,
     program_health,
@@ -211,118 +208,12 @@ class RelationshipOut(ma.Schema):
     started_on = F.Date()
 
 
-# --- who is paired ------------------------------------------------------------------------------
-
-
-def _cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
-    row = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
-    if row is None:
-        raise NotFound("No such cycle (or its enrollment events have not arrived yet).")
-    return row
-
-
-def _withdrawn(conn: sa.Connection, cycle_id: str) -> set[str]:
-    p = rm.participants
-    rows = conn.execute(
-        sa.select(p.c.person_id).where(p.c.cycle_id == cycle_id, p.c.status == "withdrawn")
-    )
-    return {r.person_id for r in rows}
-
-
-def _pair_relationship(row: sa.RowMapping, withdrawn: set[str]) -> Relationship:
-    return Relationship(
-        id=row["pair_id"],
-        cycle_id=row["cycle_id"],
-        kind="pair",
-        members={row["mentor_id"]: "mentor", row["mentee_id"]: "mentee"},
-        active=row["status"] == "active" and not {row["mentor_id"], row["mentee_id"]} & withdrawn,
-        started_on=parse_time(row["created_at"]).date(),
-    )
-
-
-def _group_relationship(row: sa.RowMapping, withdrawn: set[str]) -> Relationship:
-    members = {m: "mentee" for m in row["member_ids"] if m not in withdrawn}
-    members[row["coach_id"]] = "mentor"
-    return Relationship(
-        id=row["group_id"],
-        cycle_id=row["cycle_id"],
-        kind="group",
-        members=members,
-        active=row["coach_id"] not in withdrawn and len(members) > 1,
-        started_on=parse_time(row["created_at"]).date(),
-    )
-
-
-def _relationship(conn: sa.Connection, pair_id: str) -> tuple[Relationship, sa.RowMapping]:
-    """The pair (or coaching group) with this id and its cycle; 404 if unknown."""
-    row = conn.execute(sa.select(rm.pairs).where(rm.pairs.c.pair_id == pair_id)).mappings().first()
-    group = None
-    if row is None:
-        group = (
-            conn.execute(sa.select(rm.groups).where(rm.groups.c.group_id == pair_id))
-            .mappings()
-            .first()
-        )
-        if group is None:
-            raise NotFound("No such pair or group.")
-    cycle = _cycle(conn, (row or group)["cycle_id"])
-    withdrawn = _withdrawn(conn, cycle["id"])
-    rel = _pair_relationship(row, withdrawn) if row else _group_relationship(group, withdrawn)
-    return rel, cycle
-
-
-def _cycle_relationships(conn: sa.Connection, cycle_id: str) -> list[Relationship]:
-    withdrawn = _withdrawn(conn, cycle_id)
-    pairs = conn.execute(sa.select(rm.pairs).where(rm.pairs.c.cycle_id == cycle_id)).mappings()
-    groups = (
-        conn.execute(sa.select(rm.groups).where(rm.groups.c.cycle_id == cycle_id)).mappings().all()
-    )
-    # A group's members are also published as pairs with the coach: count them once, as the group.
-    grouped = {(g["coach_id"], m) for g in groups for m in g["member_ids"]}
-    return [
-        *(
-            _pair_relationship(p, withdrawn)
-            for p in pairs
-            if (p["mentor_id"], p["mentee_id"]) not in grouped
-        ),
-        *(_group_relationship(g, withdrawn) for g in groups),
-    ]
-
-
-def _names(conn: sa.Connection, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = conn.execute(sa.select(rm.people.c.id, rm.people.c.name).where(rm.people.c.id.in_(ids)))
-    return {r.id: r.name for r in rows}
-
-
-def _coordinates(institution_id: str) -> bool:
-    return principal().has((COORDINATOR,), institution_id)
-
-
-def _consortium_admin() -> bool:
-    return any(g.role == ADMIN and g.institution_id is None for g in principal().grants)
-
-
-def _staff(institution_id: str) -> bool:
-    return principal().has((COORDINATOR, ADMIN), institution_id)
-
-
-def _member_or_coordinator(rel: Relationship, cycle: sa.RowMapping) -> None:
-    who = principal()
-    if rel.role_of(who.user_id) is None and not _coordinates(cycle["institution_id"]):
-        abort(403, description="Only the members of this pair and its coordinators can see this.")
-
-
-def _member(rel: Relationship) -> str:
-    who = principal()
-    if rel.role_of(who.user_id) is None:
-        abort(403, description="Only a member of this pair can do this.")
-    return who.user_id
+# --- the caller's pairs ------------------------------------------------------------------------
 
 
 @blp.route("/me/pairs", methods=["GET"])
 @blp.response(200, RelationshipOut(many=True))
+@guard("own.read", rows="pair.read")
 def my_pairs():
     """The caller's pairs and groups, in every cycle."""
     me = principal().user_id
@@ -340,15 +231,19 @@ def my_pairs():
             )
             if g.coach_id == me or me in g.member_ids
         ]
-        out = []
+        found = []
         for pair_id in ids:
             try:
-                rel, _ = _relationship(conn, pair_id)
+                rel, cycle = relationships.relationship(conn, pair_id)
             except NotFound:
                 continue  # its cycle has not arrived yet
             if rel.role_of(me) is not None:
-                out.append({**dataclasses.asdict(rel), "names": _names(conn, set(rel.members))})
-        return out
+                found.append((rel, cycle))
+        mine = visible("pair.read", found, lambda x: access.pair_of(*x))
+        return [
+            {**dataclasses.asdict(rel), "names": relationships.names(conn, set(rel.members))}
+            for rel, _ in mine
+        ]
 
 
 # --- meetings -----------------------------------------------------------------------------------
@@ -368,12 +263,13 @@ def _meeting_row(conn: sa.Connection, meeting_id: str) -> sa.RowMapping:
 @blp.route("/pairs/<pair_id>/meetings", methods=["POST"])
 @blp.arguments(MeetingIn)
 @blp.response(201, MeetingOut)
+@guard("pair.take_part", access.pair)
 def log_meeting(data, pair_id):
     """A member logs a meeting (not dated in the future nor before the pair existed)."""
     rt = runtime()
     with rt.engine.begin() as conn:
-        rel, cycle = _relationship(conn, pair_id)
-        me = _member(rel)
+        rel, cycle = relationships.relationship(conn, pair_id)
+        me = principal().user_id
         meeting = Meeting(new_id())
         meeting.log(rel, me, today=timers.clock().date(), **data)
         rt.save(conn, meeting, request_meta(cycle["institution_id"]))
@@ -382,10 +278,9 @@ def log_meeting(data, pair_id):
 
 @blp.route("/pairs/<pair_id>/meetings", methods=["GET"])
 @blp.response(200, MeetingOut(many=True))
+@guard("pair.read", access.pair)
 def list_meetings(pair_id):
     with runtime().reading() as conn:
-        rel, cycle = _relationship(conn, pair_id)
-        _member_or_coordinator(rel, cycle)
         m = rm.meetings
         return (
             conn.execute(sa.select(m).where(m.c.pair_id == pair_id).order_by(m.c.met_on.desc()))
@@ -396,23 +291,22 @@ def list_meetings(pair_id):
 
 @blp.route("/meetings/<meeting_id>", methods=["GET"])
 @blp.response(200, MeetingOut)
+@guard("pair.read", access.meeting)
 def get_meeting(meeting_id):
     with runtime().reading() as conn:
-        row = _meeting_row(conn, meeting_id)
-        rel, cycle = _relationship(conn, row["pair_id"])
-        _member_or_coordinator(rel, cycle)
-        return row
+        return _meeting_row(conn, meeting_id)
 
 
 @blp.route("/meetings/<meeting_id>/confirm", methods=["POST"])
 @blp.response(200, MeetingOut)
+@guard("pair.take_part", access.meeting)
 def confirm_meeting(meeting_id):
     """The other member confirms the meeting took place."""
     rt = runtime()
     with rt.engine.begin() as conn:
         row = _meeting_row(conn, meeting_id)
-        rel, cycle = _relationship(conn, row["pair_id"])
-        me = _member(rel)
+        rel, cycle = relationships.relationship(conn, row["pair_id"])
+        me = principal().user_id
         meeting = rt.load(conn, Meeting, meeting_id)
         meeting.confirm(rel, me)
         rt.save(conn, meeting, request_meta(cycle["institution_id"]))
@@ -442,12 +336,13 @@ def _objectives(conn: sa.Connection, **where) -> list[dict]:
 @blp.route("/pairs/<pair_id>/objectives", methods=["POST"])
 @blp.arguments(ObjectiveIn)
 @blp.response(201, ObjectiveOut)
+@guard("pair.take_part", access.pair)
 def set_objective(data, pair_id):
     """An objective of a mentee's action plan, agreed with the mentor."""
     rt = runtime()
     with rt.engine.begin() as conn:
-        rel, cycle = _relationship(conn, pair_id)
-        me = _member(rel)
+        rel, cycle = relationships.relationship(conn, pair_id)
+        me = principal().user_id
         mentee_id = data.pop("mentee_id") or (
             me if rel.role_of(me) == "mentee" else (rel.mentees[0] if len(rel.mentees) == 1 else "")
         )
@@ -459,16 +354,16 @@ def set_objective(data, pair_id):
 
 @blp.route("/pairs/<pair_id>/objectives", methods=["GET"])
 @blp.response(200, ObjectiveOut(many=True))
+@guard("pair.read", access.pair)
 def list_objectives(pair_id):
     with runtime().reading() as conn:
-        rel, cycle = _relationship(conn, pair_id)
-        _member_or_coordinator(rel, cycle)
         return _objectives(conn, pair_id=pair_id)
 
 
 @blp.route("/objectives/<objective_id>/status", methods=["POST"])
 @blp.arguments(ObjectiveStatusIn)
 @blp.response(200, ObjectiveOut)
+@guard("pair.take_part", access.objective)
 def update_objective(data, objective_id):
     """Open, in progress, done or dropped, with a note; every change is kept in its history."""
     rt = runtime()
@@ -476,8 +371,8 @@ def update_objective(data, objective_id):
         found = _objectives(conn, objective_id=objective_id)
         if not found:
             raise NotFound("No such objective.")
-        rel, cycle = _relationship(conn, found[0]["pair_id"])
-        me = _member(rel)
+        rel, cycle = relationships.relationship(conn, found[0]["pair_id"])
+        me = principal().user_id
         objective = rt.load(conn, Objective, objective_id)
         objective.update(rel, data["status"], me, data["note"])
         rt.save(conn, objective, request_meta(cycle["institution_id"]))
@@ -498,37 +393,18 @@ def _concern_row(conn: sa.Connection, concern_id: str) -> sa.RowMapping:
     return row
 
 
-def _capacity(row: sa.RowMapping) -> str | None:
-    who = principal()
-    return concern_access(
-        raised_by=row["raised_by"],
-        parties=row["parties"],
-        escalated=bool(row["escalated"]),
-        viewer_id=who.user_id,
-        coordinates_institution=_coordinates(row["institution_id"]),
-        is_admin=_consortium_admin(),
-    )
-
-
-def _handler_capacity(row: sa.RowMapping) -> str:
-    """Coordinators (not parties) handle a concern; the admin once it is escalated. Anyone else
-    is told it does not exist."""
-    capacity = _capacity(row)
-    if capacity not in ("coordinator", "consortium_admin"):
-        raise NotFound("No such concern.")
-    return capacity
-
-
 @blp.route("/pairs/<pair_id>/concerns", methods=["POST"])
 @blp.arguments(ConcernIn)
 @blp.response(201, ConcernSummaryOut)
+@guard("pair.take_part", access.pair)
 def raise_concern(data, pair_id):
-    """A member raises a concern about their pair. Only coordinators of the program's institution
-    see it, never the other member; if a coordinator is a party, it goes to the consortium admin."""
+    """A member raises a concern about their pair. Only coordinators of the program (or of its
+    whole institution) who are not a party see it, never the other member; if a coordinator is a
+    party, it goes to the consortium admin at once."""
     rt = runtime()
     with rt.engine.begin() as conn:
-        rel, cycle = _relationship(conn, pair_id)
-        me = _member(rel)
+        rel, cycle = relationships.relationship(conn, pair_id)
+        me = principal().user_id
         concern = Concern(new_id())
         concern.raise_(
             rel, me, data["kind"], data["text"], timers.clock(), timers.ack_hours(),
@@ -553,40 +429,35 @@ def _coordinator_ids(conn: sa.Connection, cycle: sa.RowMapping) -> set[str]:
 @blp.route("/concerns", methods=["GET"])
 @blp.arguments(ConcernQuery, location="query")
 @blp.response(200, ConcernSummaryOut(many=True))
+@guard("own.read", rows="concern.read")
 def list_concerns(query):
-    """Concerns the caller may handle or raised, without their content."""
-    who = principal()
+    """Concerns the caller may read (handles, or raised), without their content."""
     c = rm.concerns
     select = sa.select(c).order_by(c.c.raised_at)
     if query["cycle_id"]:
         select = select.where(c.c.cycle_id == query["cycle_id"])
     if query["status"]:
         select = select.where(c.c.status == query["status"])
-    institutions = who.institutions((COORDINATOR,))
-    if institutions is not None and not _consortium_admin():
-        select = select.where(
-            sa.or_(c.c.institution_id.in_(institutions), c.c.raised_by == who.user_id)
-        )
     with runtime().reading() as conn:
-        return [r for r in conn.execute(select).mappings() if _capacity(r) is not None]
+        return access.visible_concerns(conn, conn.execute(select).mappings().all())
 
 
 @blp.route("/concerns/<concern_id>", methods=["GET"])
 @blp.response(200, ConcernOut)
+@guard("concern.read", access.concern)
 def read_concern(concern_id):
-    """The concern's content; the read is recorded (ConfidentialRecordViewed) before it is shown."""
+    """The concern's content; the read is recorded (ConfidentialRecordViewed) before it is shown,
+    with the capacity the policy let the reader in as."""
     rt = runtime()
+    viewed_as = access.VIEWER_ROLES[capacity()]
     for attempt in range(3):
         try:
             with rt.engine.begin() as conn:
                 row = _concern_row(conn, concern_id)
-                capacity = _capacity(row)
-                if capacity is None:
-                    raise NotFound("No such concern.")
                 audit = rt.load(conn, ConcernAccessLog, concern_id)
-                audit.viewed(principal().user_id, capacity)
+                audit.viewed(principal().user_id, viewed_as)
                 rt.save(conn, audit, request_meta(row["institution_id"]))
-                return {**row, "viewed_as": capacity}
+                return {**row, "viewed_as": viewed_as}
         except ConcurrencyError:
             if attempt == 2:
                 raise
@@ -595,11 +466,11 @@ def read_concern(concern_id):
 
 @blp.route("/concerns/<concern_id>/acknowledge", methods=["POST"])
 @blp.response(200, ConcernSummaryOut)
+@guard("concern.handle", access.concern)
 def acknowledge_concern(concern_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         row = _concern_row(conn, concern_id)
-        _handler_capacity(row)
         concern = rt.load(conn, Concern, concern_id)
         concern.acknowledge(principal().user_id)
         rt.save(conn, concern, request_meta(row["institution_id"]))
@@ -609,11 +480,11 @@ def acknowledge_concern(concern_id):
 @blp.route("/concerns/<concern_id>/resolve", methods=["POST"])
 @blp.arguments(ResolveIn)
 @blp.response(200, ConcernSummaryOut)
+@guard("concern.handle", access.concern)
 def resolve_concern(data, concern_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         row = _concern_row(conn, concern_id)
-        _handler_capacity(row)
         concern = rt.load(conn, Concern, concern_id)
         concern.resolve(principal().user_id, data["note"])
         rt.save(conn, concern, request_meta(row["institution_id"]))
@@ -622,12 +493,10 @@ def resolve_concern(data, concern_id):
 
 @blp.route("/concerns/<concern_id>/access-log", methods=["GET"])
 @blp.response(200, AccessOut(many=True))
+@guard("concern.access_log", access.concern)
 def concern_access_log(concern_id):
     """Who read the concern and when (the audit trail): its handlers and the consortium admin."""
     with runtime().reading() as conn:
-        row = _concern_row(conn, concern_id)
-        if not _consortium_admin():
-            _handler_capacity(row)
         a = rm.concern_access
         return (
             conn.execute(sa.select(a).where(a.c.concern_id == concern_id).order_by(a.c.viewed_at))
@@ -638,11 +507,10 @@ def concern_access_log(concern_id):
 
 @blp.route("/concerns/escalate-due", methods=["POST"])
 @blp.response(200, ConcernSummaryOut(many=True))
+@guard("consortium.operate", consortium)
 def escalate_due_concerns():
     """Escalate now every concern not acknowledged within CONCERN_ACK_HOURS (the worker also
-    does this every minute). For operators: the consortium admin or the system."""
-    if not principal().is_admin:  # a consortium-wide admin or system grant
-        abort(403, description="Only the consortium admin or the system can do this.")
+    does this every minute). For operators: the consortium-wide admin or system."""
     rt = runtime()
     escalated = timers.escalate_due(rt)
     with rt.reading() as conn:
@@ -653,7 +521,7 @@ def escalate_due_concerns():
 
 
 def _cycle_data(conn: sa.Connection, cycle_id: str):
-    rels = _cycle_relationships(conn, cycle_id)
+    rels = relationships.cycle_relationships(conn, cycle_id)
     m, o = rm.meetings, rm.objectives
     meetings = [
         {
@@ -675,19 +543,19 @@ def _cycle_data(conn: sa.Connection, cycle_id: str):
 @blp.route("/cycles/<cycle_id>/health", methods=["GET"])
 @blp.arguments(HealthQuery, location="query")
 @blp.response(200)
+@guard("cycle.health", access.cycle)
 def cycle_health(query, cycle_id):
     """Pairs with no meeting in `inactive_days` (at risk), meeting frequency, objectives,
-    outcomes per mentor, and per issued survey its response rate and Likert means. Every aggregate describing fewer than 5 people is suppressed."""
+    outcomes per mentor, and per issued survey its response rate and Likert means. Every
+    aggregate describing fewer than 5 people is suppressed. The program's coordinators see names;
+    the consortium admin sees pseudonyms."""
     with runtime().reading() as conn:
-        cycle = _cycle(conn, cycle_id)
-        if not _staff(cycle["institution_id"]):
-            abort(403, description="Only coordinators of this program can see its health.")
         rels, meetings, objectives = _cycle_data(conn, cycle_id)
         health = program_health(
             rels, meetings, objectives, timers.clock().date(), query["inactive_days"]
         )
-        if _coordinates(cycle["institution_id"]):  # coordinators see whom to contact
-            names = _names(conn, {p for r in rels for p in r.members})
+        if capacity() == Who.COORDINATOR:  # coordinators see whom to contact
+            names = relationships.names(conn, {p for r in rels for p in r.members})
             for pair in health["at_risk"]:
                 pair["names"] = [names.get(p) for p in pair["member_ids"]]
             for outcome in health["mentor_outcomes"]:
@@ -708,13 +576,11 @@ def export_key() -> str:
 
 
 @blp.route("/cycles/<cycle_id>/export.csv", methods=["GET"])
+@guard("cycle.health", access.cycle)
 def export_outcomes(cycle_id):
     """De-identified outcome data as CSV: pseudonymous ids (HMAC) and counts only. No rows when
     the cycle has fewer than 5 people (the header X-Tandem-Suppressed says so)."""
     with runtime().reading() as conn:
-        cycle = _cycle(conn, cycle_id)
-        if not _staff(cycle["institution_id"]):
-            abort(403, description="Only coordinators of this program can export its outcomes.")
         rels, meetings, objectives = _cycle_data(conn, cycle_id)
     rows = export_rows(rels, meetings, objectives, export_key())
     out = io.StringIO()
@@ -866,11 +732,6 @@ class MySurveyOut(ma.Schema):
     response = F.Nested(ResponseOut, allow_none=True)
 
 
-def _require_coordinator(institution_id: str) -> None:
-    if not _coordinates(institution_id):
-        abort(403, description="Only coordinators of this institution can do this.")
-
-
 def _template(conn: sa.Connection, template_id: str) -> sa.RowMapping:
     t = rm.survey_templates
     row = conn.execute(sa.select(t).where(t.c.template_id == template_id)).mappings().first()
@@ -881,9 +742,9 @@ def _template(conn: sa.Connection, template_id: str) -> sa.RowMapping:
 
 @blp.route("/survey-templates/builtins", methods=["GET"])
 @blp.response(200, BuiltinOut(many=True))
+@guard("own.read", consortium)
 def builtin_templates():
     """The ready-made templates (seed them into an institution to schedule them)."""
-    principal()
     return [
         {**spec, "builtin": key, "items": normalize_items(spec["items"])}
         for key, spec in BUILTIN_TEMPLATES.items()
@@ -893,9 +754,9 @@ def builtin_templates():
 @blp.route("/institutions/<institution_id>/survey-templates", methods=["POST"])
 @blp.arguments(TemplateIn)
 @blp.response(201, TemplateOut)
+@guard("survey.templates", access.institution)
 def define_template(data, institution_id):
     """A coordinator defines a template: Likert (1-5, labelled), single-choice and text items."""
-    _require_coordinator(institution_id)
     rt = runtime()
     with rt.engine.begin() as conn:
         template = SurveyTemplate(new_id())
@@ -907,10 +768,10 @@ def define_template(data, institution_id):
 @blp.route("/institutions/<institution_id>/survey-templates/builtins", methods=["POST"])
 @blp.arguments(SeedIn)
 @blp.response(200, TemplateOut(many=True))
+@guard("survey.templates", access.institution)
 def seed_templates(data, institution_id):
     """Copy the ready-made templates (all, or those named) into the institution; seeding twice
     changes nothing (each copy's id is stable per institution)."""
-    _require_coordinator(institution_id)
     rt = runtime()
     out = []
     for key in data["builtins"] or list(BUILTIN_TEMPLATES):
@@ -934,9 +795,8 @@ def seed_templates(data, institution_id):
 
 @blp.route("/institutions/<institution_id>/survey-templates", methods=["GET"])
 @blp.response(200, TemplateOut(many=True))
+@guard("survey.templates", access.institution)
 def list_templates(institution_id):
-    if not _staff(institution_id):
-        abort(403, description="Only coordinators of this institution can see its templates.")
     t = rm.survey_templates
     with runtime().reading() as conn:
         return (
@@ -950,12 +810,10 @@ def list_templates(institution_id):
 
 @blp.route("/survey-templates/<template_id>", methods=["GET"])
 @blp.response(200, TemplateOut)
+@guard("survey.template", access.template)
 def get_template(template_id):
     with runtime().reading() as conn:
-        row = _template(conn, template_id)
-    if not _staff(row["institution_id"]):
-        raise NotFound("No such survey template.")
-    return row
+        return _template(conn, template_id)
 
 
 def _schedules(conn: sa.Connection, cycle_id: str, schedule_id: str | None = None) -> list[dict]:
@@ -983,14 +841,14 @@ def _schedules(conn: sa.Connection, cycle_id: str, schedule_id: str | None = Non
 @blp.route("/cycles/<cycle_id>/survey-schedules", methods=["POST"])
 @blp.arguments(ScheduleIn)
 @blp.response(201, ScheduleOut)
+@guard("cycle.surveys", access.cycle)
 def schedule_survey(data, cycle_id):
     """Schedule one of the institution's templates for a cycle at these months of it (default:
     the cycle's review months), each issue to be answered within `days_to_answer` days (default
     14). A template is scheduled once per cycle."""
     rt = runtime()
     with rt.engine.begin() as conn:
-        cycle = _cycle(conn, cycle_id)
-        _require_coordinator(cycle["institution_id"])
+        cycle = relationships.cycle(conn, cycle_id)
         t = rm.survey_templates
         template = (
             conn.execute(sa.select(t).where(t.c.template_id == data["template_id"]))
@@ -1011,21 +869,18 @@ def schedule_survey(data, cycle_id):
 
 @blp.route("/cycles/<cycle_id>/survey-schedules", methods=["GET"])
 @blp.response(200, ScheduleOut(many=True))
+@guard("cycle.surveys", access.cycle)
 def list_schedules(cycle_id):
     with runtime().reading() as conn:
-        cycle = _cycle(conn, cycle_id)
-        if not _staff(cycle["institution_id"]):
-            abort(403, description="Only coordinators of this program can see its surveys.")
         return _schedules(conn, cycle_id)
 
 
 @blp.route("/surveys/issue-due", methods=["POST"])
 @blp.response(200, InstanceOut(many=True))
+@guard("consortium.operate", consortium)
 def issue_due_surveys():
     """Issue now every survey whose month has come (the worker also does this every minute); each
-    instance is issued once, whoever asks and however often. The consortium admin or the system."""
-    if not principal().is_admin:
-        abort(403, description="Only the consortium admin or the system can do this.")
+    instance is issued once, whoever asks and however often. The consortium-wide admin or system."""
     rt = runtime()
     issued = surveys.issue_due(rt)
     i, r = rm.survey_instances, rm.survey_recipients
@@ -1059,6 +914,7 @@ def _response(conn: sa.Connection, instance_id: str, person_id: str) -> dict | N
 
 @blp.route("/me/surveys", methods=["GET"])
 @blp.response(200, MySurveyOut(many=True))
+@guard("own.read", rows="survey.answer")
 def my_surveys():
     """Survey instances issued to the caller, with their items and the caller's answers so far."""
     me = principal().user_id
@@ -1072,7 +928,7 @@ def my_surveys():
             .order_by(i.c.due_on)
         ).mappings()
         out = []
-        for row in rows.all():
+        for row in access.visible_instances(conn, rows.all()):
             response = _response(conn, row["instance_id"], me)
             status = "answered" if response else "open"
             out.append({**row, "status": status, "response": response})
@@ -1082,6 +938,7 @@ def my_surveys():
 @blp.route("/survey-instances/<instance_id>/responses", methods=["POST"])
 @blp.arguments(AnswersIn)
 @blp.response(200, ResponseOut)
+@guard("survey.answer", access.survey_instance)
 def answer_survey(data, instance_id):
     """The issued person answers (201); answering again edits the response (200), as a new
     revision, every earlier one kept. Each answer is checked against its item (422 per item)."""
@@ -1089,17 +946,11 @@ def answer_survey(data, instance_id):
     rt = runtime()
     i, r = rm.survey_instances, rm.survey_recipients
     with rt.engine.begin() as conn:
-        instance = (
-            conn.execute(sa.select(i).where(i.c.instance_id == instance_id)).mappings().first()
-        )
-        if instance is None:
-            raise NotFound("No such survey.")
+        instance = conn.execute(sa.select(i).where(i.c.instance_id == instance_id)).mappings().one()
         recipients = {
             x.person_id
             for x in conn.execute(sa.select(r.c.person_id).where(r.c.instance_id == instance_id))
         }
-        if me not in recipients:
-            abort(403, description="This survey was not issued to you.")
         items = _template(conn, instance["template_id"])["items"]
         errors = answer_errors(items, data["answers"])
         if errors:
@@ -1113,6 +964,7 @@ def answer_survey(data, instance_id):
 
 @blp.route("/survey-instances/<instance_id>/responses/me", methods=["GET"])
 @blp.response(200, ResponseOut)
+@guard("survey.answer", access.survey_instance)
 def my_response(instance_id):
     with runtime().reading() as conn:
         found = _response(conn, instance_id, principal().user_id)
@@ -1260,12 +1112,11 @@ def _cycle_tally(conn: sa.Connection, cycle_id: str) -> _Tally:
 @blp.route("/outcomes", methods=["GET"])
 @blp.arguments(OutcomesQuery, location="query")
 @blp.response(200)
+@guard("consortium.outcomes", consortium)
 def consortium_outcomes(query):
     """De-identified outcomes of every institution and each of its programs, over all their
     cycles: pairs, meeting frequency, survey response rates and Likert means. Consortium admin
     only; every figure describing fewer than 5 people is suppressed. No person ids at all."""
-    if not _consortium_admin():
-        abort(403, description="Only the consortium admin sees consortium-wide outcomes.")
     c = rm.cycles
     select = sa.select(c.c.id, c.c.institution_id, c.c.program_id)
     if query["institution_id"]:
