@@ -86,7 +86,7 @@ _RULES = (
     Rule("cycle.read", (A, S, C, P), "see a cycle, its mentors and its pairs (rows: pair.read)"),
     Rule("cycle.manage", (A, C), "close or reopen, import rosters, run and publish pairing"),
     Rule("cycle.roster", (A, C), "see the cycle's roster and candidates"),
-    Rule("cycle.health", (A, C), "read program health, survey results and the export"),
+    Rule("cycle.health", (C, A), "read program health, survey results and the export"),
     Rule("cycle.surveys", (A, C), "schedule and list the cycle's surveys"),
     # people and their enrollments
     Rule("person.create", (A, AC), "register a person at the institution"),

@@ -206,6 +206,7 @@ def world(live_suite: LiveSuite) -> World:
     )
 
     program_a = Resource(inst_a, p1)
+    paired = _people(*(p["mentor_id"] for p in pairs), *(p["mentee_id"] for p in pairs))
     pair_resource = Resource(inst_a, p1, _people(mentee["id"], mentor["id"]))
     targets = {
         "institution_id": Target(inst_a, Resource(inst_a)),
@@ -223,7 +224,8 @@ def world(live_suite: LiveSuite) -> World:
             Resource(inst_a, p1, _people(mentee["id"]), parties=_people(mentee["id"], mentor["id"])),
         ),
         "template_id": Target(template["template_id"], Resource(inst_a)),
-        "instance_id": Target(instance["instance_id"], Resource(inst_a, p1, _people(mentee["id"]))),
+        # A survey instance concerns everyone it was issued to: every member of the cycle's pairs.
+        "instance_id": Target(instance["instance_id"], Resource(inst_a, p1, paired)),
         "request_id": Target(request["request_id"], Resource(inst_a, p2, _people(lab_mentor["id"]))),
     }  # fmt: skip
     other = people[other_pair["mentee_id"]]
@@ -530,12 +532,12 @@ def _(w, c, p):
 
 @_special("POST", "/api/pairs/{pair_id}/meetings")
 def _(w, c, p):
-    c.body = _body({"date": dt.date.today().isoformat(), "duration_minutes": 30, "mode": "video"})
+    c.body = _body({"date": dt.date.today().isoformat(), "duration_minutes": 30, "mode": "virtual"})
 
 
 @_special("POST", "/api/pairs/{pair_id}/objectives")
 def _(w, c, p):
-    c.body = _body({"area": "career", "title": "Choose a fellowship"})
+    c.body = _body({"area": "career_planning", "title": "Choose a fellowship"})
 
 
 @_special("POST", "/api/objectives/{objective_id}/status")
