@@ -1,7 +1,7 @@
 """Routes declare their permission with `guard`; the policy decides (see `policy.py`).
 
-`guard(permission, resolve)` checks before the request body is even read, with the resource
-resolved from the path. Routes whose resource depends on the validated body declare
+`@guard(permission, resolve)` goes directly under `@blp.route`, so it checks before the request
+body is even read, with the resource resolved from the path. Routes whose resource depends on the validated body declare
 `guard(permission)` and call `authorize(resource)` themselves; a route that returns without
 having been authorized is a programming error and answers 500 rather than data.
 """

@@ -101,9 +101,9 @@ def audit_blueprint(service: Service) -> Blueprint:
     events = service.tables.events
 
     @blp.route("/audit", methods=["GET"])
+    @guard("institution.audit")
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditPageOut)
-    @guard("institution.audit")
     def audit(query):
         """Stored events, newest first, without payloads. Page with `before` = the previous
         page's `next_before`. Consortium admin (all, or one institution) or coordinators of
@@ -131,9 +131,9 @@ def audit_blueprint(service: Service) -> Blueprint:
         }
 
     @blp.route("/audit/verify", methods=["GET"])
+    @guard("institution.audit")
     @blp.arguments(VerifyQuery, location="query")
     @blp.response(200, VerifyOut)
-    @guard("institution.audit")
     def audit_verify(query):
         """Whether every stream's hash chain in this store holds, and the first event where it
         does not. The whole store is checked, whoever asks."""

@@ -70,8 +70,8 @@ def _stats_blueprint(service: Service) -> Blueprint:
     blp = Blueprint("stats", __name__, url_prefix="/api", description="Operations")
 
     @blp.route("/stats", methods=["GET"])
-    @blp.response(200, StatsOut)
     @guard("consortium.operate", consortium)
+    @blp.response(200, StatsOut)
     def stats():
         with runtime().reading() as conn:
             counts = {

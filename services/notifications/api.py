@@ -97,8 +97,8 @@ def institution(institution_id: str) -> Resource:
 
 
 @blp.route("/people/<person_id>/notifications", methods=["GET"])
-@blp.response(200, NotificationOut(many=True))
 @guard("person.inbox", person)
+@blp.response(200, NotificationOut(many=True))
 def inbox(person_id):
     """A person's in-app notifications, newest first: visible to that person only."""
     n = rm.notifications
@@ -113,8 +113,8 @@ def inbox(person_id):
 
 
 @blp.route("/people/<person_id>/notifications/<notification_id>/read", methods=["POST"])
-@blp.response(200, NotificationOut)
 @guard("person.inbox", person)
+@blp.response(200, NotificationOut)
 def mark_read(person_id, notification_id):
     """Mark one of your notifications read (again is harmless)."""
     n = rm.notifications
@@ -157,17 +157,17 @@ def _preferences(person_id: str) -> dict:
 
 
 @blp.route("/people/<person_id>/notification-preferences", methods=["GET"])
-@blp.response(200, PreferencesOut)
 @guard("person.preferences", person)
+@blp.response(200, PreferencesOut)
 def get_preferences(person_id):
     """How each kind reaches the person: the person themself, or the consortium admin."""
     return _preferences(person_id)
 
 
 @blp.route("/people/<person_id>/notification-preferences", methods=["PUT"])
+@guard("person.inbox", person)
 @blp.arguments(PreferencesIn)
 @blp.response(200, PreferencesOut)
-@guard("person.inbox", person)
 def put_preferences(data, person_id):
     """Choose email, in_app, digest (daily) or weekly per kind (only the kinds given change).
     Mandatory notices are always emailed: choosing anything else for them is refused."""
@@ -192,9 +192,9 @@ def put_preferences(data, person_id):
 
 
 @blp.route("/institutions/<institution_id>/deliveries", methods=["GET"])
+@guard("institution.deliveries", institution)
 @blp.arguments(DeliveryQuery, location="query")
 @blp.response(200, DeliveryOut(many=True))
-@guard("institution.deliveries", institution)
 def deliveries(query, institution_id):
     """Mail to the institution's people and how it went (`?state=failed` for what never arrived):
     for its coordinators and the consortium admin."""
@@ -207,8 +207,8 @@ def deliveries(query, institution_id):
 
 
 @blp.route("/local-mail", methods=["GET"])
-@blp.response(200, LocalMailOut(many=True))
 @guard("consortium.operate", consortium)
+@blp.response(200, LocalMailOut(many=True))
 def local_outbox():
     """Mail kept locally because no SMTP server is configured, newest first: consortium admin."""
     m = rm.local_mail
@@ -224,8 +224,8 @@ class ContactOut(ma.Schema):
 
 
 @blp.route("/people/<person_id>/pair-contacts", methods=["GET"])
-@blp.response(200, ContactOut(many=True))
 @guard("person.contacts", person)
+@blp.response(200, ContactOut(many=True))
 def pair_contacts(person_id):
     """How to reach the people you share a pair or coaching group with (the addresses the
     pairing notice gave you): for that person only."""
@@ -272,9 +272,9 @@ def _hours(hours: int) -> str:
 
 
 @blp.route("/people/<person_id>/account-links", methods=["POST"])
+@guard("person.account_link")
 @blp.arguments(AccountLinkIn)
 @blp.response(202, AccountLinkOut)
-@guard("person.account_link")
 def account_link(data, person_id):
     """Email a one-time set-password or reset link (mandatory, email only): the web only, as the
     system. The link is kept in the email being sent, never in an event."""

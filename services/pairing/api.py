@@ -173,8 +173,8 @@ def _proposal_view(conn: sa.Connection, cycle_id: str) -> dict:
 
 
 @blp.route("/cycles/<cycle_id>/candidates", methods=["GET"])
-@blp.response(200, CandidateOut(many=True))
 @guard("cycle.roster", access.cycle)
+@blp.response(200, CandidateOut(many=True))
 def candidates(cycle_id):
     """The candidate pool of a cycle, as far as enrollment events have arrived."""
     c, p = rm.candidates, rm.people
@@ -192,9 +192,9 @@ def candidates(cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/runs", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.arguments(RunIn)
 @blp.response(201, ProposalOut)
-@guard("cycle.manage", access.cycle)
 def run_pairing(data, cycle_id):
     """Run pairing and get a draft proposal. Pinned pairs and active published pairs are kept;
     excluded people stay out. Runs replace the previous draft."""
@@ -258,17 +258,17 @@ def _previous_pairs(conn, cycle, previous_id, mentees, mentors, rules) -> list[t
 
 
 @blp.route("/cycles/<cycle_id>/proposal", methods=["GET"])
-@blp.response(200, ProposalOut)
 @guard("cycle.roster", access.cycle)
+@blp.response(200, ProposalOut)
 def get_proposal(cycle_id):
     with runtime().reading() as conn:
         return _proposal_view(conn, cycle_id)
 
 
 @blp.route("/cycles/<cycle_id>/proposal/edits", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.arguments(EditIn)
 @blp.response(200, ProposalOut)
-@guard("cycle.manage", access.cycle)
 def edit_proposal(data, cycle_id):
     """Swap, move, unassign, pin, unpin, exclude or include — each with a recorded reason."""
     rt = runtime()
@@ -290,8 +290,8 @@ def edit_proposal(data, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/proposal/publish", methods=["POST"])
-@blp.response(200, PairOut(many=True))
 @guard("cycle.manage", access.cycle)
+@blp.response(200, PairOut(many=True))
 def publish(cycle_id):
     """Publish the draft: its pairs become real and participants are told."""
     rt = runtime()
@@ -314,8 +314,8 @@ def _pairs(conn: sa.Connection, cycle_id: str) -> list[dict]:
 
 
 @blp.route("/cycles/<cycle_id>/pairs", methods=["GET"])
-@blp.response(200, PairOut(many=True))
 @guard("cycle.read", access.cycle, rows="pair.read")
+@blp.response(200, PairOut(many=True))
 def list_pairs(cycle_id):
     """Coordinators see every pair of the cycle; a participant sees their own."""
     with runtime().reading() as conn:
@@ -332,9 +332,9 @@ def _pair_cycle(conn: sa.Connection, pair_id: str) -> tuple[sa.RowMapping, sa.Ro
 
 
 @blp.route("/pairs/<pair_id>/end", methods=["POST"])
+@guard("pair.end", access.pair)
 @blp.arguments(ReasonIn)
 @blp.response(200, PairOut)
-@guard("pair.end", access.pair)
 def end_pair(data, pair_id):
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -346,9 +346,9 @@ def end_pair(data, pair_id):
 
 
 @blp.route("/pairs/<pair_id>/rematch-request", methods=["POST"])
+@guard("pair.take_part", access.pair)
 @blp.arguments(RematchIn)
 @blp.response(200, PairOut)
-@guard("pair.take_part", access.pair)
 def request_rematch(data, pair_id):
     """A member of the pair asks for a rematch; coordinators see it on the pair."""
     rt = runtime()
@@ -399,9 +399,9 @@ def _requests(conn: sa.Connection, cycle_id: str) -> list[dict]:
 
 
 @blp.route("/cycles/<cycle_id>/choice-rounds", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.arguments(ChoiceRoundIn)
 @blp.response(201, RequestOut(many=True))
-@guard("cycle.manage", access.cycle)
 def open_choice_round(data, cycle_id):
     """Mentee choice: each mentee's request goes to their first ranked mentor the rules allow.
     A mentor accepts or declines before the deadline; a declined, unanswered or full request
@@ -419,8 +419,8 @@ def open_choice_round(data, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/requests", methods=["GET"])
-@blp.response(200, RequestOut(many=True))
 @guard("cycle.read", access.cycle, rows="request.read")
+@blp.response(200, RequestOut(many=True))
 def list_requests(cycle_id):
     """Coordinators see every request of the cycle; a participant sees their own."""
     with runtime().reading() as conn:
@@ -448,23 +448,23 @@ def _answer(request_id: str, accept: bool, reason: str):
 
 
 @blp.route("/requests/<request_id>/accept", methods=["POST"])
-@blp.response(200, RequestOut)
 @guard("request.answer", access.request_to_mentor)
+@blp.response(200, RequestOut)
 def accept_request(request_id):
     return _answer(request_id, True, "")
 
 
 @blp.route("/requests/<request_id>/decline", methods=["POST"])
+@guard("request.answer", access.request_to_mentor)
 @blp.arguments(DeclineIn)
 @blp.response(200, RequestOut)
-@guard("request.answer", access.request_to_mentor)
 def decline_request(data, request_id):
     return _answer(request_id, False, data["reason"])
 
 
 @blp.route("/cycles/<cycle_id>/choice-rounds/expire", methods=["POST"])
-@blp.response(200, RequestOut(many=True))
 @guard("cycle.manage", access.cycle)
+@blp.response(200, RequestOut(many=True))
 def expire_requests(cycle_id):
     """Move on every request past its deadline now (the worker also does this every 30 s)."""
     rt = runtime()

@@ -31,9 +31,9 @@ blp = Blueprint(
 
 
 @blp.route("/institutions", methods=["POST"])
+@guard("institution.create", consortium)
 @blp.arguments(InstitutionIn)
 @blp.response(201, InstitutionOut)
-@guard("institution.create", consortium)
 def add_institution(data):
     """Add an institution to the consortium (consortium admin)."""
     rt = runtime()
@@ -50,8 +50,8 @@ def add_institution(data):
 
 
 @blp.route("/institutions", methods=["GET"])
-@blp.response(200, InstitutionOut(many=True))
 @guard("own.read", rows="institution.read")
+@blp.response(200, InstitutionOut(many=True))
 def list_institutions():
     """Institutions the caller belongs to (all of them for the consortium admin)."""
     query = sa.select(rm.institutions).order_by(rm.institutions.c.name)
@@ -61,9 +61,9 @@ def list_institutions():
 
 
 @blp.route("/institutions/<institution_id>/programs", methods=["POST"])
+@guard("program.create", access.institution)
 @blp.arguments(ProgramIn)
 @blp.response(201, ProgramOut)
-@guard("program.create", access.institution)
 def create_program(data, institution_id):
     rt = runtime()
     program = Program(new_id())
@@ -74,8 +74,8 @@ def create_program(data, institution_id):
 
 
 @blp.route("/institutions/<institution_id>/programs", methods=["GET"])
-@blp.response(200, ProgramOut(many=True))
 @guard("institution.read", access.institution, rows="program.read")
+@blp.response(200, ProgramOut(many=True))
 def list_programs(institution_id):
     with runtime().reading() as conn:
         found = (
@@ -91,8 +91,8 @@ def list_programs(institution_id):
 
 
 @blp.route("/programs/<program_id>", methods=["GET"])
-@blp.response(200, ProgramOut)
 @guard("program.read", access.program)
+@blp.response(200, ProgramOut)
 def get_program(program_id):
     with runtime().reading() as conn:
         return row(conn, rm.programs, program_id, "program")
@@ -106,9 +106,9 @@ def _load_program(conn: sa.Connection, program_id: str) -> Program:
 
 
 @blp.route("/programs/<program_id>/guidelines", methods=["PUT"])
+@guard("program.update", access.program)
 @blp.arguments(GuidelinesIn)
 @blp.response(200, ProgramOut)
-@guard("program.update", access.program)
 def update_guidelines(data, program_id):
     """Publish new guidelines: participants are asked to accept the new version."""
     rt = runtime()
@@ -120,9 +120,9 @@ def update_guidelines(data, program_id):
 
 
 @blp.route("/programs/<program_id>/cycles", methods=["POST"])
+@guard("cycle.create", access.program)
 @blp.arguments(CycleIn)
 @blp.response(201, CycleOut)
-@guard("cycle.create", access.program)
 def open_cycle(data, program_id):
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -134,8 +134,8 @@ def open_cycle(data, program_id):
 
 
 @blp.route("/programs/<program_id>/cycles", methods=["GET"])
-@blp.response(200, CycleOut(many=True))
 @guard("program.read", access.program)
+@blp.response(200, CycleOut(many=True))
 def list_cycles(program_id):
     with runtime().reading() as conn:
         return (
@@ -150,8 +150,8 @@ def list_cycles(program_id):
 
 
 @blp.route("/cycles/<cycle_id>", methods=["GET"])
-@blp.response(200, CycleOut)
 @guard("cycle.read", access.cycle)
+@blp.response(200, CycleOut)
 def get_cycle(cycle_id):
     with runtime().reading() as conn:
         return row(conn, rm.cycles, cycle_id, "cycle")
@@ -171,15 +171,15 @@ def _set_cycle_state(cycle_id: str, open_it: bool):
 
 
 @blp.route("/cycles/<cycle_id>/close", methods=["POST"])
-@blp.response(200, CycleOut)
 @guard("cycle.manage", access.cycle)
+@blp.response(200, CycleOut)
 def close_cycle(cycle_id):
     """Close a cycle for enrollment."""
     return _set_cycle_state(cycle_id, open_it=False)
 
 
 @blp.route("/cycles/<cycle_id>/reopen", methods=["POST"])
-@blp.response(200, CycleOut)
 @guard("cycle.manage", access.cycle)
+@blp.response(200, CycleOut)
 def reopen_cycle(cycle_id):
     return _set_cycle_state(cycle_id, open_it=True)

@@ -59,9 +59,9 @@ def _save(conn: sa.Connection, enrollment: Enrollment, view: sa.RowMapping) -> s
 
 
 @blp.route("/cycles/<cycle_id>/enrollments", methods=["POST"])
+@guard("enrollment.create")
 @blp.arguments(EnrollmentIn)
 @blp.response(201, EnrollmentOut)
-@guard("enrollment.create")
 def enroll(data, cycle_id):
     """Enroll a person as mentor or mentee (a coordinator, or the person themself)."""
     rt = runtime()
@@ -96,9 +96,9 @@ def enroll(data, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/enrollments", methods=["GET"])
+@guard("cycle.roster", access.cycle)
 @blp.arguments(EnrollmentQuery, location="query")
 @blp.response(200, EnrollmentOut(many=True))
-@guard("cycle.roster", access.cycle)
 def list_enrollments(query, cycle_id):
     """The cycle's roster for coordinators; filter by role, status, or a name search."""
     e, p = rm.enrollments, rm.people
@@ -118,8 +118,8 @@ def list_enrollments(query, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/mentors", methods=["GET"])
-@blp.response(200, EnrollmentOut(many=True))
 @guard("cycle.read", access.cycle)
+@blp.response(200, EnrollmentOut(many=True))
 def list_mentors(cycle_id):
     """Active mentors a mentee of this cycle can rank (no contact details)."""
     e, p = rm.enrollments, rm.people
@@ -135,17 +135,17 @@ def list_mentors(cycle_id):
 
 
 @blp.route("/enrollments/<enrollment_id>", methods=["GET"])
-@blp.response(200, EnrollmentOut)
 @guard("enrollment.read", access.enrollment)
+@blp.response(200, EnrollmentOut)
 def get_enrollment(enrollment_id):
     with runtime().reading() as conn:
         return _enrollment_view(conn, enrollment_id)
 
 
 @blp.route("/enrollments/<enrollment_id>", methods=["PATCH"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(ProfileFields)
 @blp.response(200, EnrollmentOut)
-@guard("enrollment.update", access.enrollment)
 def update_profile(data, enrollment_id):
     with runtime().engine.begin() as conn:
         enrollment, view = _load(conn, enrollment_id)
@@ -154,9 +154,9 @@ def update_profile(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/ranking", methods=["PUT"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(RankingIn)
 @blp.response(200, EnrollmentOut)
-@guard("enrollment.update", access.enrollment)
 def rank_mentors(data, enrollment_id):
     """A mentee's mentors in order of interest, best first (replaces the earlier ranking)."""
     rt = runtime()
@@ -170,8 +170,8 @@ def rank_mentors(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/conflicts", methods=["GET"])
-@blp.response(200, ConflictOut(many=True))
 @guard("enrollment.read", access.enrollment)
+@blp.response(200, ConflictOut(many=True))
 def list_conflicts(enrollment_id):
     with runtime().reading() as conn:
         c = rm.conflicts
@@ -185,9 +185,9 @@ def list_conflicts(enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/conflicts", methods=["POST"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(ConflictIn)
 @blp.response(200, EnrollmentOut)
-@guard("enrollment.update", access.enrollment)
 def declare_conflict(data, enrollment_id):
     """Someone this participant must never be paired with (supervisor, assessor, …)."""
     rt = runtime()
@@ -198,8 +198,8 @@ def declare_conflict(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/conflicts/<other_person_id>", methods=["DELETE"])
-@blp.response(200, EnrollmentOut)
 @guard("enrollment.update", access.enrollment)
+@blp.response(200, EnrollmentOut)
 def remove_conflict(enrollment_id, other_person_id):
     with runtime().engine.begin() as conn:
         enrollment, view = _load(conn, enrollment_id)
@@ -208,8 +208,8 @@ def remove_conflict(enrollment_id, other_person_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/guidelines-acceptance", methods=["POST"])
-@blp.response(200, EnrollmentOut)
 @guard("enrollment.update", access.enrollment)
+@blp.response(200, EnrollmentOut)
 def accept_guidelines(enrollment_id):
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -219,9 +219,9 @@ def accept_guidelines(enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/withdraw", methods=["POST"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(WithdrawIn)
 @blp.response(200, EnrollmentOut)
-@guard("enrollment.update", access.enrollment)
 def withdraw(data, enrollment_id):
     with runtime().engine.begin() as conn:
         enrollment, view = _load(conn, enrollment_id)
@@ -230,8 +230,8 @@ def withdraw(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/reenroll", methods=["POST"])
-@blp.response(200, EnrollmentOut)
 @guard("enrollment.update", access.enrollment)
+@blp.response(200, EnrollmentOut)
 def reenroll(enrollment_id):
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -264,8 +264,8 @@ class CardOut(ma.Schema):
 
 
 @blp.route("/people/<person_id>/enrollments", methods=["GET"])
-@blp.response(200, PersonEnrollmentOut(many=True))
 @guard("person.enrollments", access.person, rows="enrollment.read")
+@blp.response(200, PersonEnrollmentOut(many=True))
 def person_enrollments(person_id):
     """Every enrollment of a person, withdrawn ones too, with its cycle and program (the person,
     or coordinators of their institution, each seeing their own programs)."""
@@ -287,8 +287,8 @@ def person_enrollments(person_id):
 
 
 @blp.route("/people/<person_id>/card", methods=["GET"])
-@blp.response(200, CardOut)
 @guard("person.card")
+@blp.response(200, CardOut)
 def person_card(person_id):
     """Name, pronouns, training level and specialty (no contact details): for the person, the
     coordinators of their institution, and anyone active in a cycle the person is active in."""

@@ -32,9 +32,9 @@ def email_taken(conn: sa.Connection, email: str) -> bool:
 
 
 @blp.route("/people", methods=["POST"])
+@guard("person.create")
 @blp.arguments(PersonIn)
 @blp.response(201, PersonOut)
-@guard("person.create")
 def register_person(data):
     authorize(Resource(data["institution_id"]))
     rt = runtime()
@@ -49,9 +49,9 @@ def register_person(data):
 
 
 @blp.route("/people", methods=["GET"])
+@guard("person.list")
 @blp.arguments(PeopleQuery, location="query")
 @blp.response(200, PersonOut(many=True))
-@guard("person.list")
 def list_people(query):
     """People of an institution; `q` searches names and emails."""
     authorize(Resource(query["institution_id"]))
@@ -78,9 +78,9 @@ class PersonFound(ma.Schema):
 
 
 @blp.route("/people/by-email", methods=["GET"])
+@guard("person.lookup")
 @blp.arguments(EmailQuery, location="query")
 @blp.response(200, PersonFound)
-@guard("person.lookup")
 def find_person_by_email(query):
     """The person with this email, for the web's sign-in and account set-up (system only)."""
     authorize(consortium())
@@ -101,17 +101,17 @@ def find_person_by_email(query):
 
 
 @blp.route("/people/<person_id>", methods=["GET"])
-@blp.response(200, PersonOut)
 @guard("person.read", access.person)
+@blp.response(200, PersonOut)
 def get_person(person_id):
     with runtime().reading() as conn:
         return row(conn, rm.people, person_id, "person")
 
 
 @blp.route("/people/<person_id>", methods=["PATCH"])
+@guard("person.update", access.person)
 @blp.arguments(PersonPatch)
 @blp.response(200, PersonOut)
-@guard("person.update", access.person)
 def update_person(data, person_id):
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -122,8 +122,8 @@ def update_person(data, person_id):
 
 
 @blp.route("/people/<person_id>/grants", methods=["GET"])
-@blp.response(200, GrantOut(many=True))
 @guard("person.grants", access.person)
+@blp.response(200, GrantOut(many=True))
 def list_grants(person_id):
     """Every role the person holds: staff roles, and mentor or mentee in each active enrollment.
 
@@ -183,18 +183,18 @@ def _change_role(data: dict, person_id: str, grant: bool):
 
 
 @blp.route("/people/<person_id>/roles", methods=["POST"])
+@guard("role.grant")
 @blp.arguments(GrantIn)
 @blp.response(200, GrantOut(many=True))
-@guard("role.grant")
 def grant_role(data, person_id):
     """Grant a staff role (coordinator of an institution or program, or consortium admin)."""
     return _change_role(data, person_id, grant=True)
 
 
 @blp.route("/people/<person_id>/roles/revoke", methods=["POST"])
+@guard("role.grant")
 @blp.arguments(GrantIn)
 @blp.response(200, GrantOut(many=True))
-@guard("role.grant")
 def revoke_role(data, person_id):
     return _change_role(data, person_id, grant=False)
 
@@ -214,9 +214,9 @@ class StaffOut(ma.Schema):
 
 
 @blp.route("/staff", methods=["GET"])
+@guard("institution.staff", rows="staff.read")
 @blp.arguments(StaffQuery, location="query")
 @blp.response(200, StaffOut(many=True))
-@guard("institution.staff", rows="staff.read")
 def list_staff(query):
     """Who holds staff roles: everyone's for the consortium admin, one institution's for its
     coordinators (`institution_id` then required)."""

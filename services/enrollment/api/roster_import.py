@@ -72,9 +72,9 @@ def _uploaded_bytes() -> bytes:
 
 
 @blp.route("/cycles/<cycle_id>/roster", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.response(200, ImportOut)
 @blp.alt_response(422, schema=RowErrorOut(many=True), description="Every bad row; nothing written")
-@guard("cycle.manage", access.cycle)
 def import_roster(cycle_id):
     """Import a roster CSV into a cycle: every row is checked before anything is written.
 

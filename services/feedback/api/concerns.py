@@ -35,9 +35,9 @@ def _concern_row(conn: sa.Connection, concern_id: str) -> sa.RowMapping:
 
 
 @blp.route("/pairs/<pair_id>/concerns", methods=["POST"])
+@guard("pair.take_part", access.pair)
 @blp.arguments(ConcernIn)
 @blp.response(201, ConcernSummaryOut)
-@guard("pair.take_part", access.pair)
 def raise_concern(data, pair_id):
     """A member raises a concern about their pair. Only coordinators of the program (or of its
     whole institution) who are not a party see it, never the other member; if a coordinator is a
@@ -68,9 +68,9 @@ def _coordinator_ids(conn: sa.Connection, cycle: sa.RowMapping) -> set[str]:
 
 
 @blp.route("/concerns", methods=["GET"])
+@guard("own.read", rows="concern.read")
 @blp.arguments(ConcernQuery, location="query")
 @blp.response(200, ConcernSummaryOut(many=True))
-@guard("own.read", rows="concern.read")
 def list_concerns(query):
     """Concerns the caller may read (handles, or raised), without their content."""
     c = rm.concerns
@@ -84,8 +84,8 @@ def list_concerns(query):
 
 
 @blp.route("/concerns/<concern_id>", methods=["GET"])
-@blp.response(200, ConcernOut)
 @guard("concern.read", access.concern)
+@blp.response(200, ConcernOut)
 def read_concern(concern_id):
     """The concern's content; the read is recorded (ConfidentialRecordViewed) before it is shown,
     with the capacity the policy let the reader in as."""
@@ -106,8 +106,8 @@ def read_concern(concern_id):
 
 
 @blp.route("/concerns/<concern_id>/acknowledge", methods=["POST"])
-@blp.response(200, ConcernSummaryOut)
 @guard("concern.handle", access.concern)
+@blp.response(200, ConcernSummaryOut)
 def acknowledge_concern(concern_id):
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -119,9 +119,9 @@ def acknowledge_concern(concern_id):
 
 
 @blp.route("/concerns/<concern_id>/resolve", methods=["POST"])
+@guard("concern.handle", access.concern)
 @blp.arguments(ResolveIn)
 @blp.response(200, ConcernSummaryOut)
-@guard("concern.handle", access.concern)
 def resolve_concern(data, concern_id):
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -133,8 +133,8 @@ def resolve_concern(data, concern_id):
 
 
 @blp.route("/concerns/<concern_id>/access-log", methods=["GET"])
-@blp.response(200, AccessOut(many=True))
 @guard("concern.access_log", access.concern)
+@blp.response(200, AccessOut(many=True))
 def concern_access_log(concern_id):
     """Who read the concern and when (the audit trail): its handlers and the consortium admin."""
     with runtime().reading() as conn:
@@ -147,8 +147,8 @@ def concern_access_log(concern_id):
 
 
 @blp.route("/concerns/escalate-due", methods=["POST"])
-@blp.response(200, ConcernSummaryOut(many=True))
 @guard("consortium.operate", consortium)
+@blp.response(200, ConcernSummaryOut(many=True))
 def escalate_due_concerns():
     """Escalate now every concern not acknowledged within CONCERN_ACK_HOURS (the worker also
     does this every minute). For operators: the consortium-wide admin or system."""

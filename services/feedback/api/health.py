@@ -57,9 +57,9 @@ def _cycle_data(conn: sa.Connection, cycle_id: str):
 
 
 @blp.route("/cycles/<cycle_id>/health", methods=["GET"])
+@guard("cycle.health", access.cycle)
 @blp.arguments(HealthQuery, location="query")
 @blp.response(200)
-@guard("cycle.health", access.cycle)
 def cycle_health(query, cycle_id):
     """Pairs with no meeting in `inactive_days` (at risk), meeting frequency, objectives,
     outcomes per mentor, and per issued survey its response rate and Likert means. Every
@@ -245,9 +245,9 @@ def _cycle_tally(conn: sa.Connection, cycle_id: str) -> _Tally:
 
 
 @blp.route("/outcomes", methods=["GET"])
+@guard("consortium.outcomes", consortium)
 @blp.arguments(OutcomesQuery, location="query")
 @blp.response(200)
-@guard("consortium.outcomes", consortium)
 def consortium_outcomes(query):
     """De-identified outcomes of every institution and each of its programs, over all their
     cycles: pairs, meeting frequency, survey response rates and Likert means. Consortium admin

@@ -23,8 +23,8 @@ blp = Blueprint("meetings", __name__, url_prefix="/api", description="Pairs and 
 
 
 @blp.route("/me/pairs", methods=["GET"])
-@blp.response(200, RelationshipOut(many=True))
 @guard("own.read", rows="pair.read")
+@blp.response(200, RelationshipOut(many=True))
 def my_pairs():
     """The caller's pairs and groups, in every cycle."""
     me = principal().user_id
@@ -69,9 +69,9 @@ def _meeting_row(conn: sa.Connection, meeting_id: str) -> sa.RowMapping:
 
 
 @blp.route("/pairs/<pair_id>/meetings", methods=["POST"])
+@guard("pair.take_part", access.pair)
 @blp.arguments(MeetingIn)
 @blp.response(201, MeetingOut)
-@guard("pair.take_part", access.pair)
 def log_meeting(data, pair_id):
     """A member logs a meeting (not dated in the future nor before the pair existed)."""
     rt = runtime()
@@ -85,8 +85,8 @@ def log_meeting(data, pair_id):
 
 
 @blp.route("/pairs/<pair_id>/meetings", methods=["GET"])
-@blp.response(200, MeetingOut(many=True))
 @guard("pair.read", access.pair)
+@blp.response(200, MeetingOut(many=True))
 def list_meetings(pair_id):
     with runtime().reading() as conn:
         m = rm.meetings
@@ -98,16 +98,16 @@ def list_meetings(pair_id):
 
 
 @blp.route("/meetings/<meeting_id>", methods=["GET"])
-@blp.response(200, MeetingOut)
 @guard("pair.read", access.meeting)
+@blp.response(200, MeetingOut)
 def get_meeting(meeting_id):
     with runtime().reading() as conn:
         return _meeting_row(conn, meeting_id)
 
 
 @blp.route("/meetings/<meeting_id>/confirm", methods=["POST"])
-@blp.response(200, MeetingOut)
 @guard("pair.take_part", access.meeting)
+@blp.response(200, MeetingOut)
 def confirm_meeting(meeting_id):
     """The other member confirms the meeting took place."""
     rt = runtime()

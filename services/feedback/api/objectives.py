@@ -37,9 +37,9 @@ def _objectives(conn: sa.Connection, **where) -> list[dict]:
 
 
 @blp.route("/pairs/<pair_id>/objectives", methods=["POST"])
+@guard("pair.take_part", access.pair)
 @blp.arguments(ObjectiveIn)
 @blp.response(201, ObjectiveOut)
-@guard("pair.take_part", access.pair)
 def set_objective(data, pair_id):
     """An objective of a mentee's action plan, agreed with the mentor."""
     rt = runtime()
@@ -56,17 +56,17 @@ def set_objective(data, pair_id):
 
 
 @blp.route("/pairs/<pair_id>/objectives", methods=["GET"])
-@blp.response(200, ObjectiveOut(many=True))
 @guard("pair.read", access.pair)
+@blp.response(200, ObjectiveOut(many=True))
 def list_objectives(pair_id):
     with runtime().reading() as conn:
         return _objectives(conn, pair_id=pair_id)
 
 
 @blp.route("/objectives/<objective_id>/status", methods=["POST"])
+@guard("pair.take_part", access.objective)
 @blp.arguments(ObjectiveStatusIn)
 @blp.response(200, ObjectiveOut)
-@guard("pair.take_part", access.objective)
 def update_objective(data, objective_id):
     """Open, in progress, done or dropped, with a note; every change is kept in its history."""
     rt = runtime()

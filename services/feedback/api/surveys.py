@@ -51,8 +51,8 @@ def _template(conn: sa.Connection, template_id: str) -> sa.RowMapping:
 
 
 @blp.route("/survey-templates/builtins", methods=["GET"])
-@blp.response(200, BuiltinOut(many=True))
 @guard("own.read", consortium)
+@blp.response(200, BuiltinOut(many=True))
 def builtin_templates():
     """The ready-made templates (seed them into an institution to schedule them)."""
     return [
@@ -62,9 +62,9 @@ def builtin_templates():
 
 
 @blp.route("/institutions/<institution_id>/survey-templates", methods=["POST"])
+@guard("survey.templates", access.institution)
 @blp.arguments(TemplateIn)
 @blp.response(201, TemplateOut)
-@guard("survey.templates", access.institution)
 def define_template(data, institution_id):
     """A coordinator defines a template: Likert (1-5, labelled), single-choice and text items."""
     rt = runtime()
@@ -76,9 +76,9 @@ def define_template(data, institution_id):
 
 
 @blp.route("/institutions/<institution_id>/survey-templates/builtins", methods=["POST"])
+@guard("survey.templates", access.institution)
 @blp.arguments(SeedIn)
 @blp.response(200, TemplateOut(many=True))
-@guard("survey.templates", access.institution)
 def seed_templates(data, institution_id):
     """Copy the ready-made templates (all, or those named) into the institution; seeding twice
     changes nothing (each copy's id is stable per institution)."""
@@ -104,8 +104,8 @@ def seed_templates(data, institution_id):
 
 
 @blp.route("/institutions/<institution_id>/survey-templates", methods=["GET"])
-@blp.response(200, TemplateOut(many=True))
 @guard("survey.templates", access.institution)
+@blp.response(200, TemplateOut(many=True))
 def list_templates(institution_id):
     t = rm.survey_templates
     with runtime().reading() as conn:
@@ -119,8 +119,8 @@ def list_templates(institution_id):
 
 
 @blp.route("/survey-templates/<template_id>", methods=["GET"])
-@blp.response(200, TemplateOut)
 @guard("survey.template", access.template)
+@blp.response(200, TemplateOut)
 def get_template(template_id):
     with runtime().reading() as conn:
         return _template(conn, template_id)
@@ -149,9 +149,9 @@ def _schedules(conn: sa.Connection, cycle_id: str, schedule_id: str | None = Non
 
 
 @blp.route("/cycles/<cycle_id>/survey-schedules", methods=["POST"])
+@guard("cycle.surveys", access.cycle)
 @blp.arguments(ScheduleIn)
 @blp.response(201, ScheduleOut)
-@guard("cycle.surveys", access.cycle)
 def schedule_survey(data, cycle_id):
     """Schedule one of the institution's templates for a cycle at these months of it (default:
     the cycle's review months), each issue to be answered within `days_to_answer` days (default
@@ -178,16 +178,16 @@ def schedule_survey(data, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/survey-schedules", methods=["GET"])
-@blp.response(200, ScheduleOut(many=True))
 @guard("cycle.surveys", access.cycle)
+@blp.response(200, ScheduleOut(many=True))
 def list_schedules(cycle_id):
     with runtime().reading() as conn:
         return _schedules(conn, cycle_id)
 
 
 @blp.route("/surveys/issue-due", methods=["POST"])
-@blp.response(200, InstanceOut(many=True))
 @guard("consortium.operate", consortium)
+@blp.response(200, InstanceOut(many=True))
 def issue_due_surveys():
     """Issue now every survey whose month has come (the worker also does this every minute); each
     instance is issued once, whoever asks and however often. The consortium-wide admin or system."""
@@ -223,8 +223,8 @@ def _response(conn: sa.Connection, instance_id: str, person_id: str) -> dict | N
 
 
 @blp.route("/me/surveys", methods=["GET"])
-@blp.response(200, MySurveyOut(many=True))
 @guard("own.read", rows="survey.answer")
+@blp.response(200, MySurveyOut(many=True))
 def my_surveys():
     """Survey instances issued to the caller, with their items and the caller's answers so far."""
     me = principal().user_id
@@ -246,9 +246,9 @@ def my_surveys():
 
 
 @blp.route("/survey-instances/<instance_id>/responses", methods=["POST"])
+@guard("survey.answer", access.survey_instance)
 @blp.arguments(AnswersIn)
 @blp.response(200, ResponseOut)
-@guard("survey.answer", access.survey_instance)
 def answer_survey(data, instance_id):
     """The issued person answers (201); answering again edits the response (200), as a new
     revision, every earlier one kept. Each answer is checked against its item (422 per item)."""
@@ -273,8 +273,8 @@ def answer_survey(data, instance_id):
 
 
 @blp.route("/survey-instances/<instance_id>/responses/me", methods=["GET"])
-@blp.response(200, ResponseOut)
 @guard("survey.answer", access.survey_instance)
+@blp.response(200, ResponseOut)
 def my_response(instance_id):
     with runtime().reading() as conn:
         found = _response(conn, instance_id, principal().user_id)
