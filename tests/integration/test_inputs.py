@@ -11,7 +11,7 @@ import json
 import pytest
 
 from services.eventkit import inputs
-from services.eventkit.auth import ADMIN, Grant
+from services.eventkit.auth import ADMIN, SYSTEM, Grant
 from services.eventkit.migrations import upgrade
 from support import auth_headers
 
@@ -199,3 +199,28 @@ def test_the_roster_refusal_is_documented_as_sent(tmp_path):
     schema = roster["responses"]["422"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/RosterRejectedOut"}
     assert set(roster["requestBody"]["content"]) == {"text/csv", "multipart/form-data"}
+
+
+def test_the_export_is_documented_as_csv(tmp_path):
+    export = openapi("feedback", tmp_path)["paths"]["/api/cycles/{cycle_id}/export.csv"]["get"]
+    assert list(export["responses"]["200"]["content"]) == ["text/csv"]
+    assert "X-Tandem-Suppressed" in export["responses"]["200"]["headers"]
+
+
+def test_notification_timestamps_carry_their_offset(database_url):
+    from services.notifications import delivery
+
+    app = build("notifications", database_url)
+    try:
+        client = app.test_client()
+        response = client.post(
+            "/api/people/p-1/account-links",
+            json={"kind": "set", "url": "http://127.0.0.1/x", "email": "p@example.org"},
+            headers=auth_headers(Grant(SYSTEM), user="system"),
+        )
+        assert response.status_code == 202, response.json
+        delivery.Sender(app.extensions["tandem"]).run_once()
+        mail = client.get("/api/local-mail", headers=auth_headers(Grant(ADMIN))).json
+        assert mail and all(m["kept_at"].endswith("+00:00") for m in mail)
+    finally:
+        app.extensions["tandem"].engine.dispose()
