@@ -33,7 +33,7 @@ DEFAULT_MAX_JSON_DEPTH = 64
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 # Documented on every operation: what any route may answer besides its own responses.
-ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 414, 422)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 414, 422, 431)
 
 # NUL cannot be stored in PostgreSQL text; a lone surrogate cannot be encoded as UTF-8.
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")

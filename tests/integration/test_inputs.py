@@ -7,13 +7,19 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
 from services.eventkit import inputs
 from services.eventkit.auth import ADMIN, SYSTEM, Grant
+from services.eventkit.broker import free_port
 from services.eventkit.migrations import upgrade
-from support import auth_headers
+from support import auth_headers, wait_until
 
 SERVICES = ("enrollment", "pairing", "feedback", "notifications")
 JSON = {"Content-Type": "application/json"}
@@ -224,3 +230,49 @@ def test_notification_timestamps_carry_their_offset(database_url):
         assert mail and all(m["kept_at"].endswith("+00:00") for m in mail)
     finally:
         app.extensions["tandem"].engine.dispose()
+
+
+# --- the server in front: gunicorn's own refusals are JSON too ---------------------------------------
+
+
+def test_gunicorn_answers_an_overlong_address_or_header_with_json(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "TANDEM_VAR_DIR": str(tmp_path / "var"),
+        "NOTIFICATIONS_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}",
+        "TANDEM_BIND_HOST": "127.0.0.1",
+    }
+    code = (
+        "from services.eventkit.serve import serve; "
+        f"serve('services.notifications.app:create_app', {port}, 'notifications')"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _get(port, "/healthz").startswith(b"HTTP/1.1 200"), timeout_s=30)
+        answer = _get(port, "/api/" + "x" * 10_000)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 414")
+        assert b"Content-Type: application/json" in head
+        assert json.loads(body)["code"] == 414
+        head, _, body = _get(port, "/healthz", "X-Big: " + "x" * 10_000).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 431")
+        assert json.loads(body)["code"] == 431
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def _get(port: int, path: str, header: str = "X-Test: 1") -> bytes:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: x\r\n{header}\r\nConnection: close\r\n\r\n".encode()
+            )
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except OSError:
+        time.sleep(0.1)
+        return b""
