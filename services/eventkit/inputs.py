@@ -9,7 +9,7 @@ with a 4xx, never a 500.
   text without NUL or lone surrogates (neither UTF-8 nor PostgreSQL can store them). Refusals
   name the field: `{"code": 422, "message": ..., "errors": {"json": {field: [message]}}}`.
 - Query parameters and form fields are refused the same way (`errors.query`, `errors.form`); a
-  path holding such characters names nothing that exists (404).
+  path holding such characters names nothing that exists (404); a header holding NUL is a 400.
 - `document_errors` makes the OpenAPI of every operation list the error responses it can give.
 """
 
@@ -61,10 +61,6 @@ class InputRefused(HTTPException):
         if errors:
             self.data["errors"] = errors
 
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return http.HTTPStatus(self.code).phrase
-
 
 def max_body_bytes() -> int:
     return env_int("TANDEM_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
@@ -97,11 +93,13 @@ def install_input_checks(app: Flask, api=None) -> None:
 
 
 def check_request() -> None:
-    request.max_content_length = _route_limit()
-    if request.content_length is not None and request.content_length > _route_limit():
+    request.max_content_length = limit = _route_limit()
+    if request.content_length is not None and request.content_length > limit:
         raise _too_large()
     if _BAD_TEXT.search(request.path):
         raise InputRefused(404, "There is nothing at this address.")
+    if any("\x00" in value for value in request.headers.values()):  # X-Correlation-ID is stored
+        raise InputRefused(400, "A request header holds a NUL character.")
     _check_fields("query", request.args.items(multi=True))
     if request.mimetype in FORM_MIMETYPES:
         _check_fields("form", request.form.items(multi=True))

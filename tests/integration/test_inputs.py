@@ -120,6 +120,13 @@ def test_nul_in_a_search_is_refused_on_every_database(client, admin):
     assert client.get(f"/api/people?institution_id={inst}&q=ab", headers=admin).status_code == 200
 
 
+def test_nul_in_a_header_is_refused(client, admin, stored_events):
+    headers = {**admin, "X-Correlation-ID": "a\x00b"}
+    response = client.post("/api/institutions", json=INSTITUTION, headers=headers)
+    assert response.status_code == 400
+    assert stored_events() == 0
+
+
 def test_nul_in_a_path_names_nothing(client, admin):
     assert client.get("/api/people/a%00b", headers=admin).status_code == 404
 

@@ -39,20 +39,23 @@ from services.eventkit.auth import (
     system_principal,
 )
 from services.eventkit.migrations import upgrade
+from services.pairing.service import SERVICE as PAIRING
+from support import deliver
 
 SERVICES = ("enrollment", "pairing", "feedback", "notifications")
-INSTITUTION = "inst-1"
-PERSON = "person-1"
 
 
-def callers(institution_id: str, person_id: str) -> tuple[Principal, ...]:
-    """One caller of each role; the mentee is the seeded person (and a mentor elsewhere)."""
+def callers(known: dict[str, str]) -> tuple[Principal, ...]:
+    """One caller of each role, and one with none: the mentor and mentee are seeded people (the
+    mentee is a mentor elsewhere too)."""
+    inst = known["institution_id"]
     return (
         Principal("admin-1", (Grant(ADMIN),)),
-        Principal("coordinator-1", (Grant(COORDINATOR, institution_id),)),
-        Principal("mentor-1", (Grant(MENTOR, institution_id),)),
-        Principal(person_id, (Grant(MENTEE, institution_id), Grant(MENTOR, "inst-2"))),
+        Principal("coordinator-1", (Grant(COORDINATOR, inst),)),
+        Principal(known["mentor_id"], (Grant(MENTOR, inst),)),
+        Principal(known["mentee_id"], (Grant(MENTEE, inst), Grant(MENTOR, "elsewhere"))),
         Principal("system", (Grant(SYSTEM),)),
+        Principal("nobody", ()),  # signed in, but holding no role anywhere
     )
 
 
@@ -91,10 +94,10 @@ def service_app(request, database_url):
 
 
 @pytest.mark.parametrize("service_app", SERVICES, indirect=True)
-def test_every_operation_conforms_to_the_openapi(service_app, capsys):
+def test_every_operation_conforms_to_the_openapi(service_app, capsys, tmp_path):
     signer = TokenSigner(config.token_key(), ttl_seconds=3600)
-    known = SEEDS.get(service_app.name, _no_seed)(service_app, signer)
-    people = callers(known["institution_id"], known["person_id"])
+    known = SEEDS[service_app.name](service_app, signer, tmp_path)
+    people = callers(known)
     tokens = [f"Bearer {signer.mint(caller)}" for caller in people]
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", service_app)
     tally = Tally()
@@ -171,64 +174,116 @@ def _exercise(operation, mode, tokens: list[str], known: dict[str, str], tally: 
 # --- what each service holds before the run, and the ids that name it ---------------------------
 
 
-def _no_seed(app, signer: TokenSigner) -> dict[str, str]:
-    return {"institution_id": INSTITUTION, "person_id": PERSON}
+def _bearer(signer: TokenSigner, principal: Principal) -> dict[str, str]:
+    return {"Authorization": f"Bearer {signer.mint(principal)}"}
 
 
-def _seed_enrollment(app, signer: TokenSigner) -> dict[str, str]:
-    client = app.test_client()
-    admin = {"Authorization": f"Bearer {signer.mint(Principal('admin-1', (Grant(ADMIN),)))}"}
-
-    def post(path: str, body: dict) -> dict:
-        response = client.post(path, json=body, headers=admin)
-        assert response.status_code in (200, 201), response.get_json()
-        return response.get_json()
-
-    inst = post("/api/institutions", {"name": "N", "short_code": "N", "time_zone": "UTC"})["id"]
-    program = post(
-        f"/api/institutions/{inst}/programs", {"name": "P", "program_type": "big_sibling"}
-    )["id"]
-    cycle = post(f"/api/programs/{program}/cycles", {"name": "2026"})["id"]
-    person = post(
-        "/api/people",
-        {
-            "institution_id": inst,
-            "name": "Ada",
-            "email": "ada@example.org",
-            "training_level": "PGY1",
-        },
-    )["id"]
-    enrollment = post(f"/api/cycles/{cycle}/enrollments", {"person_id": person, "role": "mentee"})
-    return {
-        "institution_id": inst,
-        "program_id": program,
-        "cycle_id": cycle,
-        "person_id": person,
-        "enrollment_id": enrollment["id"],
-    }
+def _post(app, headers: dict[str, str], path: str, body: dict | None = None) -> dict:
+    response = app.test_client().post(path, json=body, headers=headers)
+    assert response.status_code in (200, 201, 202), response.get_json()
+    return response.get_json()
 
 
-def _seed_notifications(app, signer: TokenSigner) -> dict[str, str]:
-    """A queued password link, then one kept in the local outbox: rows with timestamps."""
+def _upstream(name: str, tmp_path):
+    """Another service on SQLite, to produce the events the service under test consumes."""
+    url = f"sqlite:///{tmp_path / ('upstream-' + name)}.db"
+    upgrade(importlib.import_module(f"services.{name}.service").SERVICE.migrations, url)
+    return importlib.import_module(f"services.{name}.app").create_app(url)
+
+
+def _events(app) -> list:
+    rt = app.extensions["tandem"]
+    with rt.reading() as conn:
+        return [e for _, e in rt.store.read_all(conn)]
+
+
+def _seed_enrollment(app, signer: TokenSigner, tmp_path) -> dict[str, str]:
+    """An institution, program and open cycle with two mentors and three mentees."""
+    admin = _bearer(signer, Principal("admin-1", (Grant(ADMIN),)))
+    inst = _post(
+        app, admin, "/api/institutions", {"name": "N", "short_code": "N", "time_zone": "UTC"}
+    )
+    program = _post(
+        app,
+        admin,
+        f"/api/institutions/{inst['id']}/programs",
+        {"name": "P", "program_type": "resident_peer_mentoring"},
+    )
+    cycle = _post(app, admin, f"/api/programs/{program['id']}/cycles", {"name": "2026"})
+    known = {"institution_id": inst["id"], "program_id": program["id"], "cycle_id": cycle["id"]}
+    for role, level, count in (("mentor", "PGY5", 2), ("mentee", "PGY1", 3)):
+        for n in range(count):
+            person = _post(
+                app,
+                admin,
+                "/api/people",
+                {
+                    "institution_id": inst["id"],
+                    "name": f"{role} {n}",
+                    "email": f"{role}{n}@example.org",
+                    "training_level": level,
+                },
+            )
+            body = {"person_id": person["id"], "role": role}
+            if role == "mentor":
+                body["capacity"] = 2
+            enrollment = _post(app, admin, f"/api/cycles/{cycle['id']}/enrollments", body)
+            known.setdefault(f"{role}_id", person["id"])
+            known.setdefault(f"{role}_enrollment_id", enrollment["id"])
+    known["person_id"] = known["mentee_id"]
+    known["enrollment_id"] = known["mentee_enrollment_id"]
+    return known
+
+
+def _seed_pairing(app, signer: TokenSigner, tmp_path) -> dict[str, str]:
+    """The enrollment world, paired by a stable run and published."""
+    enrollment = _upstream("enrollment", tmp_path)
+    known = _seed_enrollment(enrollment, signer, tmp_path)
+    deliver(PAIRING, app.extensions["tandem"], _events(enrollment))
+    coordinator = _bearer(signer, Principal("c-1", (Grant(COORDINATOR, known["institution_id"]),)))
+    cycle = known["cycle_id"]
+    _post(app, coordinator, f"/api/cycles/{cycle}/runs", {"algorithm": "stable"})
+    pairs = _post(app, coordinator, f"/api/cycles/{cycle}/proposal/publish")
+    known["pair_id"] = pairs[0]["pair_id"]
+    app.extensions["tandem.upstream"] = _events(enrollment)
+    return known
+
+
+def _seed_consumer(app, signer: TokenSigner, tmp_path) -> dict[str, str]:
+    """Feedback or notifications, having heard enrollment's and pairing's events."""
+    pairing = _upstream("pairing", tmp_path)
+    known = _seed_pairing(pairing, signer, tmp_path)
+    service = importlib.import_module(f"services.{app.name}.service").SERVICE
+    deliver(service, app.extensions["tandem"], pairing.extensions.pop("tandem.upstream"))
+    deliver(service, app.extensions["tandem"], _events(pairing), topic="tandem.pairing.v1")
+    return known
+
+
+def _seed_notifications(app, signer: TokenSigner, tmp_path) -> dict[str, str]:
+    """The paired world's notices, a password link queued and the rest kept in the local
+    outbox: rows with timestamps."""
     from services.notifications import delivery
 
-    system = {"Authorization": f"Bearer {signer.mint(system_principal())}"}
-    for kind in ("set", "reset"):
-        response = app.test_client().post(
-            f"/api/people/{PERSON}/account-links",
-            json={
-                "kind": kind,
-                "url": "http://127.0.0.1/set",
-                "email": "ada@example.org",
-                "name": "Ada",
-                "institution_id": INSTITUTION,
-            },
-            headers=system,
-        )
-        assert response.status_code == 202, response.get_json()
-        if kind == "set":
-            delivery.Sender(app.extensions["tandem"]).run_once()
-    return _no_seed(app, signer)
+    known = _seed_consumer(app, signer, tmp_path)
+    _post(
+        app,
+        _bearer(signer, system_principal()),
+        f"/api/people/{known['person_id']}/account-links",
+        {"kind": "set", "url": "http://127.0.0.1/set", "email": "mentee0@example.org"},
+    )
+    delivery.Sender(app.extensions["tandem"]).run_once()
+    _post(
+        app,
+        _bearer(signer, system_principal()),
+        f"/api/people/{known['person_id']}/account-links",
+        {"kind": "reset", "url": "http://127.0.0.1/set", "email": "mentee0@example.org"},
+    )
+    return known
 
 
-SEEDS = {"enrollment": _seed_enrollment, "notifications": _seed_notifications}
+SEEDS = {
+    "enrollment": _seed_enrollment,
+    "pairing": _seed_pairing,
+    "feedback": _seed_consumer,
+    "notifications": _seed_notifications,
+}
