@@ -95,7 +95,7 @@ def service_app(request, database_url):
 
 @pytest.mark.parametrize("service_app", SERVICES, indirect=True)
 def test_every_operation_conforms_to_the_openapi(service_app, capsys, tmp_path):
-    signer = TokenSigner(config.token_key(), ttl_seconds=3600)
+    signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
     known = SEEDS[service_app.name](service_app, signer, tmp_path)
     people = callers(known)
     tokens = [f"Bearer {signer.mint(caller)}" for caller in people]
