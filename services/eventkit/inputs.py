@@ -4,7 +4,7 @@ with a 4xx, never a 500.
 - Bodies are capped (413) from Content-Length and while streaming, before anything parses them:
   `TANDEM_MAX_BODY_BYTES` (default 1 MiB); a route that takes files declares more with
   `body_limit`.
-- JSON bodies are checked before the route's schema sees them: nesting depth
+- JSON bodies are checked when first read, before the route's schema parses them: nesting depth
   (`TANDEM_MAX_JSON_DEPTH`, default 64), numbers that fit a 64-bit integer and are finite, and
   text without NUL or lone surrogates (neither UTF-8 nor PostgreSQL can store them). Refusals
   name the field: `{"code": 422, "message": ..., "errors": {"json": {field: [message]}}}`.
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from apispec import BasePlugin
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .config import env_int
@@ -83,10 +83,13 @@ def body_limit(limit: Callable[[], int]) -> Callable[[F], F]:
 
 
 def install_input_checks(app: Flask, api=None) -> None:
-    """Check every request before its route (and before authentication: refusing is cheaper
-    than verifying a token). With a flask-smorest `api` whose blueprints are not registered yet,
-    its OpenAPI documents the error responses too."""
+    """Check every request: its size, path, headers and query before the route (and before
+    authentication: refusing is cheaper than verifying a token); its body when something first
+    reads it, which in the services is the route's schema, after the route's guard, so
+    authorization is still decided before the body is read. With a flask-smorest `api` whose
+    blueprints are not registered yet, its OpenAPI documents the error responses too."""
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes()
+    app.request_class = CheckedRequest
     app.before_request(check_request)
     if api is not None:
         document_errors(api)
@@ -101,10 +104,31 @@ def check_request() -> None:
     if any("\x00" in value for value in request.headers.values()):  # X-Correlation-ID is stored
         raise InputRefused(400, "A request header holds a NUL character.")
     _check_fields("query", request.args.items(multi=True))
-    if request.mimetype in FORM_MIMETYPES:
-        _check_fields("form", request.form.items(multi=True))
-    if request.is_json:
-        _check_json_body()
+
+
+class CheckedRequest(Request):
+    """A request whose body is checked the first time it is read: JSON (depth, text, numbers)
+    and form fields (text), and the size cap while streaming."""
+
+    _json_checked = False
+
+    def get_data(self, cache=True, as_text=False, parse_form_data=False):  # type: ignore[override]
+        try:
+            data = super().get_data(cache, as_text, parse_form_data)
+        except RequestEntityTooLarge:
+            raise _too_large() from None
+        if self.is_json and not self._json_checked:
+            self._json_checked = True
+            check_json_body(data.encode() if isinstance(data, str) else data)
+        return data
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except RequestEntityTooLarge:
+            raise _too_large() from None
+        if self.mimetype in FORM_MIMETYPES:
+            _check_fields("form", self.form.items(multi=True))
 
 
 def _route_limit() -> int:
@@ -131,11 +155,7 @@ def _bad_text(*texts: str) -> bool:
     return any(_BAD_TEXT.search(t) for t in texts)
 
 
-def _check_json_body() -> None:
-    try:
-        body = request.get_data(cache=True)  # cached: the route's schema reads it again
-    except RequestEntityTooLarge:
-        raise _too_large() from None
+def check_json_body(body: bytes) -> None:
     if not body.strip():
         return  # no body: the route's schema says what is missing
     depth = max_json_depth()

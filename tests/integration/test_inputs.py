@@ -16,7 +16,7 @@ import time
 import pytest
 
 from services.eventkit import inputs
-from services.eventkit.auth import ADMIN, SYSTEM, Grant
+from services.eventkit.auth import ADMIN, MENTEE, SYSTEM, Grant
 from services.eventkit.broker import free_port
 from services.eventkit.migrations import upgrade
 from support import auth_headers, wait_until
@@ -111,6 +111,12 @@ def test_numbers_json_cannot_carry_are_refused(client, admin, literal):
     else:
         assert response.status_code == 400
         assert response.json["message"] == "The request body is not valid JSON."
+
+
+def test_authorization_is_decided_before_the_body_is_read(client):
+    mentee = auth_headers(Grant(MENTEE, "inst-1"), user="p-1")
+    assert post_raw(client, mentee, '{"name": "a\\u0000b"}').status_code == 403
+    assert post_raw(client, mentee, "[" * 100_000).status_code == 403
 
 
 def test_nul_in_a_search_is_refused_on_every_database(client, admin):
