@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -27,7 +28,8 @@ PUBLIC_ENDPOINTS = {"healthz", "readyz", "api-docs.openapi_json", "static"}
 
 
 def create_service_app(service: Service, database_url: str | None = None) -> Flask:
-    app = Flask(service.name)
+    # root_path given: a test package named like the service must not be taken for it.
+    app = Flask(service.name, root_path=str(Path(__file__).parent))
     app.config.update(
         API_TITLE=service.title or f"Tandem {service.name}",
         API_VERSION="v1",
