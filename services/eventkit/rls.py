@@ -1,0 +1,264 @@
+"""Row-level security on PostgreSQL: the database's own check that a request sees only its
+institutions' rows, behind the service layer's checks.
+
+Every transaction starts by telling PostgreSQL who is asking (`app.institutions`, `app.user_id`,
+transaction-local); the policies the migrations create (see `protect`) compare each row against
+them. The runtime switches to a role that neither owns the tables nor is a superuser, as both
+would bypass the policies. On SQLite all of this is a no-op and the service layer checks alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from .auth import Principal
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessScope:
+    """Whose rows a transaction may see: `institutions` None means every institution."""
+
+    user_id: str
+    institutions: frozenset[str] | None
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.institutions is None
+
+
+# Workers, relays, consumers, migrations and commands see everything; the API narrows each request.
+UNRESTRICTED = AccessScope("system", None)
+DENY = AccessScope("", frozenset())
+
+_scope: contextvars.ContextVar[AccessScope] = contextvars.ContextVar(
+    "tandem_access_scope", default=UNRESTRICTED
+)
+
+
+def current() -> AccessScope:
+    return _scope.get()
+
+
+def set_scope(scope: AccessScope) -> None:
+    """The scope of transactions this thread (or task) begins from now on."""
+    _scope.set(scope)
+
+
+def reset_scope() -> None:
+    """Back to the process default, so a request's scope never outlives the request."""
+    _scope.set(UNRESTRICTED)
+
+
+@contextlib.contextmanager
+def scoped(scope: AccessScope) -> Iterator[AccessScope]:
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def scope_for(principal: Principal) -> AccessScope:
+    """A principal sees the institutions of its grants, or all if one grant is consortium-wide."""
+    institutions = {g.institution_id for g in principal.grants}
+    if None in institutions:
+        return AccessScope(principal.user_id, None)
+    return AccessScope(principal.user_id, frozenset(i for i in institutions if i))
+
+
+# --- the engine side ----------------------------------------------------------------------------
+
+_SET = "SELECT set_config('app.institutions', %s, true), set_config('app.user_id', %s, true)"
+_INFO_KEY = "tandem.rls"
+_WIDE_KEY = "tandem.rls.unrestricted"
+
+
+def _settings(scope: AccessScope) -> tuple[str, str]:
+    if scope.institutions is None:
+        return "*", scope.user_id
+    return ",".join(sorted(scope.institutions)), scope.user_id
+
+
+def install(engine: sa.Engine) -> None:
+    """Set the current scope at the start of every transaction (explicit, autobegun, read-only)."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        settings = _settings(current())
+        connection.info[_INFO_KEY] = settings
+        connection.info[_WIDE_KEY] = False
+        connection.exec_driver_sql(_SET, settings)
+
+
+@contextlib.contextmanager
+def unrestricted(conn: sa.Connection) -> Iterator[None]:
+    """Within the caller's transaction, see every institution for a moment, then narrow again.
+
+    For the event store's own bookkeeping: a stream's head must count every event of the stream
+    (a cross-institution pair's stream mixes institutions), and a command is authorised against
+    the aggregate it loads, not by what the database hides.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    if not conn.in_transaction():
+        conn.begin()  # the begin hook sets the scope this narrows back to
+    settings = conn.info.get(_INFO_KEY)
+    if settings is None or settings[0] == "*" or conn.info.get(_WIDE_KEY):
+        yield  # already sees everything (or not PostgreSQL)
+        return
+    conn.exec_driver_sql(_SET, ("*", settings[1]))
+    conn.info[_WIDE_KEY] = True
+    try:
+        yield
+    except BaseException:
+        # An aborted transaction refuses every statement; it is rolled back, scope and all.
+        with contextlib.suppress(sa.exc.DBAPIError):
+            conn.exec_driver_sql(_SET, settings)
+        raise
+    else:
+        conn.exec_driver_sql(_SET, settings)
+    finally:
+        conn.info[_WIDE_KEY] = False
+
+
+def hidden(conn: sa.Connection, table: sa.Table, *criteria: sa.ColumnElement[bool]) -> bool:
+    """True if rows match `criteria` that the current scope cannot see: lets the service layer
+    answer 403 (as it does on SQLite) for another institution's record, without reading it."""
+    if conn.dialect.name != "postgresql" or current().unrestricted:
+        return False
+    with unrestricted(conn):
+        total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*criteria))
+        return total.scalar_one() > 0
+
+
+def app_role() -> str:
+    """The role services run as: TANDEM_DB_APP_ROLE, `tandem_app` by default, empty for none."""
+    return os.environ.get("TANDEM_DB_APP_ROLE", "tandem_app").strip()
+
+
+def use_app_role(engine: sa.Engine, role: str | None = None) -> None:
+    """Every new connection switches to the app role, when the migrations made it available."""
+    role = app_role() if role is None else role
+    if engine.dialect.name != "postgresql" or not role:
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s",
+                (role,),
+            )
+            row = cursor.fetchone()
+            if row and row[0]:
+                cursor.execute(f'SET ROLE "{role}"')
+            else:
+                log.warning(
+                    "role %s is missing or not granted to this user: row-level security is "
+                    "not enforced on this connection (run the migrations)",
+                    role,
+                )
+        dbapi_connection.commit()  # SET ROLE is undone by a rollback until committed
+
+
+# --- the migrations' side -----------------------------------------------------------------------
+#
+# Policy expressions use three functions each database gets: tandem_rls_all() (the transaction may
+# see everything), tandem_rls_institution(id) (that institution is in scope) and tandem_rls_user()
+# (the user asking). With nothing set, as on a connection the runtime did not prepare, they deny.
+
+_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION tandem_rls_all() RETURNS boolean LANGUAGE sql STABLE AS
+$$ SELECT coalesce(current_setting('app.institutions', true), '') = '*' $$;
+CREATE OR REPLACE FUNCTION tandem_rls_institution(institution text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT tandem_rls_all() OR institution = ANY (
+    string_to_array(nullif(current_setting('app.institutions', true), ''), ','))
+$$;
+CREATE OR REPLACE FUNCTION tandem_rls_user() RETURNS text LANGUAGE sql STABLE AS
+$$ SELECT nullif(current_setting('app.user_id', true), '') $$;
+"""
+
+# Roles are cluster-wide and several databases (one per service, or per test) create it at once:
+# create only if missing, and take a concurrent creator's duplicate as success.
+_CREATE_ROLE = """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+    CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+"""
+
+
+def protect(op, policies: Mapping[str, str], worker_only: Sequence[str] = ()) -> None:
+    """Create the app role and its grants, and a forced policy per table (PostgreSQL only).
+
+    `policies` maps a table to the condition a row must meet to be seen or written; tables in
+    `worker_only` are seen only by unrestricted scopes (workers, relays, commands).
+    """
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    _grant_app_role(op)
+    op.execute(_FUNCTIONS)
+    # Unrestricted scopes pass first: projections write rows before the rows they refer to arrive.
+    rules = {t: f"tandem_rls_all() OR ({c})" for t, c in policies.items()}
+    rules.update(dict.fromkeys(worker_only, "tandem_rls_all()"))
+    for table, condition in rules.items():
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(f"DROP POLICY IF EXISTS tandem_scope ON {table}")
+        op.execute(
+            f"CREATE POLICY tandem_scope ON {table} USING ({condition}) WITH CHECK ({condition})"
+        )
+
+
+def unprotect(op, tables: Sequence[str]) -> None:
+    """Undo `protect` on these tables (the role stays: other databases may use it)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        op.execute(f"DROP POLICY IF EXISTS tandem_scope ON {table}")
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def _grant_app_role(op) -> None:
+    role = app_role()
+    if not role:
+        return
+    if '"' in role or "'" in role:
+        raise ValueError(f"TANDEM_DB_APP_ROLE {role!r}: quotes are not allowed in the role name")
+    bind = op.get_bind()
+    exists = bind.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).scalar()
+    if not exists:
+        op.execute(_CREATE_ROLE.format(role=role))
+    member = bind.exec_driver_sql(
+        "SELECT pg_has_role(current_user, %s, 'MEMBER')", (role,)
+    ).scalar()
+    if not member:
+        op.execute(f'GRANT "{role}" TO current_user')
+    op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+    op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
+    op.execute(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+    # Tables later migrations add get the same grants; Alembic's own table stays the owner's.
+    op.execute(
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"'
+    )
+    op.execute(
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO "{role}"'
+    )
+    op.execute(f'REVOKE ALL ON alembic_version FROM "{role}"')
