@@ -25,7 +25,7 @@ from flask import Response, abort
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services.eventkit import ConcurrencyError, DomainError, NotFound
+from services.eventkit import ConcurrencyError, DomainError, NotFound, rls
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.config import env, token_key
 from services.eventkit.contracts.feedback import (
@@ -214,6 +214,12 @@ class RelationshipOut(ma.Schema):
 # --- who is paired ------------------------------------------------------------------------------
 
 
+def _refuse_hidden(conn: sa.Connection, table: sa.Table, *criteria) -> None:
+    """403, as the checks below answer on SQLite, for a row row-level security hides."""
+    if rls.hidden(conn, table, *criteria):
+        abort(403, description="You do not have the role this needs for that institution.")
+
+
 def _cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
     row = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
     if row is None:
@@ -264,6 +270,8 @@ def _relationship(conn: sa.Connection, pair_id: str) -> tuple[Relationship, sa.R
             .first()
         )
         if group is None:
+            _refuse_hidden(conn, rm.pairs, rm.pairs.c.pair_id == pair_id)
+            _refuse_hidden(conn, rm.groups, rm.groups.c.group_id == pair_id)
             raise NotFound("No such pair or group.")
     cycle = _cycle(conn, (row or group)["cycle_id"])
     withdrawn = _withdrawn(conn, cycle["id"])
@@ -361,6 +369,7 @@ def _meeting_row(conn: sa.Connection, meeting_id: str) -> sa.RowMapping:
         .first()
     )
     if row is None:
+        _refuse_hidden(conn, rm.meetings, rm.meetings.c.meeting_id == meeting_id)
         raise NotFound("No such meeting.")
     return row
 
@@ -475,6 +484,7 @@ def update_objective(data, objective_id):
     with rt.engine.begin() as conn:
         found = _objectives(conn, objective_id=objective_id)
         if not found:
+            _refuse_hidden(conn, rm.objectives, rm.objectives.c.objective_id == objective_id)
             raise NotFound("No such objective.")
         rel, cycle = _relationship(conn, found[0]["pair_id"])
         me = _member(rel)
@@ -1093,6 +1103,7 @@ def answer_survey(data, instance_id):
             conn.execute(sa.select(i).where(i.c.instance_id == instance_id)).mappings().first()
         )
         if instance is None:
+            _refuse_hidden(conn, i, i.c.instance_id == instance_id)
             raise NotFound("No such survey.")
         recipients = {
             x.person_id

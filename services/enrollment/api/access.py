@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort
 
-from services.eventkit import NotFound
+from services.eventkit import NotFound, rls
 from services.eventkit.auth import ADMIN, COORDINATOR, SYSTEM, Principal
 from services.eventkit.http import principal, require
 
@@ -15,6 +15,8 @@ STAFF = (ADMIN, COORDINATOR)
 def row(conn: sa.Connection, table: sa.Table, row_id: str, what: str) -> sa.RowMapping:
     found = conn.execute(sa.select(table).where(table.c.id == row_id)).mappings().first()
     if found is None:
+        if rls.hidden(conn, table, table.c.id == row_id):  # another institution's, on PostgreSQL
+            abort(403, description="You do not have the role this needs for that institution.")
         raise NotFound(f"No such {what}.")
     return found
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_smorest import Blueprint
 
-from services.eventkit import DomainError, NotFound
+from services.eventkit import DomainError, NotFound, rls
 from services.eventkit.auth import ROLES
 from services.eventkit.envelope import new_id
 from services.eventkit.http import principal, request_meta, require, runtime
@@ -43,6 +43,8 @@ def _enrollment_view(conn: sa.Connection, enrollment_id: str) -> sa.RowMapping:
         .first()
     )
     if found is None:
+        if rls.hidden(conn, e, e.c.id == enrollment_id):  # another institution's, on PostgreSQL
+            abort(403, description="You do not have the role this needs for that institution.")
         raise NotFound("No such enrollment.")
     return found
 
