@@ -109,12 +109,7 @@ def unrestricted(conn: sa.Connection) -> Iterator[None]:
     (a cross-institution pair's stream mixes institutions), and a command is authorised against
     the aggregate it loads, not by what the database hides.
     """
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    if not conn.in_transaction():
-        conn.begin()  # the begin hook sets the scope this narrows back to
-    settings = conn.info.get(_INFO_KEY)
+    settings = _transaction_settings(conn)
     if settings is None or settings[0] == "*" or conn.info.get(_WIDE_KEY):
         yield  # already sees everything (or not PostgreSQL)
         return
@@ -133,10 +128,21 @@ def unrestricted(conn: sa.Connection) -> Iterator[None]:
         conn.info[_WIDE_KEY] = False
 
 
+def _transaction_settings(conn: sa.Connection) -> tuple[str, str] | None:
+    """What the connection's transaction was scoped to (beginning it if need be); None off
+    PostgreSQL."""
+    if conn.dialect.name != "postgresql":
+        return None
+    if not conn.in_transaction():
+        conn.begin()  # the begin hook records the scope
+    return conn.info.get(_INFO_KEY)
+
+
 def hidden(conn: sa.Connection, table: sa.Table, *criteria: sa.ColumnElement[bool]) -> bool:
     """True if rows match `criteria` that the current scope cannot see: lets the service layer
     answer 403 (as it does on SQLite) for another institution's record, without reading it."""
-    if conn.dialect.name != "postgresql" or current().unrestricted:
+    settings = _transaction_settings(conn)
+    if settings is None or settings[0] == "*":
         return False
     with unrestricted(conn):
         total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*criteria))
@@ -157,20 +163,30 @@ def use_app_role(engine: sa.Engine, role: str | None = None) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         with dbapi_connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s",
-                (role,),
-            )
-            row = cursor.fetchone()
-            if row and row[0]:
+            cursor.execute(_ROLE_READY, (role,))
+            ready, user, bypasses = cursor.fetchone()
+            if ready:
                 cursor.execute(f'SET ROLE "{role}"')
-            else:
+            elif bypasses:
                 log.warning(
-                    "role %s is missing or not granted to this user: row-level security is "
-                    "not enforced on this connection (run the migrations)",
+                    "role %s is missing or not granted here (run the migrations): the service "
+                    "runs as %s, who bypasses row-level security",
                     role,
+                    user,
                 )
         dbapi_connection.commit()  # SET ROLE is undone by a rollback until committed
+
+
+# The role exists, this user may switch to it, and the migrations granted it this database's
+# tables (roles are cluster-wide: it may exist while this database never granted it anything).
+_ROLE_READY = """
+SELECT CASE WHEN r.oid IS NULL OR to_regclass('public.events') IS NULL THEN false
+            ELSE pg_has_role(current_user, r.oid, 'MEMBER')
+                 AND has_table_privilege(r.oid, 'public.events', 'SELECT') END,
+       current_user, me.rolsuper OR me.rolbypassrls
+FROM pg_roles me LEFT JOIN pg_roles r ON r.rolname = %s
+WHERE me.rolname = current_user
+"""
 
 
 # --- the migrations' side -----------------------------------------------------------------------
@@ -243,12 +259,25 @@ def _grant_app_role(op) -> None:
         raise ValueError(f"TANDEM_DB_APP_ROLE {role!r}: quotes are not allowed in the role name")
     bind = op.get_bind()
     exists = bind.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).scalar()
-    if not exists:
-        op.execute(_CREATE_ROLE.format(role=role))
-    member = bind.exec_driver_sql(
-        "SELECT pg_has_role(current_user, %s, 'MEMBER')", (role,)
-    ).scalar()
+    member = (
+        exists
+        and bind.exec_driver_sql("SELECT pg_has_role(current_user, %s, 'MEMBER')", (role,)).scalar()
+    )
     if not member:
+        may = bind.exec_driver_sql(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).scalar()
+        if not may:
+            # The policies are forced, so they hold for this owner too (unless it is a superuser).
+            log.warning(
+                "cannot create or join role %s (no CREATEROLE): the services will run as %s; "
+                "pre-create the role and grant it to this user to separate the two",
+                role,
+                bind.exec_driver_sql("SELECT current_user").scalar(),
+            )
+            return
+        if not exists:
+            op.execute(_CREATE_ROLE.format(role=role))
         op.execute(f'GRANT "{role}" TO current_user')
     op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
     op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')

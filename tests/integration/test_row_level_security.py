@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -213,3 +214,38 @@ def test_a_cross_institution_pair_is_seen_by_its_members_only(name, pg_database_
             assert not [r for r in _select_all(rt, stranger, table) if "cross" in repr(r)], table
     finally:
         rt.engine.dispose()
+
+
+def test_an_owner_without_createrole_still_meets_the_policies(pg_server_url, monkeypatch):
+    """Where the database's owner may not create roles (CloudNativePG, the compose file), the
+    migrations leave the role out and the services run as the owner: the policies are forced,
+    so they hold for it too."""
+    suffix = uuid.uuid4().hex[:8]
+    owner, database = f"rls_owner_{suffix}", f"rls_owned_{suffix}"
+    monkeypatch.setenv("TANDEM_DB_APP_ROLE", f"rls_missing_{suffix}")
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE ROLE "{owner}" LOGIN NOCREATEROLE'))
+        conn.execute(sa.text(f'CREATE DATABASE "{database}" OWNER "{owner}"'))
+    url = sa.make_url(pg_server_url).set(username=owner, password=None, database=database)
+    url = url.render_as_string(hide_password=False)
+    service = _service("feedback")
+    try:
+        upgrade(service.migrations, url)
+        _fill(service, url)
+        rt = Runtime(service, url)
+        try:
+            with rt.reading() as conn:
+                assert conn.execute(sa.text("SELECT current_user")).scalar() == owner
+                assert "meetings" in _protected(conn)
+            scope_a = rls.AccessScope("someone-of-a", frozenset({A}))
+            for table in ("meetings", "participants", "events"):
+                seen = _select_all(rt, scope_a, table)
+                assert seen and not [r for r in seen if B in repr(r)], table
+        finally:
+            rt.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(sa.text(f'DROP ROLE IF EXISTS "{owner}"'))
+        admin.dispose()
