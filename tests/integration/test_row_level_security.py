@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.eventkit import config, rls
-from services.eventkit.auth import COORDINATOR, MENTEE, Grant, Principal
+from services.eventkit.auth import COORDINATOR, MENTEE, MENTOR, Grant, Principal
 from services.eventkit.db import make_engine
 from services.eventkit.migrations import upgrade
 from services.eventkit.service import Runtime
@@ -249,3 +249,100 @@ def test_an_owner_without_createrole_still_meets_the_policies(pg_server_url, mon
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
             conn.execute(sa.text(f'DROP ROLE IF EXISTS "{owner}"'))
         admin.dispose()
+
+
+def _cross_site_world(client, admin, enrollment_app, request, database_url, tmp_path):
+    """Institution A's cross-institution cycle: a mentor of A paired with a mentee of B, through
+    the real APIs (enrollment, a published pairing run, feedback fed with both streams)."""
+    from services.feedback.app import create_app as create_feedback_app
+    from services.feedback.service import SERVICE as FEEDBACK
+    from services.pairing.app import create_app as create_pairing_app
+    from services.pairing.service import SERVICE as PAIRING
+    from support import auth_headers, deliver
+
+    def post(url, body, status=201):
+        response = client.post(url, json=body, headers=admin)
+        assert response.status_code == status, response.json
+        return response.json
+
+    def db(name: str) -> str:
+        if database_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / name}.db"
+        return request.getfixturevalue("pg_database_factory")(name)
+
+    a = post("/api/institutions", {"name": "A", "short_code": "A", "time_zone": "UTC"})["id"]
+    b = post("/api/institutions", {"name": "B", "short_code": "B", "time_zone": "UTC"})["id"]
+    program = post(
+        f"/api/institutions/{a}/programs", {"name": "P", "program_type": "faculty_mentoring"}
+    )
+    cycle = post(
+        f"/api/programs/{program['id']}/cycles", {"name": "Across", "cross_institution": True}
+    )["id"]
+    people = {}
+    for key, inst, level in (("mentor", a, "PGY5"), ("mentee", b, "PGY1"), ("other", b, "PGY1")):
+        people[key] = post(
+            "/api/people",
+            {"institution_id": inst, "name": key, "email": f"{key}@x.org", "training_level": level},
+        )["id"]
+    post(f"/api/cycles/{cycle}/enrollments", {"person_id": people["mentor"], "role": "mentor", "capacity": 1})  # fmt: skip
+    post(f"/api/cycles/{cycle}/enrollments", {"person_id": people["mentee"], "role": "mentee"})
+    source = enrollment_app.extensions["tandem"]
+    with source.reading() as conn:
+        enrollment_events = [e for _, e in source.store.read_all(conn)]
+
+    coordinator_a = auth_headers(Grant(COORDINATOR, a), user="coord-a")
+    pairing_url = db("pairing")
+    upgrade(PAIRING.migrations, pairing_url)
+    pairing = create_pairing_app(pairing_url)
+    deliver(PAIRING, pairing.extensions["tandem"], enrollment_events)
+    pc = pairing.test_client()
+    run = pc.post(f"/api/cycles/{cycle}/runs", json={"algorithm": "stable"}, headers=coordinator_a)
+    assert run.status_code == 201, run.json
+    [pair] = pc.post(f"/api/cycles/{cycle}/proposal/publish", headers=coordinator_a).json
+    with pairing.extensions["tandem"].reading() as conn:
+        pairing_events = [e for _, e in pairing.extensions["tandem"].store.read_all(conn)]
+    pairing.extensions["tandem"].engine.dispose()
+
+    feedback_url = db("feedback")
+    upgrade(FEEDBACK.migrations, feedback_url)
+    feedback = create_feedback_app(feedback_url)
+    deliver(FEEDBACK, feedback.extensions["tandem"], pairing_events, topic="tandem.pairing.v1")
+    deliver(FEEDBACK, feedback.extensions["tandem"], enrollment_events)
+    return feedback, pair, people, a, b
+
+
+def test_a_cross_site_pair_works_for_its_members_and_no_one_else(
+    client, admin, enrollment_app, request, database_url, tmp_path
+):
+    """The same answers on SQLite (service layer alone) and PostgreSQL (with row-level security):
+    the mentee of B, even with a token naming only B, sees the pair of A's cycle and logs a
+    meeting; A's mentor confirms it; B's coordinator and another person of B are refused."""
+    from support import auth_headers
+
+    feedback, pair, people, a, b = _cross_site_world(
+        client, admin, enrollment_app, request, database_url, tmp_path
+    )
+    c = feedback.test_client()
+    mentee = auth_headers(Grant(MENTEE, b), user=people["mentee"])
+    mentor = auth_headers(Grant(MENTOR, a), user=people["mentor"])
+    try:
+        [mine] = c.get("/api/me/pairs", headers=mentee).json
+        assert mine["pair_id"] == pair["pair_id"] and mine["active"] is True
+        assert mine["names"] == {people["mentor"]: "mentor", people["mentee"]: "mentee"}
+        url = f"/api/pairs/{pair['pair_id']}/meetings"
+        body = {"date": dt.date.today().isoformat(), "duration_minutes": 30, "mode": "virtual"}
+        logged = c.post(url, json=body, headers=mentee)
+        assert logged.status_code == 201, logged.json
+        confirm = f"/api/meetings/{logged.json['meeting_id']}/confirm"
+        assert c.post(confirm, headers=mentor).status_code == 200
+        assert [m["meeting_id"] for m in c.get(url, headers=mentor).json] == [
+            logged.json["meeting_id"]
+        ]
+        coordinator_b = auth_headers(Grant(COORDINATOR, b), user="coord-b")
+        other_of_b = auth_headers(Grant(MENTEE, b), user=people["other"])
+        for refused in (coordinator_b, other_of_b):
+            assert c.get(url, headers=refused).status_code == 403
+            assert c.get(f"/api/meetings/{logged.json['meeting_id']}", headers=refused).status_code == 403  # fmt: skip
+            assert c.get("/api/me/pairs", headers=refused).json == []
+    finally:
+        feedback.extensions["tandem"].engine.dispose()

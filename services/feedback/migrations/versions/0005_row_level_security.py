@@ -34,16 +34,33 @@ def relationship_visible(table: str) -> str:
     )
 
 
+def partner(person: str) -> str:
+    """`person` shares a pair or coaching group with the user (names and withdrawals of a
+    cross-institution partner)."""
+    me = "tandem_rls_user()"
+    return (
+        f"EXISTS (SELECT 1 FROM pairs p WHERE {person} IN (p.mentee_id, p.mentor_id)"
+        f" AND {me} IN (p.mentee_id, p.mentor_id))"
+        " OR EXISTS (SELECT 1 FROM coaching_groups g"
+        f" WHERE (g.coach_id = {person} OR g.member_ids::jsonb @> jsonb_build_array({person}))"
+        f" AND (g.coach_id = {me} OR g.member_ids::jsonb @> jsonb_build_array({me})))"
+    )
+
+
 def instance_visible(table: str) -> str:
     return f"EXISTS (SELECT 1 FROM survey_instances i WHERE i.instance_id = {table}.instance_id)"
 
 
 POLICIES = {
     "events": "tandem_rls_institution(institution_id)",
-    "participants": "tandem_rls_institution(institution_id) OR person_id = tandem_rls_user()",
+    "participants": (
+        "tandem_rls_institution(institution_id) OR person_id = tandem_rls_user()"
+        f" OR {partner('participants.person_id')}"
+    ),
     "people": (
         "tandem_rls_institution(institution_id) OR id = tandem_rls_user()"
         " OR EXISTS (SELECT 1 FROM participants p WHERE p.person_id = people.id)"
+        f" OR {partner('people.id')}"
     ),
     "staff_roles": "tandem_rls_institution(institution_id) OR person_id = tandem_rls_user()",
     "pairs": f"tandem_rls_user() IN (mentee_id, mentor_id) OR {cycle_visible('pairs')}",
