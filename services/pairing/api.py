@@ -8,7 +8,7 @@ from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services.eventkit import DomainError, NotFound
+from services.eventkit import DomainError, NotFound, rls
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
 from services.eventkit.envelope import new_id, utcnow
@@ -130,6 +130,12 @@ class ReasonIn(ma.Schema):
 
 class RematchIn(ma.Schema):
     reason = F.String(load_default="", validate=validate.Length(max=500))
+
+
+def _refuse_hidden(conn: sa.Connection, table: sa.Table, *criteria) -> None:
+    """403, as the checks answer on SQLite, for a row row-level security hides."""
+    if rls.hidden(conn, table, *criteria):
+        abort(403, description="You do not have the role this needs for that institution.")
 
 
 def _cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
@@ -339,6 +345,7 @@ def list_pairs(cycle_id):
 def _pair_cycle(conn: sa.Connection, pair_id: str) -> tuple[sa.RowMapping, sa.RowMapping]:
     pair = conn.execute(sa.select(rm.pairs).where(rm.pairs.c.pair_id == pair_id)).mappings().first()
     if pair is None:
+        _refuse_hidden(conn, rm.pairs, rm.pairs.c.pair_id == pair_id)
         raise NotFound("No such pair.")
     return pair, _cycle(conn, pair["cycle_id"])
 
@@ -454,6 +461,7 @@ def _answer(request_id: str, accept: bool, reason: str):
             .first()
         )
         if row is None:
+            _refuse_hidden(conn, rm.requests, rm.requests.c.request_id == request_id)
             raise NotFound("No such request.")
         cycle = _cycle(conn, row["cycle_id"])
         who = principal()

@@ -301,14 +301,13 @@ def _cross_site_world(client, admin, enrollment_app, request, database_url, tmp_
     [pair] = pc.post(f"/api/cycles/{cycle}/proposal/publish", headers=coordinator_a).json
     with pairing.extensions["tandem"].reading() as conn:
         pairing_events = [e for _, e in pairing.extensions["tandem"].store.read_all(conn)]
-    pairing.extensions["tandem"].engine.dispose()
 
     feedback_url = db("feedback")
     upgrade(FEEDBACK.migrations, feedback_url)
     feedback = create_feedback_app(feedback_url)
     deliver(FEEDBACK, feedback.extensions["tandem"], pairing_events, topic="tandem.pairing.v1")
     deliver(FEEDBACK, feedback.extensions["tandem"], enrollment_events)
-    return feedback, pair, people, a, b
+    return pairing, feedback, pair, people, a, b
 
 
 def test_a_cross_site_pair_works_for_its_members_and_no_one_else(
@@ -319,13 +318,24 @@ def test_a_cross_site_pair_works_for_its_members_and_no_one_else(
     meeting; A's mentor confirms it; B's coordinator and another person of B are refused."""
     from support import auth_headers
 
-    feedback, pair, people, a, b = _cross_site_world(
+    pairing, feedback, pair, people, a, b = _cross_site_world(
         client, admin, enrollment_app, request, database_url, tmp_path
     )
-    c = feedback.test_client()
+    c, pc = feedback.test_client(), pairing.test_client()
     mentee = auth_headers(Grant(MENTEE, b), user=people["mentee"])
     mentor = auth_headers(Grant(MENTOR, a), user=people["mentor"])
+    coordinator_b = auth_headers(Grant(COORDINATOR, b), user="coord-b")
+    other_of_b = auth_headers(Grant(MENTEE, b), user=people["other"])
     try:
+        [seen] = pc.get(f"/api/cycles/{pair['cycle_id']}/pairs", headers=mentee).json
+        assert (seen["mentor_name"], seen["mentee_name"]) == ("mentor", "mentee")
+        rematch = f"/api/pairs/{pair['pair_id']}/rematch-request"
+        assert pc.post(rematch, json={"reason": "r"}, headers=other_of_b).status_code == 403
+        end = f"/api/pairs/{pair['pair_id']}/end"
+        assert pc.post(end, json={"reason": "r"}, headers=coordinator_b).status_code == 403
+        asked = pc.post(rematch, json={"reason": "Different goals"}, headers=mentee)
+        assert asked.status_code == 200, asked.json
+
         [mine] = c.get("/api/me/pairs", headers=mentee).json
         assert mine["pair_id"] == pair["pair_id"] and mine["active"] is True
         assert mine["names"] == {people["mentor"]: "mentor", people["mentee"]: "mentee"}
@@ -338,11 +348,10 @@ def test_a_cross_site_pair_works_for_its_members_and_no_one_else(
         assert [m["meeting_id"] for m in c.get(url, headers=mentor).json] == [
             logged.json["meeting_id"]
         ]
-        coordinator_b = auth_headers(Grant(COORDINATOR, b), user="coord-b")
-        other_of_b = auth_headers(Grant(MENTEE, b), user=people["other"])
         for refused in (coordinator_b, other_of_b):
             assert c.get(url, headers=refused).status_code == 403
             assert c.get(f"/api/meetings/{logged.json['meeting_id']}", headers=refused).status_code == 403  # fmt: skip
             assert c.get("/api/me/pairs", headers=refused).json == []
     finally:
         feedback.extensions["tandem"].engine.dispose()
+        pairing.extensions["tandem"].engine.dispose()

@@ -22,6 +22,12 @@ CYCLE_VISIBLE = (
     " WHERE c.id = {table}.cycle_id AND tandem_rls_institution(c.institution_id))"
 )
 MEMBER = "tandem_rls_user() IN (mentee_id, mentor_id)"
+# The person shares a pair or a request with the user: a cross-institution partner's name.
+PARTNER = " OR ".join(
+    f"EXISTS (SELECT 1 FROM {t} x WHERE people.id IN (x.mentee_id, x.mentor_id)"
+    " AND tandem_rls_user() IN (x.mentee_id, x.mentor_id))"
+    for t in ("pairs", "requests")
+)
 
 POLICIES = {
     "events": "tandem_rls_institution(institution_id)",
@@ -29,6 +35,7 @@ POLICIES = {
     "people": (
         "tandem_rls_institution(institution_id) OR id = tandem_rls_user()"
         " OR EXISTS (SELECT 1 FROM candidates c WHERE c.person_id = people.id)"
+        f" OR {PARTNER}"
     ),
     "conflicts": (
         "EXISTS (SELECT 1 FROM candidates c WHERE c.enrollment_id = conflicts.enrollment_id)"
