@@ -151,7 +151,10 @@ def hidden(conn: sa.Connection, table: sa.Table, *criteria: sa.ColumnElement[boo
 
 def app_role() -> str:
     """The role services run as: TANDEM_DB_APP_ROLE, `tandem_app` by default, empty for none."""
-    return os.environ.get("TANDEM_DB_APP_ROLE", "tandem_app").strip()
+    role = os.environ.get("TANDEM_DB_APP_ROLE", "tandem_app").strip()
+    if '"' in role or "'" in role:  # it is spliced into SET ROLE and GRANT
+        raise ValueError(f"TANDEM_DB_APP_ROLE {role!r}: quotes are not allowed in a role name")
+    return role
 
 
 def use_app_role(engine: sa.Engine, role: str | None = None) -> None:
@@ -255,8 +258,6 @@ def _grant_app_role(op) -> None:
     role = app_role()
     if not role:
         return
-    if '"' in role or "'" in role:
-        raise ValueError(f"TANDEM_DB_APP_ROLE {role!r}: quotes are not allowed in the role name")
     bind = op.get_bind()
     exists = bind.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).scalar()
     member = (

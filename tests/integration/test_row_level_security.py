@@ -355,3 +355,25 @@ def test_a_cross_site_pair_works_for_its_members_and_no_one_else(
     finally:
         feedback.extensions["tandem"].engine.dispose()
         pairing.extensions["tandem"].engine.dispose()
+
+
+@pytest.mark.parametrize("name", config.SERVICES)
+def test_the_migration_downgrades_cleanly(name, pg_database_factory):
+    from alembic import command
+
+    from services.eventkit.migrations import alembic_config
+
+    service = _service(name)
+    url = pg_database_factory("rls")
+    upgrade(service.migrations, url)
+    command.downgrade(alembic_config(service.migrations, url), "-1")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert _protected(conn) == set()
+            assert conn.execute(sa.text("SELECT count(*) FROM pg_policies")).scalar_one() == 0
+        upgrade(service.migrations, url)
+        with engine.connect() as conn:
+            assert "events" in _protected(conn)
+    finally:
+        engine.dispose()

@@ -62,3 +62,11 @@ def test_each_request_starts_denied_and_ends_unrestricted(tmp_path, monkeypatch)
     assert calls == [rls.DENY]
     assert rls.current() == rls.UNRESTRICTED
     app.extensions["tandem"].engine.dispose()
+
+
+def test_a_role_name_with_quotes_is_refused(monkeypatch):
+    monkeypatch.setenv("TANDEM_DB_APP_ROLE", 'x"; DROP TABLE events; --')
+    with pytest.raises(ValueError, match="quotes"):
+        rls.app_role()
+    monkeypatch.setenv("TANDEM_DB_APP_ROLE", "")
+    assert rls.app_role() == ""
