@@ -210,12 +210,18 @@ CREATE OR REPLACE FUNCTION tandem_rls_user() RETURNS text LANGUAGE sql STABLE AS
 $$ SELECT nullif(current_setting('app.user_id', true), '') $$;
 """
 
-# Roles are cluster-wide and several databases (one per service, or per test) create it at once:
-# create only if missing, and take a concurrent creator's duplicate as success.
+# Roles are cluster-wide and several databases (one per service, or per test) may migrate at
+# once: create and join only if need be, and take a concurrent migration's duplicate as success.
 _CREATE_ROLE = """
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
     CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+DO $$ BEGIN
+  IF NOT pg_has_role(current_user, '{role}', 'MEMBER') THEN
+    GRANT "{role}" TO current_user;
   END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END $$;
@@ -277,9 +283,7 @@ def _grant_app_role(op) -> None:
                 bind.exec_driver_sql("SELECT current_user").scalar(),
             )
             return
-        if not exists:
-            op.execute(_CREATE_ROLE.format(role=role))
-        op.execute(f'GRANT "{role}" TO current_user')
+        op.execute(_CREATE_ROLE.format(role=role))
     op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
     op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
     op.execute(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')

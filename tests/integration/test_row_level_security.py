@@ -377,3 +377,31 @@ def test_the_migration_downgrades_cleanly(name, pg_database_factory):
             assert "events" in _protected(conn)
     finally:
         engine.dispose()
+
+
+def test_the_migration_creates_the_role_it_names(pg_server_url, pg_database_factory, monkeypatch):
+    """A role that does not exist yet is created (NOLOGIN, no superuser) and the runtime uses it."""
+    role = f"rls_new_role_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("TANDEM_DB_APP_ROLE", role)
+    service = _service("enrollment")
+    url = pg_database_factory("rls")
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    try:
+        upgrade(service.migrations, url)
+        upgrade(service.migrations, url)  # again: nothing to do, nothing fails
+        rt = Runtime(service, url)
+        with rt.reading() as conn:
+            assert conn.execute(sa.text("SELECT current_user")).scalar() == role
+        rt.engine.dispose()
+        with admin.connect() as conn:
+            created = conn.execute(
+                sa.text("SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = :r"),
+                {"r": role},
+            ).one()
+        assert tuple(created) == (False, False)
+    finally:
+        with admin.connect() as conn:
+            database = sa.make_url(url).database
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
