@@ -236,7 +236,7 @@ def protect(op, policies: Mapping[str, str], worker_only: Sequence[str] = ()) ->
     """
     if op.get_bind().dialect.name != "postgresql":
         return
-    _grant_app_role(op)
+    grant_app_role(op.get_bind())
     op.execute(_FUNCTIONS)
     # Unrestricted scopes pass first: projections write rows before the rows they refer to arrive.
     rules = {t: f"tandem_rls_all() OR ({c})" for t, c in policies.items()}
@@ -260,11 +260,21 @@ def unprotect(op, tables: Sequence[str]) -> None:
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
-def _grant_app_role(op) -> None:
+def refresh_app_role(bind: sa.Connection) -> None:
+    """After every migrate: grant the app role this database's tables again, so a role created
+    after the policies were (by a DBA, say) takes effect without a new revision."""
+    if (
+        bind.dialect.name == "postgresql"
+        and bind.exec_driver_sql("SELECT to_regprocedure('tandem_rls_all()') IS NOT NULL").scalar()
+    ):
+        grant_app_role(bind)
+
+
+def grant_app_role(bind: sa.Connection) -> None:
+    """Create the app role if missing and allowed, join it, and grant it the tables."""
     role = app_role()
     if not role:
         return
-    bind = op.get_bind()
     exists = bind.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).scalar()
     member = (
         exists
@@ -283,16 +293,20 @@ def _grant_app_role(op) -> None:
                 bind.exec_driver_sql("SELECT current_user").scalar(),
             )
             return
-        op.execute(_CREATE_ROLE.format(role=role))
-    op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
-    op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
-    op.execute(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        bind.exec_driver_sql(_CREATE_ROLE.format(role=role))
+    bind.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+    bind.exec_driver_sql(
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'
+    )
+    bind.exec_driver_sql(
+        f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"'
+    )
     # Tables later migrations add get the same grants; Alembic's own table stays the owner's.
-    op.execute(
+    bind.exec_driver_sql(
         "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"'
     )
-    op.execute(
+    bind.exec_driver_sql(
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO "{role}"'
     )
-    op.execute(f'REVOKE ALL ON alembic_version FROM "{role}"')
+    bind.exec_driver_sql(f'REVOKE ALL ON alembic_version FROM "{role}"')

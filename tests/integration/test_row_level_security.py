@@ -219,10 +219,11 @@ def test_a_cross_institution_pair_is_seen_by_its_members_only(name, pg_database_
 def test_an_owner_without_createrole_still_meets_the_policies(pg_server_url, monkeypatch):
     """Where the database's owner may not create roles (CloudNativePG, the compose file), the
     migrations leave the role out and the services run as the owner: the policies are forced,
-    so they hold for it too."""
+    so they hold for it too. Once someone who may creates the role, the next migrate grants it
+    the tables and the services switch to it."""
     suffix = uuid.uuid4().hex[:8]
-    owner, database = f"rls_owner_{suffix}", f"rls_owned_{suffix}"
-    monkeypatch.setenv("TANDEM_DB_APP_ROLE", f"rls_missing_{suffix}")
+    owner, database, role = f"rls_owner_{suffix}", f"rls_owned_{suffix}", f"rls_later_{suffix}"
+    monkeypatch.setenv("TANDEM_DB_APP_ROLE", role)
     admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE ROLE "{owner}" LOGIN NOCREATEROLE'))
@@ -244,9 +245,23 @@ def test_an_owner_without_createrole_still_meets_the_policies(pg_server_url, mon
                 assert seen and not [r for r in seen if B in repr(r)], table
         finally:
             rt.engine.dispose()
+
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE ROLE "{role}" NOLOGIN'))
+            conn.execute(sa.text(f'GRANT "{role}" TO "{owner}"'))
+        upgrade(service.migrations, url)  # at head already: only the grants are refreshed
+        rt = Runtime(service, url)
+        try:
+            with rt.reading() as conn:
+                assert conn.execute(sa.text("SELECT current_user")).scalar() == role
+            seen = _select_all(rt, rls.AccessScope("someone-of-a", frozenset({A})), "meetings")
+            assert seen and not [r for r in seen if B in repr(r)]
+        finally:
+            rt.engine.dispose()
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
             conn.execute(sa.text(f'DROP ROLE IF EXISTS "{owner}"'))
         admin.dispose()
 
