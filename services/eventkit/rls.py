@@ -138,15 +138,13 @@ def _transaction_settings(conn: sa.Connection) -> tuple[str, str] | None:
     return conn.info.get(_INFO_KEY)
 
 
-def hidden(conn: sa.Connection, table: sa.Table, *criteria: sa.ColumnElement[bool]) -> bool:
-    """True if rows match `criteria` that the current scope cannot see: lets the service layer
-    answer 403 (as it does on SQLite) for another institution's record, without reading it."""
-    settings = _transaction_settings(conn)
-    if settings is None or settings[0] == "*":
-        return False
-    with unrestricted(conn):
-        total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*criteria))
-        return total.scalar_one() > 0
+@contextlib.contextmanager
+def routing(runtime) -> Iterator[sa.Connection]:
+    """A read-only connection of `runtime` that sees every institution, for resolving which
+    institution, program and people a resource belongs to: the policy decides on those facts
+    (403, or 404 where it conceals), and row-level security then guards what the view reads."""
+    with scoped(UNRESTRICTED), runtime.reading() as conn:
+        yield conn
 
 
 def app_role() -> str:

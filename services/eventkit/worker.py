@@ -12,6 +12,7 @@ from . import config
 from .bus import KafkaPublisher, KafkaSubscriber, broker_reachable, ensure_topics
 from .consumer import EventConsumer
 from .db import ping
+from .operations import checkpoint_every
 from .relay import Relay
 from .service import Runtime, Service
 
@@ -48,7 +49,7 @@ class Worker:
             name=name,
         )
         self._spawn(f"{name}-relay", relay.run, self.stop)
-        for task in self.service.background:
+        for task in (*self.service.background, checkpoint_every):
             self._spawn(f"{name}-{task.__name__}", task, self.runtime, self.stop)
         if self.service.subscriptions:
             consumer = EventConsumer(
