@@ -226,11 +226,17 @@ END $$;
 """
 
 
-def protect(op, policies: Mapping[str, str], worker_only: Sequence[str] = ()) -> None:
+def protect(
+    op,
+    policies: Mapping[str, str],
+    worker_only: Sequence[str] = (),
+    append_only: Sequence[str] = (),
+) -> None:
     """Create the app role and its grants, and a forced policy per table (PostgreSQL only).
 
     `policies` maps a table to the condition a row must meet to be seen or written; tables in
-    `worker_only` are seen only by unrestricted scopes (workers, relays, commands).
+    `worker_only` are seen only by unrestricted scopes (workers, relays, commands), and so are
+    those in `append_only`, to which any scope may add rows (a request leaves them for the worker).
     """
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -238,7 +244,10 @@ def protect(op, policies: Mapping[str, str], worker_only: Sequence[str] = ()) ->
     op.execute(_FUNCTIONS)
     # Unrestricted scopes pass first: projections write rows before the rows they refer to arrive.
     rules = {t: f"tandem_rls_all() OR ({c})" for t, c in policies.items()}
-    rules.update(dict.fromkeys(worker_only, "tandem_rls_all()"))
+    rules.update(dict.fromkeys([*worker_only, *append_only], "tandem_rls_all()"))
+    for table in append_only:
+        op.execute(f"DROP POLICY IF EXISTS tandem_append ON {table}")
+        op.execute(f"CREATE POLICY tandem_append ON {table} FOR INSERT WITH CHECK (true)")
     for table, condition in rules.items():
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
@@ -254,6 +263,7 @@ def unprotect(op, tables: Sequence[str]) -> None:
         return
     for table in tables:
         op.execute(f"DROP POLICY IF EXISTS tandem_scope ON {table}")
+        op.execute(f"DROP POLICY IF EXISTS tandem_append ON {table}")
         op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 

@@ -420,3 +420,20 @@ def test_the_migration_creates_the_role_it_names(pg_server_url, pg_database_fact
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
             conn.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+def test_a_request_leaves_a_mail_body_only_the_worker_reads(pg_database_factory):
+    """Password links: the API (scoped) writes the body, cannot read it back; the worker can."""
+    service = _service("notifications")
+    url = pg_database_factory("rls")
+    upgrade(service.migrations, url)
+    rt = Runtime(service, url)
+    bodies = service.metadata.tables["private_bodies"]
+    try:
+        with rls.scoped(rls.AccessScope("system", frozenset({A}))), rt.engine.begin() as conn:
+            conn.execute(bodies.insert().values(notification_id="n1", text_body="t", html_body=""))
+            assert conn.execute(sa.select(bodies)).all() == []
+        everything = _select_all(rt, rls.UNRESTRICTED, "private_bodies")
+        assert [r["notification_id"] for r in everything] == ["n1"]
+    finally:
+        rt.engine.dispose()

@@ -44,19 +44,14 @@ POLICIES = {
     "preferences": recipient_visible("preferences", "person_id"),
     "digests": recipient_visible("digests"),
 }
-WORKER_ONLY = [
-    "outbox",
-    "waiting",
-    "private_bodies",
-    "survey_reminders",
-    "survey_answers",
-    "pair_watch",
-]
+WORKER_ONLY = ["outbox", "waiting", "survey_reminders", "survey_answers", "pair_watch"]
+# A password link's mail body: the API writes it, only the worker's sender reads it.
+APPEND_ONLY = ["private_bodies"]
 
 
 def upgrade() -> None:
-    rls.protect(op, POLICIES, WORKER_ONLY)
+    rls.protect(op, POLICIES, WORKER_ONLY, APPEND_ONLY)
 
 
 def downgrade() -> None:
-    rls.unprotect(op, [*POLICIES, *WORKER_ONLY])
+    rls.unprotect(op, [*POLICIES, *WORKER_ONLY, *APPEND_ONLY])
