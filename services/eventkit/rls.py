@@ -105,9 +105,10 @@ def install(engine: sa.Engine) -> None:
 def unrestricted(conn: sa.Connection) -> Iterator[None]:
     """Within the caller's transaction, see every institution for a moment, then narrow again.
 
-    For the event store's own bookkeeping: a stream's head must count every event of the stream
-    (a cross-institution pair's stream mixes institutions), and a command is authorised against
-    the aggregate it loads, not by what the database hides.
+    For the event store's own bookkeeping (a stream's head must count every event of the stream,
+    and a cross-institution pair's stream mixes institutions; a command is authorised against the
+    aggregate it loads, not by what the database hides), and for the few checks that span the
+    consortium (an email's uniqueness, who coordinates a cycle).
     """
     settings = _transaction_settings(conn)
     if settings is None or settings[0] == "*" or conn.info.get(_WIDE_KEY):
