@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 
-from . import config
+from . import config, rls
 from .aggregate import DomainError, NotFound
 from .auth import InvalidToken, Principal, TokenSigner
 from .bus import broker_reachable
@@ -106,8 +106,11 @@ def require(roles: Iterable[str], institution_id: str | None = None) -> Principa
 def _install_auth(app: Flask) -> None:
     signer: TokenSigner = app.extensions["tandem.signer"]
 
+    app.teardown_request(lambda _exc: rls.reset_scope())  # no scope outlives its request
+
     @app.before_request
     def authenticate():
+        rls.set_scope(rls.DENY)  # row-level security denies until the caller is known
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         header = request.headers.get("Authorization", "")
@@ -118,6 +121,7 @@ def _install_auth(app: Flask) -> None:
             g.principal = signer.verify(token.strip())
         except InvalidToken as exc:
             return _unauthorized(str(exc))
+        rls.set_scope(rls.scope_for(g.principal))
         return None
 
 
