@@ -34,16 +34,16 @@ def event_columns() -> list[sa.SchemaItem]:
         sa.Column("payload", Json, nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
-        *seal_columns(),
         sa.UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
     ]
 
 
-def seal_columns() -> list[sa.Column]:
-    """The store-wide sequence and keyed seal (see `seal.py`)."""
+def seal_columns() -> list[sa.SchemaItem]:
+    """The store-wide sequence and keyed seal (see `seal.py`), added by a later migration."""
     return [
-        sa.Column("seq", sa.BigInteger, nullable=True, unique=True),
+        sa.Column("seq", sa.BigInteger, nullable=True),
         sa.Column("seal", sa.String(64), nullable=True),
+        sa.UniqueConstraint("seq", name="uq_events_seq"),
     ]
 
 
@@ -80,7 +80,7 @@ class KitTables:
 
 def define_kit_tables(metadata: sa.MetaData) -> KitTables:
     return KitTables(
-        events=sa.Table("events", metadata, *event_columns()),
+        events=sa.Table("events", metadata, *event_columns(), *seal_columns()),
         outbox=sa.Table("outbox", metadata, *outbox_columns()),
         inbox=sa.Table("inbox", metadata, *inbox_columns()),
     )
@@ -91,3 +91,46 @@ def create_kit_tables(op) -> None:
     op.create_table("events", *event_columns())
     op.create_table("outbox", *outbox_columns())
     op.create_table("inbox", *inbox_columns())
+
+
+def add_store_seal(op) -> None:
+    """For stores created before the seal: add the sequence and seal columns, then number and
+    seal the events already stored, in store order, under the audit key."""
+    from . import config  # the key is read only when a migration needs it
+    from .seal import GENESIS_SEAL, sealed
+
+    bind = op.get_bind()
+    seq, seal, unique = seal_columns()
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(seq)
+        batch.add_column(seal)
+        batch.create_unique_constraint(unique.name, ["seq"])
+    events = sa.table(
+        "events", sa.column("position"), sa.column("hash"), sa.column("seq"), sa.column("seal")
+    )
+    last = bind.execute(
+        sa.select(events.c.seq, events.c.seal)
+        .where(events.c.seq.is_not(None))
+        .order_by(events.c.seq.desc())
+        .limit(1)
+    ).first()
+    unsealed = bind.execute(
+        sa.select(events.c.position, events.c.hash)
+        .where(events.c.seq.is_(None))
+        .order_by(events.c.position)
+    ).all()
+    if not unsealed:
+        return
+    head = (last.seq, last.seal) if last else (0, GENESIS_SEAL)
+    seals = sealed(config.audit_key(), head, (r.hash for r in unsealed))
+    for row, (seq, seal) in zip(unsealed, seals, strict=True):
+        bind.execute(
+            events.update().where(events.c.position == row.position).values(seq=seq, seal=seal)
+        )
+
+
+def drop_store_seal(op) -> None:
+    with op.batch_alter_table("events") as batch:
+        batch.drop_constraint("uq_events_seq", type_="unique")
+        batch.drop_column("seal")
+        batch.drop_column("seq")
