@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -108,10 +108,16 @@ class EventConsumer:
         self.dead_lettered += 1
 
     def run(
-        self, subscriber: Subscriber, stop: threading.Event, poll_timeout_s: float = 0.5
+        self,
+        subscriber: Subscriber,
+        stop: threading.Event,
+        poll_timeout_s: float = 0.5,
+        until: Callable[[], bool] = lambda: False,
     ) -> None:
+        """Consume until `stop` is set or `until()` is true (the worker renews the subscriber
+        after the broker lost its offsets)."""
         backoff = 0.5
-        while not stop.is_set():
+        while not stop.is_set() and not until():
             messages = subscriber.poll(poll_timeout_s)
             if not messages:
                 continue
@@ -122,7 +128,7 @@ class EventConsumer:
                 for key, offset in _first_offsets(messages).items():
                     subscriber.seek(*key, offset)
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 10.0)
                 continue
             backoff = 0.5
             subscriber.commit(offsets)
