@@ -194,7 +194,6 @@ class KafkaSubscriber:
         topics: Sequence[str],
         max_poll_records: int = 200,
         max_poll_interval_ms: int = 10_000,
-        from_beginning: bool = False,
         **config,
     ) -> None:
         self._consumer = KafkaConsumer(
@@ -210,10 +209,14 @@ class KafkaSubscriber:
             fetch_max_wait_ms=config.pop("fetch_max_wait_ms", 100),
             **config,
         )
-        if from_beginning:
-            self._consumer.subscribe(topics=list(topics), listener=_Rewind(self._consumer))
-        else:
-            self._consumer.subscribe(topics=list(topics))
+        self._rewind = _Rewind(self._consumer)
+        self._consumer.subscribe(topics=list(topics), listener=self._rewind)
+
+    def rewind(self) -> None:
+        """Read every partition from its start once, those held now and those assigned later,
+        whatever the group committed: for after the broker lost its offsets. The member is kept:
+        it re-joins by itself, while a new member can wait a long time on the embedded broker."""
+        self._rewind.arm()
 
     def positions(self) -> dict[tuple[str, int], int]:
         """The next offset to read of each partition this member holds now."""
@@ -247,18 +250,22 @@ class KafkaSubscriber:
 
 
 class _Rewind(ConsumerRebalanceListener):
-    """After the broker lost its offsets: read each partition from its start once, whatever
-    offset the group has committed since (the consumer's inbox drops what it already applied)."""
+    """Once armed, seeks each partition to its start the next time this member holds it."""
 
     def __init__(self, consumer: KafkaConsumer) -> None:
         self.consumer = consumer
+        self.armed = False
         self.rewound: set[TopicPartition] = set()
+
+    def arm(self) -> None:
+        self.armed, self.rewound = True, set()
+        self.on_partitions_assigned(self.consumer.assignment())
 
     def on_partitions_revoked(self, revoked) -> None:
         pass
 
     def on_partitions_assigned(self, assigned) -> None:
-        fresh = [tp for tp in assigned if tp not in self.rewound]
+        fresh = [tp for tp in assigned if self.armed and tp not in self.rewound]
         if fresh:
             self.consumer.seek_to_beginning(*fresh)
             self.rewound.update(fresh)
@@ -382,23 +389,32 @@ class BrokerWatch:
 
     def check(self) -> bool:
         """Look once; True if a loss was noticed now. Errors mean "cannot tell", not a loss."""
-        try:
-            lost = self._cluster_changed() | self._own_topic_shrank()
-            if self.group and self.subscriptions:
-                self.lag = self._group_lag()
-        except Exception as exc:
-            log.debug("broker watch: %r", exc)
-            self._reset()
-            return False
+        lost = False
+        # Each signal on its own: one that fails must not swallow what the other saw.
+        for signal in (self._cluster_changed, self._own_topic_shrank):
+            try:
+                lost = signal() or lost
+            except Exception as exc:
+                log.debug("broker watch: %r", exc)
+                self.close()
         if lost:
             self.losses += 1
             log.warning("the broker lost its topics and offsets (loss %d)", self.losses)
+        if self.group and self.subscriptions:
+            try:
+                self.lag = self._group_lag()
+            except Exception as exc:
+                log.debug("broker watch: lag: %r", exc)
+                self.lag = None
+                self.close()
         return lost
 
     def _cluster_changed(self) -> bool:
         cluster_id = self._admin_client().describe_cluster()["cluster_id"]
         changed = self.cluster_id is not None and cluster_id != self.cluster_id
         self.cluster_id = cluster_id
+        if changed:
+            self._own_end = None  # measured on the old broker: no baseline for the new one
         return changed
 
     def _own_topic_shrank(self) -> bool:
@@ -452,9 +468,6 @@ class BrokerWatch:
                 heartbeat_interval_ms=2000,
             )
         return self._consumer
-
-    def _reset(self) -> None:
-        self.close()
 
     def close(self) -> None:
         for client in (self._admin, self._consumer):

@@ -131,7 +131,12 @@ class EventConsumer:
                 backoff = min(backoff * 2, 10.0)
                 continue
             backoff = 0.5
-            subscriber.commit(offsets)
+            try:
+                subscriber.commit(offsets)
+            except Exception as exc:
+                # Applied and recorded in the inbox already: after a rebalance (or a broker that
+                # lost the group) these messages come again and are skipped.
+                log.warning("offsets not committed; the messages will be skipped later: %r", exc)
 
 
 def _first_offsets(messages: Sequence[Message]) -> dict[tuple[str, int], int]:

@@ -93,7 +93,7 @@ class Worker:
             self.watch.check()
         self.watch.close()
 
-    def _subscriber(self, from_beginning: bool) -> KafkaSubscriber:
+    def _subscriber(self) -> KafkaSubscriber:
         return KafkaSubscriber(
             self.bootstrap,
             group_id=config.consumer_group(self.service.name),
@@ -101,23 +101,21 @@ class Worker:
             max_poll_interval_ms=config.max_poll_interval_ms(),
             fetch_max_wait_ms=config.env_int("KAFKA_FETCH_MAX_WAIT_MS", 100),
             client_id=f"tandem-{self.service.name}-consumer",
-            from_beginning=from_beginning,
         )
 
     def _consume(self, consumer: EventConsumer) -> None:
-        """Consume; after a broker loss, join again and read every partition from its start (the
-        committed offsets are gone, and the topics are being filled again by their owners)."""
-        from_beginning = False
-        while not self.stop.is_set():
-            losses = self.watch.losses
-            subscriber = self._subscriber(from_beginning)
-            try:
+        """Consume; after a broker loss, read every partition from its start (the committed
+        offsets are gone, and the topics are being filled again by their owners)."""
+        subscriber = self._subscriber()
+        try:
+            while not self.stop.is_set():
+                losses = self.watch.losses
                 consumer.run(subscriber, self.stop, until=lambda n=losses: self.watch.losses != n)
-            finally:
-                subscriber.close()
-            if not self.stop.is_set():
-                log.warning("consumer: the broker lost its offsets; reading from the start")
-            from_beginning = True
+                if not self.stop.is_set():
+                    log.warning("consumer: the broker lost its offsets; reading from the start")
+                    subscriber.rewind()
+        finally:
+            subscriber.close()
 
     def _spawn(self, name: str, target, *args) -> None:
         thread = threading.Thread(target=self._guard, args=(target, *args), name=name, daemon=True)

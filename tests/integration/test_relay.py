@@ -281,3 +281,38 @@ def test_relay_heals_by_itself_after_the_broker_restarts(kit):
         publisher.close()
         watch.close()
         stop(broker)
+
+
+def test_relay_status_calls_a_relay_stuck_when_rows_wait_with_no_progress_or_are_parked(kit):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from services.eventkit.relay import relay_status
+
+    outbox = kit.kit.outbox
+    assert relay_status(kit.engine, outbox, stuck_after_s=60).stuck is False  # empty
+    _append(kit, "thing-a", ["a0", "a1"])
+    fresh = relay_status(kit.engine, outbox, stuck_after_s=60)
+    assert (fresh.backlog, fresh.parked, fresh.stuck) == (2, 0, False)  # waiting, but not long
+
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    with kit.engine.begin() as conn:
+        conn.execute(outbox.update().values(created_at=long_ago, updated_at=long_ago))
+    stalled = relay_status(kit.engine, outbox, stuck_after_s=60)
+    assert stalled.stuck is True and stalled.oldest_pending_s >= 299
+
+    # Progress (a row published just now) means a backlog draining, not a stuck relay.
+    with kit.engine.begin() as conn:
+        first = conn.execute(sa.select(sa.func.min(outbox.c.id))).scalar_one()
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id == first)
+            .values(state=OUTBOX_PUBLISHED, updated_at=dt.datetime.now(dt.UTC))
+        )
+    assert relay_status(kit.engine, outbox, stuck_after_s=60).stuck is False
+
+    with kit.engine.begin() as conn:
+        conn.execute(outbox.update().where(outbox.c.id != first).values(state=OUTBOX_FAILED))
+    parked = relay_status(kit.engine, outbox, stuck_after_s=60)
+    assert (parked.backlog, parked.parked, parked.stuck) == (0, 1, True)
