@@ -114,11 +114,18 @@ class EventConsumer:
         poll_timeout_s: float = 0.5,
         until: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Consume until `stop` is set or `until()` is true (the worker renews the subscriber
+        """Consume until `stop` is set or `until()` is true (the worker rewinds the subscriber
         after the broker lost its offsets)."""
-        backoff = 0.5
+        backoff = poll_backoff = 0.5
         while not stop.is_set() and not until():
-            messages = subscriber.poll(poll_timeout_s)
+            try:
+                messages = subscriber.poll(poll_timeout_s)
+                poll_backoff = 0.5
+            except Exception as exc:  # the broker is away: the client reconnects by itself
+                log.warning("poll failed; trying again in %.1fs: %r", poll_backoff, exc)
+                stop.wait(poll_backoff)
+                poll_backoff = min(poll_backoff * 2, 5.0)
+                continue
             if not messages:
                 continue
             try:

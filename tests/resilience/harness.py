@@ -142,6 +142,10 @@ class Fleet:
                 found.update(r.id for r in rows)
         return found
 
+    def all_ids(self, service: str, table: str) -> set[str]:
+        with self.engine(service).connect() as conn:
+            return {r.id for r in conn.execute(sa.text(f"SELECT id FROM {table}"))}
+
     def stored_registrations(self, emails: set[str]) -> collections.Counter:
         """How many PersonRegistered events enrollment's store holds for each of the emails."""
         counts: collections.Counter = collections.Counter()
