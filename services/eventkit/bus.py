@@ -383,6 +383,7 @@ class BrokerWatch:
         self.losses = 0
         self.cluster_id: str | None = None
         self.lag: int | None = None
+        self.reachable = False  # whether the broker answered the last check
         self._own_end: int | None = None
         self._admin: KafkaAdminClient | None = None
         self._consumer: KafkaConsumer | None = None
@@ -410,7 +411,9 @@ class BrokerWatch:
         return lost
 
     def _cluster_changed(self) -> bool:
+        self.reachable = False
         cluster_id = self._admin_client().describe_cluster()["cluster_id"]
+        self.reachable = True
         changed = self.cluster_id is not None and cluster_id != self.cluster_id
         self.cluster_id = cluster_id
         if changed:

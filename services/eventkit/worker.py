@@ -13,7 +13,6 @@ from .bus import (
     BrokerWatch,
     KafkaPublisher,
     KafkaSubscriber,
-    broker_reachable,
     ensure_topics,
     topic_is_empty,
 )
@@ -135,7 +134,8 @@ class Worker:
 
     def readiness(self) -> dict:
         """Checks (each true or false) and what the relay and consumer are doing."""
-        checks = {"threads": self.healthy(), "broker": broker_reachable(self.bootstrap)}
+        # The watch asks the broker every two seconds: no new connection per probe.
+        checks = {"threads": self.healthy(), "broker": self.watch.reachable}
         relay: dict | None = None
         try:
             status = relay_status(
