@@ -252,6 +252,7 @@ def _write_status(children: dict[str, Child]) -> None:
     """What the status page shows about the processes `tandem run` keeps alive."""
     path = config.var_dir() / STATUS_FILE
     body = {"supervisor_pid": os.getpid(), "children": {n: c.report() for n, c in children.items()}}
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(body))
     tmp.replace(path)
