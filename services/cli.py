@@ -10,7 +10,16 @@ import sys
 
 from services.eventkit import config
 
-SERVICE_ACTIONS = ("api", "consume", "migrate", "verify", "republish", "rebuild", "outbox")
+SERVICE_ACTIONS = (
+    "api",
+    "consume",
+    "migrate",
+    "verify",
+    "checkpoint",
+    "republish",
+    "rebuild",
+    "outbox",
+)
 OUTBOX_ACTIONS = ("list", "retry")
 
 
@@ -44,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load the demo consortium through the enrollment API")
     demo.add_argument("--url", default=None, help="enrollment API (default ENROLLMENT_URL)")
 
+    sub.add_parser("policy", help="print the authorization policy as a Markdown table")
     token = sub.add_parser("token", help="mint a service token for scripts")
     token.add_argument("--user", required=True, help="user (person) id the token speaks for")
     token.add_argument(
@@ -54,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a role, consortium-wide or at an institution (repeatable)",
     )
     token.add_argument(
-        "--ttl", type=int, default=None, help="seconds (default TANDEM_TOKEN_TTL_SECONDS)"
+        "--ttl",
+        type=int,
+        default=None,
+        help="seconds, at most TANDEM_TOKEN_TTL_SECONDS (the default): services refuse longer",
     )
 
     for name in config.SERVICES:
@@ -126,6 +139,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "token":
         return _mint(args)
+    if args.command == "policy":
+        from services.eventkit.policy import markdown_table
+
+        print(markdown_table())
+        return 0
     raise AssertionError(args.command)
 
 
@@ -155,11 +173,17 @@ def _service_action(service, args: argparse.Namespace) -> int:
                     "ok": report.ok,
                     "events": report.events_checked,
                     "streams": report.streams_checked,
+                    "sealed_through": report.sealed_through,
+                    "checkpoints": report.checkpoints_checked,
                     "first_break": str(report.first_break) if report.first_break else None,
                 }
             )
         )
         return 0 if report.ok else 1
+    if args.action == "checkpoint":
+        signed = operations.checkpoint(rt)
+        print(signed.to_json())
+        return 0
     if args.action == "republish":
         print(f"{service.name}: queued {operations.republish(rt)} events for the relay")
         return 0
@@ -215,6 +239,9 @@ def _mint(args: argparse.Namespace) -> int:
         print(f"tandem token: {exc}", file=sys.stderr)
         return 2
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
+    if args.ttl is not None and not 0 < args.ttl <= signer.ttl_seconds:
+        print(f"tandem token: --ttl must be 1 to {signer.ttl_seconds} seconds", file=sys.stderr)
+        return 2
     print(signer.mint(Principal(args.user, grants), args.ttl))
     return 0
 

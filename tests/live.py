@@ -59,7 +59,7 @@ class LiveSuite:
         for name, url in database_urls.items():
             self.env[f"{name.upper()}_DATABASE_URL"] = url
         self.env["WEB_PUBLIC_URL"] = self.url
-        self.signer = TokenSigner(TOKEN_KEY, 600)
+        self.signer = TokenSigner(TOKEN_KEY)
         self.process: subprocess.Popen | None = None
 
     @property

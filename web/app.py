@@ -35,7 +35,7 @@ from services.eventkit.db import make_engine, reading
 
 from . import auth, db, identity, navigation, oidc, views
 from .accounts import Accounts
-from .calls import ServiceDown
+from .calls import ServiceDown, can
 from .identity import STAFF, roles_required
 from .outbox import Outbox
 from .pages import htmx
@@ -204,6 +204,7 @@ def _asset_urls() -> dict[str, Any]:
         "htmx_js_url": url_for("web.htmx_js", v=digest),
         "current_user": identity.current_user(),
         "nav_links": navigation.nav_links(identity.current_user()),
+        "can": can,
     }
 
 

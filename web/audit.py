@@ -19,12 +19,11 @@ from urllib.parse import quote
 
 from flask import Response, abort, g, request, url_for
 
-from services.eventkit.auth import COORDINATOR
 from services.eventkit.config import SERVICES
 from services.eventkit.contracts import enrollment, feedback, notifications, pairing
 from services.eventkit.envelope import parse_time
 
-from .calls import call, fetch, fetch_or
+from .calls import call, can, fetch, fetch_or
 from .identity import ROLE_LABELS, current_user
 from .pages import render, wants_fragment
 
@@ -283,8 +282,13 @@ def _query(filters: dict[str, str]) -> dict[str, str]:
 def coordinator_page() -> Response:
     """The trail of the institutions the signed-in coordinator coordinates."""
     user = current_user()
+    grants = user.grants if user else ()
     mine = sorted(
-        {g.institution_id for g in (user.grants if user else ()) if g.role == COORDINATOR} - {None}
+        {
+            g.institution_id
+            for g in grants
+            if g.institution_id and can("institution.audit", g.institution_id)
+        }
     )
     if not mine:
         abort(403)

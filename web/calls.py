@@ -15,6 +15,8 @@ from urllib.parse import quote
 import requests
 from flask import abort, current_app
 
+from services.eventkit.policy import Resource, permits
+
 from . import identity
 
 log = logging.getLogger(__name__)
@@ -146,22 +148,29 @@ def seg(value: str) -> str:
     return quote(value, safe="")
 
 
-def staff_cycle(cycle_id: str) -> dict:
-    """The cycle, or 403/404 unless the user is staff of its institution (or consortium admin)."""
-    cycle = fetch("enrollment", f"/api/cycles/{seg(cycle_id)}")
+def can(
+    permission: str,
+    institution_id: str | None = None,
+    program_id: str | None = None,
+    people: tuple[str, ...] = (),
+) -> bool:
+    """Whether the signed-in user may do this, by the services' own policy: pages show only
+    the actions that would be allowed."""
     user = identity.current_user()
-    if user is None or not user.principal.has(identity.STAFF, cycle["institution_id"]):
+    resource = Resource(institution_id, program_id, frozenset(people))
+    return user is not None and permits(user.principal, permission, resource)
+
+
+def staff_cycle(cycle_id: str) -> dict:
+    """The cycle, or 403/404 unless the user coordinates its program (or is its admin)."""
+    cycle = fetch("enrollment", f"/api/cycles/{seg(cycle_id)}")
+    if not can("cycle.roster", cycle["institution_id"], cycle["program_id"]):
         abort(403)
     return cycle
 
 
 def staff_institutions() -> list[dict]:
     """Institutions the user is staff of (every one for the consortium admin)."""
-    user = identity.current_user()
-    if user is None:
-        return []
     return [
-        i
-        for i in fetch("enrollment", "/api/institutions")
-        if user.principal.has(identity.STAFF, i["id"])
+        i for i in fetch("enrollment", "/api/institutions") if can("institution.staff", i["id"])
     ]

@@ -12,7 +12,8 @@ from flask import current_app, url_for
 
 from services.eventkit.auth import ADMIN, COORDINATOR
 
-from .identity import User
+from .calls import can
+from .identity import User, current_user
 
 MENTOR = "mentor"
 MENTEE = "mentee"
@@ -22,10 +23,18 @@ MENTEE = "mentee"
 class Link:
     endpoint: str
     label: str
+    # Shown only to someone who holds this permission at one of their institutions.
+    permission: str | None = None
 
     @property
     def available(self) -> bool:
-        return self.endpoint in current_app.view_functions
+        if self.endpoint not in current_app.view_functions:
+            return False
+        if self.permission is None:
+            return True
+        user = current_user()
+        institutions = {g.institution_id for g in user.grants} if user else set()
+        return any(can(self.permission, i) for i in institutions)
 
     @property
     def href(self) -> str:
@@ -45,7 +54,7 @@ AREAS: dict[str, tuple[Link, ...]] = {
         Link("coord.participants", "Participants"),
         Link("oversight.concerns", "Concerns inbox"),
         Link("oversight.surveys", "Survey templates"),
-        Link("oversight.audit", "Audit trail"),
+        Link("oversight.audit", "Audit trail", "institution.audit"),
         Link("web.status", "Suite status"),
     ),
     MENTOR: (

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from .auth import COORDINATOR
-from .http import principal, runtime
+from .access import authorize, consortium, guard
+from .http import runtime
 from .operations import verify
+from .policy import Resource
 from .service import Service
 
 MAX_PAGE = 200
@@ -77,16 +77,9 @@ class VerifyOut(ma.Schema):
 
 
 def require_auditor(institution_id: str | None) -> None:
-    """The consortium admin audits everything; a coordinator audits their own institution only,
-    and must name it."""
-    who = principal()
-    if who.is_admin:
-        return
-    if institution_id and who.has((COORDINATOR,), institution_id):
-        return
-    if institution_id is None and who.has((COORDINATOR,)):
-        abort(422, description="Coordinators audit one institution: give institution_id.")
-    abort(403, description="Only the consortium admin and the institution's coordinators audit.")
+    """The consortium admin audits everything; an institution's coordinators audit it alone, and
+    must name it."""
+    authorize(Resource(institution_id) if institution_id else consortium())
 
 
 AUDIT_COLUMNS = (
@@ -108,6 +101,7 @@ def audit_blueprint(service: Service) -> Blueprint:
     events = service.tables.events
 
     @blp.route("/audit", methods=["GET"])
+    @guard("institution.audit")
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditPageOut)
     def audit(query):
@@ -137,6 +131,7 @@ def audit_blueprint(service: Service) -> Blueprint:
         }
 
     @blp.route("/audit/verify", methods=["GET"])
+    @guard("institution.audit")
     @blp.arguments(VerifyQuery, location="query")
     @blp.response(200, VerifyOut)
     def audit_verify(query):

@@ -17,6 +17,7 @@ SYSTEM = "system"
 ROLES = (ADMIN, COORDINATOR, MENTOR, MENTEE, SYSTEM)
 
 AUDIENCE = "tandem-services"
+CLOCK_SKEW_S = 10  # clocks of the web and the services may differ this much
 ISSUER = "tandem"
 
 
@@ -117,15 +118,20 @@ class TokenSigner:
                 audience=AUDIENCE,
                 issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+                leeway=CLOCK_SKEW_S,
             )
             grants = tuple(
                 Grant(g["role"], g.get("institution_id"), g.get("program_id"))
                 for g in claims.get("grants", [])
             )
+            lifetime = float(claims["exp"]) - float(claims["iat"])
         except jwt.ExpiredSignatureError as exc:
             raise InvalidToken("token expired") from exc
-        except (jwt.InvalidTokenError, KeyError, TypeError) as exc:
+        except (jwt.InvalidTokenError, KeyError, TypeError, ValueError) as exc:
             raise InvalidToken(f"invalid token: {exc}") from exc
+        # A token minted to live longer than this deployment allows is refused, whoever signed it.
+        if lifetime > self.ttl_seconds + CLOCK_SKEW_S:
+            raise InvalidToken("token lifetime exceeds the allowed maximum")
         return Principal(
             user_id=str(claims["sub"]), grants=grants, name=str(claims.get("name", ""))
         )

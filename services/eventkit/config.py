@@ -84,6 +84,16 @@ def token_key() -> str:
     return secret("TANDEM_SERVICE_TOKEN_KEY", "service-token.key")
 
 
+def audit_key() -> bytes:
+    """The key of the stores' seals and checkpoints: kept outside every database."""
+    return secret("TANDEM_AUDIT_KEY", "audit.key").encode()
+
+
+def checkpoint_dir() -> Path:
+    """Where signed checkpoints of each store's head are written (keep a copy elsewhere)."""
+    return Path(env("TANDEM_CHECKPOINT_DIR", str(var_dir() / "checkpoints"))).resolve()
+
+
 def secret(variable: str, filename: str) -> str:
     """The secret in `variable`; outside production, a random one kept under var/ if unset."""
     value = os.environ.get(variable, "").strip()

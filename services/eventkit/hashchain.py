@@ -14,8 +14,11 @@ class ChainBreak:
     stream_version: int
     event_id: str
     reason: str
+    seq: int | None = None  # the event's place in the store-wide sequence, where known
 
     def __str__(self) -> str:
+        if not self.stream_id:
+            return self.reason
         return f"stream {self.stream_id} v{self.stream_version} ({self.event_id}): {self.reason}"
 
 
@@ -24,6 +27,8 @@ class VerifyReport:
     events_checked: int
     streams_checked: int
     first_break: ChainBreak | None
+    sealed_through: int = 0  # the last event of the store's sequence whose seal holds
+    checkpoints_checked: int = 0
 
     @property
     def ok(self) -> bool:

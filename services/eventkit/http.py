@@ -64,10 +64,13 @@ class StatsOut(ma.Schema):
 
 
 def _stats_blueprint(service: Service) -> Blueprint:
-    """Row counts of the read models: aggregate numbers only, for operators and the status page."""
+    """Row counts of the read models across the consortium, for its admin and the status page."""
+    from .access import consortium, guard  # built on this module's helpers
+
     blp = Blueprint("stats", __name__, url_prefix="/api", description="Operations")
 
     @blp.route("/stats", methods=["GET"])
+    @guard("consortium.operate", consortium)
     @blp.response(200, StatsOut)
     def stats():
         with runtime().reading() as conn:

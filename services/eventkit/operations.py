@@ -2,21 +2,74 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import threading
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from . import config
 from .bus import KafkaPublisher, read_topics_from_start
 from .consumer import EventConsumer
-from .envelope import utcnow
-from .hashchain import VerifyReport, verify_events
+from .envelope import format_time, utcnow
+from .hashchain import ChainBreak, VerifyReport, verify_events
+from .seal import Checkpoint, CheckpointFile, check_checkpoints, verify_seals
 from .service import Runtime
 from .tables import OUTBOX_FAILED, OUTBOX_IN_PROGRESS, OUTBOX_PENDING
 
+log = logging.getLogger(__name__)
 
-def verify(rt: Runtime) -> VerifyReport:
+
+def verify(rt: Runtime, checkpoints: Sequence[Checkpoint] | None = None) -> VerifyReport:
+    """Each stream's hash chain, the store-wide seal chain, then the checkpoints kept outside
+    the store (by default the service's checkpoint file); the first break is named."""
+    key = config.audit_key()
+    if checkpoints is None:
+        checkpoints = checkpoint_file(rt).read()
     with rt.reading() as conn:
-        return verify_events(rt.store.read_streams_in_order(conn))
+        chains = verify_events(rt.store.read_streams_in_order(conn))
+        if not chains.ok:
+            return chains
+        _, head, broken = verify_seals(key, rt.store.read_sealed(conn))
+        seal_at = rt.store.seals_at(conn, [c.seq for c in checkpoints])
+    found = None
+    if broken is not None:
+        found = ChainBreak(
+            broken.stream_id, broken.stream_version, broken.event_id, broken.reason, broken.seq
+        )
+    else:
+        problem = check_checkpoints(key, rt.service.name, head, seal_at, checkpoints)
+        found = ChainBreak("", 0, "", problem, head[0] + 1) if problem else None
+    return dataclasses.replace(
+        chains, first_break=found, sealed_through=head[0], checkpoints_checked=len(checkpoints)
+    )
+
+
+def checkpoint_file(rt: Runtime) -> CheckpointFile:
+    return CheckpointFile(config.checkpoint_dir(), rt.service.name)
+
+
+def checkpoint_every(rt: Runtime, stop: threading.Event) -> None:
+    """The worker's loop: a checkpoint at start and every TANDEM_CHECKPOINT_INTERVAL_S."""
+    interval = config.env_int("TANDEM_CHECKPOINT_INTERVAL_S", 300)
+    while not stop.is_set():
+        try:
+            checkpoint(rt)
+        except Exception:  # a full disk or a database blip: try again next time
+            log.exception("%s: writing a checkpoint failed", rt.service.name)
+        stop.wait(interval)
+
+
+def checkpoint(rt: Runtime) -> Checkpoint:
+    """Sign the store's head and write it outside the store."""
+    with rt.reading() as conn:
+        seq, seal = rt.store.seal_head(conn)
+    signed = Checkpoint(rt.service.name, seq, seal, format_time(utcnow())).signed(
+        config.audit_key()
+    )
+    checkpoint_file(rt).append(signed)
+    return signed
 
 
 def republish(rt: Runtime) -> int:

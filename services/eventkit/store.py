@@ -7,14 +7,19 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from . import config
 from .envelope import GENESIS_HASH, Envelope, Metadata, NewEvent, new_id, utcnow
 from .registry import Registry
+from .seal import GENESIS_SEAL, sealed
 from .tables import OUTBOX_PENDING, KitTables
 
 if TYPE_CHECKING:
     from .projections import Projection
 
 ANY_VERSION = None
+# Appends take this PostgreSQL advisory lock so the store-wide sequence has no gaps or forks
+# (SQLite's BEGIN IMMEDIATE already serializes writers).
+SEAL_LOCK = 0x7A5E_A1ED
 
 
 class ConcurrencyError(Exception):
@@ -100,9 +105,10 @@ class EventStore:
                 stored.append(envelope)
         if not stored:
             return stored
+        rows = self._sealed_rows(conn, stored)
         try:
             with conn.begin_nested():
-                conn.execute(self.tables.events.insert(), [e.to_dict() for e in stored])
+                conn.execute(self.tables.events.insert(), rows)
         except sa.exc.IntegrityError:
             # Another writer got there first; report the first stream that moved.
             now_heads = self.stream_heads(conn, stream_ids)
@@ -116,6 +122,40 @@ class EventStore:
             for projection in self.projections:
                 projection.apply(conn, envelope)
         return stored
+
+    def _sealed_rows(self, conn: sa.Connection, stored: Sequence[Envelope]) -> list[dict]:
+        """The events' rows, numbered on from the store's head and sealed under the audit key."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SEAL_LOCK)))
+        head = self.seal_head(conn)
+        seals = sealed(config.audit_key(), head, (e.hash for e in stored))
+        return [
+            {**e.to_dict(), "seq": seq, "seal": seal}
+            for e, (seq, seal) in zip(stored, seals, strict=True)
+        ]
+
+    def seal_head(self, conn: sa.Connection) -> tuple[int, str]:
+        """(seq, seal) of the store's last event; (0, genesis) for an empty store."""
+        events = self.tables.events
+        last = conn.execute(
+            sa.select(events.c.seq, events.c.seal)
+            .where(events.c.seq.is_not(None))
+            .order_by(events.c.seq.desc())
+            .limit(1)
+        ).first()
+        return (last.seq, last.seal) if last else (0, GENESIS_SEAL)
+
+    def seals_at(self, conn: sa.Connection, seqs: Sequence[int]) -> dict[int, str]:
+        events = self.tables.events
+        rows = conn.execute(sa.select(events.c.seq, events.c.seal).where(events.c.seq.in_(seqs)))
+        return {r.seq: r.seal for r in rows}
+
+    def read_sealed(self, conn: sa.Connection) -> Iterator[sa.Row]:
+        """Every event row in sequence order (for verification), unsealed legacy rows first."""
+        events = self.tables.events
+        yield from conn.execute(
+            sa.select(events).order_by(events.c.seq.is_not(None), events.c.seq, events.c.position)
+        )
 
     def stream_heads(
         self, conn: sa.Connection, stream_ids: Sequence[str]

@@ -34,7 +34,16 @@ def event_columns() -> list[sa.SchemaItem]:
         sa.Column("payload", Json, nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
+        *seal_columns(),
         sa.UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    ]
+
+
+def seal_columns() -> list[sa.Column]:
+    """The store-wide sequence and keyed seal (see `seal.py`)."""
+    return [
+        sa.Column("seq", sa.BigInteger, nullable=True, unique=True),
+        sa.Column("seal", sa.String(64), nullable=True),
     ]
 
 

@@ -17,7 +17,7 @@ from .bus import (
     topic_is_empty,
 )
 from .consumer import EventConsumer
-from .operations import republish
+from .operations import checkpoint_every, republish
 from .relay import Healing, Relay, relay_status
 from .service import Runtime, Service
 
@@ -63,7 +63,7 @@ class Worker:
         )
         self._spawn(f"{name}-watch", self._watch_broker)
         self._spawn(f"{name}-relay", relay.run, self.stop)
-        for task in self.service.background:
+        for task in (*self.service.background, checkpoint_every):
             self._spawn(f"{name}-{task.__name__}", task, self.runtime, self.stop)
         if self.service.subscriptions:
             consumer = EventConsumer(

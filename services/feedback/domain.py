@@ -312,30 +312,6 @@ class ConcernAccessLog(Aggregate):
         )  # fmt: skip
 
 
-def concern_access(
-    raised_by: str,
-    parties: Iterable[str],
-    escalated: bool,
-    viewer_id: str,
-    coordinates_institution: bool,
-    is_admin: bool,
-) -> str | None:
-    """The capacity in which a viewer may read a concern, or None.
-
-    Never a party to it (whatever roles they hold); the raiser; a coordinator of the program's
-    institution; the consortium admin once it is escalated.
-    """
-    if viewer_id in set(parties):
-        return None
-    if viewer_id == raised_by:
-        return "raiser"
-    if coordinates_institution:
-        return "coordinator"
-    if is_admin and escalated:
-        return "consortium_admin"
-    return None
-
-
 # --- program health and de-identified outcomes --------------------------------------------------
 
 

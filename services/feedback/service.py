@@ -8,15 +8,9 @@ from services.eventkit import Service
 from services.eventkit.contracts import enrollment, feedback, pairing
 
 from . import readmodels as rm
+from .api import blueprints
 from .concerns import concern_deadlines
 from .surveys import survey_issuer
-
-
-def _blueprints():
-    from .api import blp
-
-    return [blp]
-
 
 SERVICE = Service(
     name="feedback",
@@ -27,7 +21,7 @@ SERVICE = Service(
     projections=[rm.feedback_view, rm.survey_view],
     consumers=[rm.roster],
     contracts=[enrollment.registry, pairing.registry],
-    blueprints=_blueprints,
+    blueprints=blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[
         rm.participants,

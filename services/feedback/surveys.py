@@ -20,6 +20,7 @@ from services.eventkit.envelope import parse_time
 from . import concerns as timers
 from . import readmodels as rm
 from .domain import SurveyInstance, add_months, stable_id
+from .relationships import cycle_relationships
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,6 @@ def due(conn: sa.Connection, today: dt.date) -> list[dict]:
 
 def issue_due(rt: Runtime, now: dt.datetime | None = None) -> list[str]:
     """Issue every due survey instance to the cycle's active pair members, each exactly once."""
-    from .api import _cycle_relationships  # who is paired, as the API reads it
-
     today = (now or timers.clock()).date()
     with rt.reading() as conn:
         pending = due(conn, today)
@@ -78,7 +77,7 @@ def issue_due(rt: Runtime, now: dt.datetime | None = None) -> list[str]:
                 instance = rt.load(conn, SurveyInstance, d["instance_id"])
                 if instance.issue(
                     d["schedule_id"], d["template_id"], d["cycle_id"], d["month"], d["issue_on"],
-                    _cycle_relationships(conn, d["cycle_id"]), d["days_to_answer"],
+                    cycle_relationships(conn, d["cycle_id"]), d["days_to_answer"],
                 ):  # fmt: skip
                     rt.save(conn, instance, Metadata(d["institution_id"]))
                     issued.append(d["instance_id"])

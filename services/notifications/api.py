@@ -9,9 +9,10 @@ from flask import abort
 from flask_smorest import Blueprint
 
 from services.eventkit import NewEvent
-from services.eventkit.auth import ADMIN, COORDINATOR, SYSTEM
+from services.eventkit.access import authorize, consortium, guard, people
 from services.eventkit.contracts.notifications import CHANNELS
-from services.eventkit.http import principal, request_meta, require, runtime
+from services.eventkit.http import request_meta, runtime
+from services.eventkit.policy import Resource
 
 from . import messages
 from . import readmodels as rm
@@ -80,16 +81,26 @@ class LocalMailOut(ma.Schema):
     kept_at = ma.fields.DateTime()
 
 
-def _own(person_id: str) -> None:
-    if principal().user_id != person_id:
-        abort(403, description="You can read only your own notifications.")
+def _institution_of(person_id: str) -> str | None:
+    r = rm.recipients
+    with runtime().reading() as conn:
+        return conn.execute(sa.select(r.c.institution_id).where(r.c.id == person_id)).scalar()
+
+
+def person(person_id: str) -> Resource:
+    """The person, at their institution once this service has heard of them."""
+    return Resource(_institution_of(person_id), people=people(person_id))
+
+
+def institution(institution_id: str) -> Resource:
+    return Resource(institution_id)
 
 
 @blp.route("/people/<person_id>/notifications", methods=["GET"])
+@guard("person.inbox", person)
 @blp.response(200, NotificationOut(many=True))
 def inbox(person_id):
     """A person's in-app notifications, newest first: visible to that person only."""
-    _own(person_id)
     n = rm.notifications
     with runtime().reading() as conn:
         return (
@@ -102,10 +113,10 @@ def inbox(person_id):
 
 
 @blp.route("/people/<person_id>/notifications/<notification_id>/read", methods=["POST"])
+@guard("person.inbox", person)
 @blp.response(200, NotificationOut)
 def mark_read(person_id, notification_id):
     """Mark one of your notifications read (again is harmless)."""
-    _own(person_id)
     n = rm.notifications
     rt = runtime()
     with rt.engine.begin() as conn:
@@ -146,22 +157,20 @@ def _preferences(person_id: str) -> dict:
 
 
 @blp.route("/people/<person_id>/notification-preferences", methods=["GET"])
+@guard("person.preferences", person)
 @blp.response(200, PreferencesOut)
 def get_preferences(person_id):
     """How each kind reaches the person: the person themself, or the consortium admin."""
-    if principal().user_id != person_id and not principal().is_admin:
-        abort(403, description="You can read only your own preferences.")
     return _preferences(person_id)
 
 
 @blp.route("/people/<person_id>/notification-preferences", methods=["PUT"])
+@guard("person.inbox", person)
 @blp.arguments(PreferencesIn)
 @blp.response(200, PreferencesOut)
 def put_preferences(data, person_id):
     """Choose email, in_app, digest (daily) or weekly per kind (only the kinds given change).
     Mandatory notices are always emailed: choosing anything else for them is refused."""
-    if principal().user_id != person_id:
-        abort(403, description="You can change only your own preferences.")
     current = _preferences(person_id)["preferences"]
     changed = {k: v for k, v in data["preferences"].items() if current.get(k) != v}
     if changed:
@@ -183,12 +192,12 @@ def put_preferences(data, person_id):
 
 
 @blp.route("/institutions/<institution_id>/deliveries", methods=["GET"])
+@guard("institution.deliveries", institution)
 @blp.arguments(DeliveryQuery, location="query")
 @blp.response(200, DeliveryOut(many=True))
 def deliveries(query, institution_id):
     """Mail to the institution's people and how it went (`?state=failed` for what never arrived):
     for its coordinators and the consortium admin."""
-    require((COORDINATOR, ADMIN), institution_id)
     d = rm.deliveries
     select = sa.select(d).where(d.c.institution_id == institution_id)
     if query["state"]:
@@ -198,11 +207,10 @@ def deliveries(query, institution_id):
 
 
 @blp.route("/local-mail", methods=["GET"])
+@guard("consortium.operate", consortium)
 @blp.response(200, LocalMailOut(many=True))
 def local_outbox():
     """Mail kept locally because no SMTP server is configured, newest first: consortium admin."""
-    if not principal().is_admin:
-        abort(403, description="Only the consortium admin can read the local outbox.")
     m = rm.local_mail
     with runtime().reading() as conn:
         return conn.execute(sa.select(m).order_by(m.c.kept_at.desc()).limit(500)).mappings().all()
@@ -216,11 +224,11 @@ class ContactOut(ma.Schema):
 
 
 @blp.route("/people/<person_id>/pair-contacts", methods=["GET"])
+@guard("person.contacts", person)
 @blp.response(200, ContactOut(many=True))
 def pair_contacts(person_id):
     """How to reach the people you share a pair or coaching group with (the addresses the
     pairing notice gave you): for that person only."""
-    _own(person_id)
     mine = sa.select(rm.pair_members.c.pair_id).where(rm.pair_members.c.person_id == person_id)
     m, r = rm.pair_members, rm.recipients
     with runtime().reading() as conn:
@@ -264,13 +272,16 @@ def _hours(hours: int) -> str:
 
 
 @blp.route("/people/<person_id>/account-links", methods=["POST"])
+@guard("person.account_link")
 @blp.arguments(AccountLinkIn)
 @blp.response(202, AccountLinkOut)
 def account_link(data, person_id):
     """Email a one-time set-password or reset link (mandatory, email only): the web only, as the
     system. The link is kept in the email being sent, never in an event."""
-    if not principal().has((SYSTEM,)):
-        abort(403, description="Only the web (as the system) sends password links.")
+    # A scoped system token sends links only to people of its own institution.
+    authorize(
+        Resource(_institution_of(person_id) or data["institution_id"], people=people(person_id))
+    )
     hours = data["valid_hours"] or DEFAULT_VALID_HOURS[data["kind"]]
     rt = runtime()
     with rt.engine.begin() as conn:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services.eventkit import DomainError, NotFound
-from services.eventkit.auth import ADMIN, COORDINATOR
+from services.eventkit.access import guard, visible
 from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
 from services.eventkit.envelope import new_id, utcnow
-from services.eventkit.http import principal, request_meta, require, runtime
+from services.eventkit.http import principal, request_meta, runtime
 
+from . import access
 from . import readmodels as rm
+from .access import in_cycle
 from .choice import choices_and_capacity, expire_due, mentor_capacity
 from .domain import CyclePairing
 from .engine import SOFT_RULES, keep_previous_pairs
@@ -28,7 +29,6 @@ from .runs import (
     training_levels,
 )
 
-STAFF = (ADMIN, COORDINATOR)
 F = ma.fields
 
 blp = Blueprint("pairing", __name__, url_prefix="/api", description="Pairing")
@@ -132,11 +132,7 @@ class RematchIn(ma.Schema):
     reason = F.String(load_default="", validate=validate.Length(max=500))
 
 
-def _cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
-    cycle = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
-    if cycle is None:
-        raise NotFound("No such cycle (or its enrollment events have not arrived yet).")
-    return cycle
+_cycle = access.cycle_row
 
 
 def _names(conn: sa.Connection, ids: set[str]) -> dict[str, str]:
@@ -177,12 +173,12 @@ def _proposal_view(conn: sa.Connection, cycle_id: str) -> dict:
 
 
 @blp.route("/cycles/<cycle_id>/candidates", methods=["GET"])
+@guard("cycle.roster", access.cycle)
 @blp.response(200, CandidateOut(many=True))
 def candidates(cycle_id):
     """The candidate pool of a cycle, as far as enrollment events have arrived."""
     c, p = rm.candidates, rm.people
     with runtime().reading() as conn:
-        require(STAFF, _cycle(conn, cycle_id)["institution_id"])
         return (
             conn.execute(
                 sa.select(c, p.c.name, p.c.training_level)
@@ -196,6 +192,7 @@ def candidates(cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/runs", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.arguments(RunIn)
 @blp.response(201, ProposalOut)
 def run_pairing(data, cycle_id):
@@ -207,7 +204,6 @@ def run_pairing(data, cycle_id):
         data["seed"] = int(new_id().replace("-", "")[:8], 16)
     with rt.engine.begin() as conn:
         cycle = _cycle(conn, cycle_id)
-        require(STAFF, cycle["institution_id"])
         pairing = rt.load(conn, CyclePairing, cycle_id)
         mentees, mentors = load_pool(conn, cycle_id)
         if not mentees or not mentors:
@@ -262,14 +258,15 @@ def _previous_pairs(conn, cycle, previous_id, mentees, mentors, rules) -> list[t
 
 
 @blp.route("/cycles/<cycle_id>/proposal", methods=["GET"])
+@guard("cycle.roster", access.cycle)
 @blp.response(200, ProposalOut)
 def get_proposal(cycle_id):
     with runtime().reading() as conn:
-        require(STAFF, _cycle(conn, cycle_id)["institution_id"])
         return _proposal_view(conn, cycle_id)
 
 
 @blp.route("/cycles/<cycle_id>/proposal/edits", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.arguments(EditIn)
 @blp.response(200, ProposalOut)
 def edit_proposal(data, cycle_id):
@@ -277,7 +274,6 @@ def edit_proposal(data, cycle_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         cycle = _cycle(conn, cycle_id)
-        require(STAFF, cycle["institution_id"])
         pairing = rt.load(conn, CyclePairing, cycle_id)
         mentees, mentors = load_pool(conn, cycle_id)
         settings = conn.execute(
@@ -294,25 +290,21 @@ def edit_proposal(data, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/proposal/publish", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.response(200, PairOut(many=True))
 def publish(cycle_id):
     """Publish the draft: its pairs become real and participants are told."""
     rt = runtime()
     with rt.engine.begin() as conn:
         cycle = _cycle(conn, cycle_id)
-        require(STAFF, cycle["institution_id"])
         pairing = rt.load(conn, CyclePairing, cycle_id)
         pairing.publish()
         rt.save(conn, pairing, request_meta(cycle["institution_id"]))
         return _pairs(conn, cycle_id)
 
 
-def _pairs(conn: sa.Connection, cycle_id: str, person_id: str | None = None) -> list[dict]:
+def _pairs(conn: sa.Connection, cycle_id: str) -> list[dict]:
     query = sa.select(rm.pairs).where(rm.pairs.c.cycle_id == cycle_id)
-    if person_id:
-        query = query.where(
-            sa.or_(rm.pairs.c.mentee_id == person_id, rm.pairs.c.mentor_id == person_id)
-        )
     rows = conn.execute(query).mappings().all()
     names = _names(conn, {r["mentee_id"] for r in rows} | {r["mentor_id"] for r in rows})
     return [
@@ -322,18 +314,14 @@ def _pairs(conn: sa.Connection, cycle_id: str, person_id: str | None = None) -> 
 
 
 @blp.route("/cycles/<cycle_id>/pairs", methods=["GET"])
+@guard("cycle.read", access.cycle, rows="pair.read")
 @blp.response(200, PairOut(many=True))
 def list_pairs(cycle_id):
     """Coordinators see every pair of the cycle; a participant sees their own."""
     with runtime().reading() as conn:
         cycle = _cycle(conn, cycle_id)
-        who = principal()
-        if who.has(STAFF, cycle["institution_id"]):
-            return _pairs(conn, cycle_id)
-        mine = _pairs(conn, cycle_id, who.user_id)
-        if not mine:
-            abort(403, description="You are not paired in this cycle.")
-        return mine
+        found = _pairs(conn, cycle_id)
+    return visible("pair.read", found, lambda p: in_cycle(cycle, p["mentee_id"], p["mentor_id"]))
 
 
 def _pair_cycle(conn: sa.Connection, pair_id: str) -> tuple[sa.RowMapping, sa.RowMapping]:
@@ -344,13 +332,13 @@ def _pair_cycle(conn: sa.Connection, pair_id: str) -> tuple[sa.RowMapping, sa.Ro
 
 
 @blp.route("/pairs/<pair_id>/end", methods=["POST"])
+@guard("pair.end", access.pair)
 @blp.arguments(ReasonIn)
 @blp.response(200, PairOut)
 def end_pair(data, pair_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         _pair, cycle = _pair_cycle(conn, pair_id)
-        require(STAFF, cycle["institution_id"])
         pairing = rt.load(conn, CyclePairing, cycle["id"])
         pairing.end_pair(pair_id, data["reason"])
         rt.save(conn, pairing, request_meta(cycle["institution_id"]))
@@ -358,16 +346,15 @@ def end_pair(data, pair_id):
 
 
 @blp.route("/pairs/<pair_id>/rematch-request", methods=["POST"])
+@guard("pair.take_part", access.pair)
 @blp.arguments(RematchIn)
 @blp.response(200, PairOut)
 def request_rematch(data, pair_id):
     """A member of the pair asks for a rematch; coordinators see it on the pair."""
     rt = runtime()
+    who = principal()
     with rt.engine.begin() as conn:
-        pair, cycle = _pair_cycle(conn, pair_id)
-        who = principal()
-        if who.user_id not in (pair["mentee_id"], pair["mentor_id"]):
-            abort(403, description="Only a member of the pair can ask for a rematch.")
+        _pair, cycle = _pair_cycle(conn, pair_id)
         pairing = rt.load(conn, CyclePairing, cycle["id"])
         pairing.request_rematch(pair_id, who.user_id, data["reason"])
         rt.save(conn, pairing, request_meta(cycle["institution_id"]))
@@ -400,11 +387,9 @@ class DeclineIn(ma.Schema):
     reason = F.String(load_default="", validate=validate.Length(max=500))
 
 
-def _requests(conn: sa.Connection, cycle_id: str, person_id: str | None = None) -> list[dict]:
+def _requests(conn: sa.Connection, cycle_id: str) -> list[dict]:
     r = rm.requests
     query = sa.select(r).where(r.c.cycle_id == cycle_id)
-    if person_id:
-        query = query.where(sa.or_(r.c.mentee_id == person_id, r.c.mentor_id == person_id))
     rows = conn.execute(query.order_by(r.c.mentee_id, r.c.rank)).mappings().all()
     names = _names(conn, {x["mentee_id"] for x in rows} | {x["mentor_id"] for x in rows})
     return [
@@ -414,6 +399,7 @@ def _requests(conn: sa.Connection, cycle_id: str, person_id: str | None = None) 
 
 
 @blp.route("/cycles/<cycle_id>/choice-rounds", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.arguments(ChoiceRoundIn)
 @blp.response(201, RequestOut(many=True))
 def open_choice_round(data, cycle_id):
@@ -423,7 +409,6 @@ def open_choice_round(data, cycle_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         cycle = _cycle(conn, cycle_id)
-        require(STAFF, cycle["institution_id"])
         if cycle["pairing_format"] != "one_to_one":
             raise DomainError("Mentee choice is for one-to-one cycles.", "cycle_id")
         choices, capacity = choices_and_capacity(conn, cycle, data["min_level_gap"])
@@ -434,15 +419,14 @@ def open_choice_round(data, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/requests", methods=["GET"])
+@guard("cycle.read", access.cycle, rows="request.read")
 @blp.response(200, RequestOut(many=True))
 def list_requests(cycle_id):
     """Coordinators see every request of the cycle; a participant sees their own."""
     with runtime().reading() as conn:
         cycle = _cycle(conn, cycle_id)
-        who = principal()
-        if who.has(STAFF, cycle["institution_id"]):
-            return _requests(conn, cycle_id)
-        return _requests(conn, cycle_id, who.user_id)
+        found = _requests(conn, cycle_id)
+    return visible("request.read", found, lambda r: in_cycle(cycle, r["mentee_id"], r["mentor_id"]))
 
 
 def _answer(request_id: str, accept: bool, reason: str):
@@ -456,9 +440,6 @@ def _answer(request_id: str, accept: bool, reason: str):
         if row is None:
             raise NotFound("No such request.")
         cycle = _cycle(conn, row["cycle_id"])
-        who = principal()
-        if who.user_id != row["mentor_id"] and not who.has(STAFF, cycle["institution_id"]):
-            abort(403, description="Only the requested mentor (or a coordinator) can answer.")
         capacity = mentor_capacity(conn, cycle["id"])
         pairing = rt.load(conn, CyclePairing, cycle["id"])
         pairing.respond(request_id, accept, reason, capacity, utcnow())
@@ -467,12 +448,14 @@ def _answer(request_id: str, accept: bool, reason: str):
 
 
 @blp.route("/requests/<request_id>/accept", methods=["POST"])
+@guard("request.answer", access.request_to_mentor)
 @blp.response(200, RequestOut)
 def accept_request(request_id):
     return _answer(request_id, True, "")
 
 
 @blp.route("/requests/<request_id>/decline", methods=["POST"])
+@guard("request.answer", access.request_to_mentor)
 @blp.arguments(DeclineIn)
 @blp.response(200, RequestOut)
 def decline_request(data, request_id):
@@ -480,12 +463,11 @@ def decline_request(data, request_id):
 
 
 @blp.route("/cycles/<cycle_id>/choice-rounds/expire", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.response(200, RequestOut(many=True))
 def expire_requests(cycle_id):
     """Move on every request past its deadline now (the worker also does this every 30 s)."""
     rt = runtime()
-    with rt.reading() as conn:
-        require(STAFF, _cycle(conn, cycle_id)["institution_id"])
     expire_due(rt, cycle_id)
     with rt.reading() as conn:
         return _requests(conn, cycle_id)

@@ -121,7 +121,7 @@ def test_coordinators_audit_only_their_own_institution(client, world):
         == 403
     )
     # Without naming the institution a coordinator would read everyone's trail: refused.
-    assert client.get("/api/audit", headers=coordinator_a).status_code == 422
+    assert client.get("/api/audit", headers=coordinator_a).status_code == 403
 
     mentee = auth_headers(Grant(MENTEE, world["a"]), user="mentee-a")
     assert client.get(f"/api/audit?institution_id={world['a']}", headers=mentee).status_code == 403

@@ -43,7 +43,7 @@ def test_missing_or_bad_tokens_get_401(client, header):
 
 
 def test_expired_token_gets_401(client):
-    token = TokenSigner(config.token_key()).mint(Principal("u", (Grant(ADMIN),)), ttl_seconds=-1)
+    token = TokenSigner(config.token_key()).mint(Principal("u", (Grant(ADMIN),)), ttl_seconds=-60)
     response = client.get("/api/institutions", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401 and "expired" in response.json["message"]
 

@@ -16,7 +16,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, MENTOR, Grant
+from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, MENTOR, SYSTEM, Grant
 from services.eventkit.envelope import utcnow
 from services.eventkit.migrations import upgrade
 from services.feedback import concerns as timers
@@ -147,6 +147,8 @@ def world(client, admin, enrollment_app, request, database_url, tmp_path, monkey
         "coordinator": coordinator,
         "outsider": auth_headers(Grant(COORDINATOR, other["id"]), user="coord-b"),
         "admin": auth_headers(Grant(ADMIN), user="admin-1"),
+        "institution_id": inst["id"], "other_institution_id": other["id"],
+        "program_id": program["id"],
     }  # fmt: skip
     rt.engine.dispose()
     prt.engine.dispose()
@@ -170,7 +172,8 @@ def test_who_is_paired_arrives_in_any_order(world):
 
         cycle = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == world["cycles"]["big"]))
         assert cycle.mappings().one()["review_months"] == [6, 12]
-    stats = c.get("/api/stats", headers=world["coordinator"]).json["counts"]
+    assert c.get("/api/stats", headers=world["coordinator"]).status_code == 403
+    stats = c.get("/api/stats", headers=world["admin"]).json["counts"]
     assert stats["pairs"] == 11 and stats["participants"] == 16 and stats["meetings"] == 0
 
 
@@ -523,3 +526,102 @@ def test_group_meetings_record_attendance(world):
         f"/api/meetings/{logged.json['meeting_id']}/confirm", headers=h("group-mentee1")
     )
     assert confirmed.status_code == 200
+
+
+def test_a_program_coordinator_acts_on_their_program_only(world):
+    """A coordinator granted one program reads its pairs, concerns and health; a coordinator of
+    another program of the same institution reads none of them (the issue: program scopes)."""
+    c, h, inst = world["client"], world["headers"], world["institution_id"]
+    ours = auth_headers(Grant(COORDINATOR, inst, world["program_id"]), user="coord-p")
+    theirs = auth_headers(Grant(COORDINATOR, inst, "another-program"), user="coord-q")
+    pair = world["pair_of"]("big-mentor1")
+    mentee = _key_of(world, pair["mentee_id"])
+    logged = c.post(
+        f"/api/pairs/{pair['pair_id']}/meetings",
+        json={"date": TODAY().isoformat(), "duration_minutes": 30, "mode": "virtual"},
+        headers=h(mentee),
+    )
+    assert logged.status_code == 201
+    objective = c.post(
+        f"/api/pairs/{pair['pair_id']}/objectives",
+        json={"area": "resume", "title": "CV"},
+        headers=h(mentee),
+    )
+    assert objective.status_code == 201
+    concern, *_ = _raise(world, "big-mentor1", "Private words.")
+    one = f"/api/concerns/{concern['concern_id']}"
+    big = world["cycles"]["big"]
+    reads = [
+        f"/api/pairs/{pair['pair_id']}/meetings",
+        f"/api/meetings/{logged.json['meeting_id']}",
+        f"/api/pairs/{pair['pair_id']}/objectives",
+        f"/api/cycles/{big}/health",
+        f"/api/cycles/{big}/export.csv",
+        f"/api/cycles/{big}/survey-schedules",
+    ]
+    for url in reads:
+        assert c.get(url, headers=ours).status_code == 200, url
+        assert c.get(url, headers=theirs).status_code == 403, url
+    assert c.get(one, headers=ours).json["viewed_as"] == "coordinator"
+    assert [x["concern_id"] for x in c.get("/api/concerns", headers=ours).json] == [
+        concern["concern_id"]
+    ]
+    assert c.get(f"{one}/access-log", headers=ours).status_code == 200
+    # Another program's coordinator: the concern does not exist, through every endpoint.
+    assert c.get(one, headers=theirs).status_code == 404
+    assert c.get("/api/concerns", headers=theirs).json == []
+    assert c.get(f"{one}/access-log", headers=theirs).status_code == 404
+    assert c.post(f"{one}/acknowledge", headers=theirs).status_code == 404
+    assert c.post(f"{one}/resolve", json={"note": "x"}, headers=theirs).status_code == 404
+    assert _views(world, concern["concern_id"]) == [("coord-p", "coordinator")]
+    # Handling stays with the program's coordinators.
+    assert c.post(f"{one}/acknowledge", headers=ours).status_code == 200
+
+
+def test_scoped_admin_and_system_tokens_cover_their_institution_only(world, monkeypatch):
+    c = world["client"]
+    other = world["other_institution_id"]
+    scoped = [
+        auth_headers(Grant(ADMIN, other), user="admin-b"),
+        auth_headers(Grant(SYSTEM, other), user="system-b"),
+    ]
+    concern, *_ = _raise(world, "big-mentor0", "Boundary issue.")  # escalated at once
+    assert concern["escalated"] is True
+    one = f"/api/concerns/{concern['concern_id']}"
+    big = world["cycles"]["big"]
+    pair = world["pair_of"]("big-mentor1")
+    for who in scoped:
+        # Consortium-wide jobs and outcomes need a consortium-wide grant.
+        assert c.post("/api/concerns/escalate-due", headers=who).status_code == 403
+        assert c.post("/api/surveys/issue-due", headers=who).status_code == 403
+        assert c.get("/api/outcomes", headers=who).status_code == 403
+        # Another institution's records are not theirs either.
+        assert c.get(f"/api/cycles/{big}/health", headers=who).status_code == 403
+        assert c.get(f"/api/cycles/{big}/export.csv", headers=who).status_code == 403
+        assert c.get(f"/api/pairs/{pair['pair_id']}/meetings", headers=who).status_code == 403
+        assert c.get(one, headers=who).status_code == 404
+        assert c.get(f"{one}/access-log", headers=who).status_code == 404
+        assert c.get("/api/concerns", headers=who).json == []
+    # An admin scoped to the cycle's own institution is that institution's admin.
+    own = auth_headers(Grant(ADMIN, world["institution_id"]), user="admin-a")
+    assert c.get(f"/api/cycles/{big}/health", headers=own).status_code == 200
+    assert c.get(one, headers=own).json["viewed_as"] == "consortium_admin"
+    assert c.post("/api/concerns/escalate-due", headers=own).status_code == 403
+    # The consortium-wide system runs the jobs.
+    system = auth_headers(Grant(SYSTEM), user="system")
+    assert c.post("/api/concerns/escalate-due", headers=system).status_code == 200
+    assert c.post("/api/surveys/issue-due", headers=system).status_code == 200
+    assert c.get(one, headers=system).status_code == 404  # never a reader of concerns
+
+
+def test_every_route_declares_its_permission(world):
+    spec = world["client"].get("/api/openapi.json").json
+    own = [
+        (path, method, operation)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert len(own) >= 32
+    missing = [(path, method) for path, method, op in own if "x-permission" not in op]
+    assert missing == []

@@ -124,7 +124,10 @@ def test_templates_validation_builtins_and_permissions(world):
     assert listed.status_code == 200 and len(listed.json) == 4
     assert c.get(url, headers=world["outsider"]).status_code == 403
     assert c.get(f"/api/survey-templates/{semi['template_id']}",
-                 headers=world["outsider"]).status_code == 404  # fmt: skip
+                 headers=world["coordinator"]).status_code == 200  # fmt: skip
+    assert c.get(f"/api/survey-templates/{semi['template_id']}",
+                 headers=world["outsider"]).status_code == 403  # fmt: skip
+    assert c.get("/api/survey-templates/nope", headers=world["coordinator"]).status_code == 404
 
 
 def test_scheduling_defaults_to_review_months_and_is_once_per_cycle(world):

@@ -21,7 +21,7 @@ def test_token_round_trip_keeps_grants():
 
 
 def test_expired_token_is_refused():
-    token = TokenSigner(KEY).mint(Principal("p1", (Grant(ADMIN),)), ttl_seconds=-5)
+    token = TokenSigner(KEY).mint(Principal("p1", (Grant(ADMIN),)), ttl_seconds=-60)
     with pytest.raises(InvalidToken, match="expired"):
         TokenSigner(KEY).verify(token)
 
@@ -72,3 +72,13 @@ def test_grants_parse_from_the_command_line(text, grant):
 def test_unknown_roles_do_not_parse():
     with pytest.raises(ValueError):
         Grant.parse("superuser")
+
+
+def test_token_living_longer_than_the_deployment_allows_is_refused():
+    long_lived = TokenSigner(KEY, ttl_seconds=10 * 365 * 86400).mint(
+        Principal("p1", (Grant(ADMIN),))
+    )
+    with pytest.raises(InvalidToken, match="lifetime"):
+        TokenSigner(KEY, ttl_seconds=300).verify(long_lived)
+    within = TokenSigner(KEY, ttl_seconds=300).mint(Principal("p1", (Grant(ADMIN),)))
+    assert TokenSigner(KEY, ttl_seconds=300).verify(within).user_id == "p1"

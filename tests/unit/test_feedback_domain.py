@@ -1,4 +1,5 @@
-"""The feedback domain's rules: meetings, objectives, concerns, access, health and export."""
+"""The feedback domain's rules: meetings, objectives, concerns, health and export (who may
+act on them: test_feedback_access)."""
 
 import datetime as dt
 
@@ -14,7 +15,6 @@ from services.feedback.domain import (
     Meeting,
     Objective,
     Relationship,
-    concern_access,
     export_rows,
     program_health,
     pseudonym,
@@ -166,19 +166,6 @@ def test_concern_refusals():
     assert text.value.field == "text"
     with pytest.raises(NotFound):
         Concern("none").acknowledge("coord")
-
-
-def test_who_may_read_a_concern():
-    def access(viewer, coordinates=False, admin=False, escalated=False):
-        return concern_access("mentee", ["mentor"], escalated, viewer, coordinates, admin)
-
-    assert access("mentor") is None
-    assert access("mentor", coordinates=True, admin=True, escalated=True) is None  # a party
-    assert access("mentee") == "raiser"
-    assert access("coord", coordinates=True) == "coordinator"
-    assert access("admin", admin=True) is None
-    assert access("admin", admin=True, escalated=True) == "consortium_admin"
-    assert access("other") is None
 
 
 def test_access_log_records_views():

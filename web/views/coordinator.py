@@ -29,8 +29,8 @@ from flask.typing import ResponseReturnValue
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.enrollment import PAIRING_FORMATS
 
-from ..calls import Reply, call, fetch, fetch_or, seg, staff_cycle, staff_institutions
-from ..identity import STAFF, current_user, roles_required, safe_next
+from ..calls import Reply, call, can, fetch, fetch_or, seg, staff_cycle, staff_institutions
+from ..identity import roles_required, safe_next
 from ..pages import render, wants_fragment
 
 bp = Blueprint("coord", __name__, url_prefix="/coordinator")
@@ -133,6 +133,10 @@ class InstitutionEntry:
     institution: dict
     programs: list[ProgramEntry]
 
+    @property
+    def can_create_program(self) -> bool:
+        return can("program.create", self.institution["id"])
+
 
 def _catalog() -> list[InstitutionEntry]:
     entries = []
@@ -171,8 +175,9 @@ def _programs_page(
     cycle_form: FormState | None = None,
 ) -> Response:
     catalog = _catalog()
+    creators = [entry for entry in catalog if entry.can_create_program]
     program_form = program_form or FormState(
-        values={"institution_id": catalog[0].institution["id"] if len(catalog) == 1 else ""}
+        values={"institution_id": creators[0].institution["id"] if len(creators) == 1 else ""}
     )
     return render(
         "coord/programs.html",
@@ -192,9 +197,7 @@ def create_program() -> ResponseReturnValue:
     values = {k: form.get(k, "").strip() for k in ("institution_id", "name", "program_type")}
     values["guidelines"] = form.get("guidelines", "").strip()
     errors: dict[str, str] = {}
-    user = current_user()
-    assert user is not None
-    if not values["institution_id"] or not user.principal.has(STAFF, values["institution_id"]):
+    if not can("program.create", values["institution_id"] or None):
         errors["institution_id"] = "Choose the institution that runs the program."
     if not values["name"]:
         errors["name"] = "Enter the program's name."

@@ -21,8 +21,9 @@ from flask.typing import ResponseReturnValue
 
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.feedback import SURVEY_ITEM_KINDS
+from services.eventkit.policy import Resource, Who, matches
 
-from ..calls import Reply, ServiceDown, call, fetch, fetch_or, staff_institutions
+from ..calls import Reply, ServiceDown, call, can, fetch, fetch_or, staff_institutions
 from ..identity import STAFF, current_user, forbidden, roles_required
 from ..pages import render, wants_fragment
 
@@ -70,16 +71,15 @@ def _cycle(cycle_id: str) -> dict[str, Any]:
     return {**cycle, "program_name": program.get("name", "")}
 
 
-def _coordinates(institution_id: str) -> bool:
-    user = current_user()
-    return user is not None and user.principal.has((COORDINATOR,), institution_id)
-
-
 def _consortium_admin() -> bool:
+    return can("consortium.operate")
+
+
+def _coordinates(cycle: dict) -> bool:
+    """Coordinators of the cycle's program see who; the admin sees de-identified health."""
     user = current_user()
-    return user is not None and any(
-        g.role == ADMIN and g.institution_id is None for g in user.grants
-    )
+    resource = Resource(cycle["institution_id"], cycle["program_id"])
+    return user is not None and matches(Who.COORDINATOR, user.principal, resource)
 
 
 class _Names:
@@ -322,7 +322,7 @@ def health(cycle_id: str) -> ResponseReturnValue:
         inactive_days=inactive_days,
         poll_s=HEALTH_POLL_S,
         min_people=MIN_PEOPLE,
-        identified=_coordinates(cycle["institution_id"]),
+        identified=_coordinates(cycle),
         checked_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         **_health_context(health_data),
     )
@@ -618,7 +618,7 @@ def _surveys_page(form: ScheduleForm | None = None, status: int = 200) -> Respon
                     }
                     for t in templates
                 ],
-                "can_define": _coordinates(iid),
+                "can_define": can("survey.templates", iid),
                 "cycles": cycles,
             }
         )
@@ -788,7 +788,7 @@ def _institution(institution_id: str) -> dict[str, Any]:
 @bp.route("/institutions/<institution_id>/survey-templates/new", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def survey_template_new(institution_id: str) -> ResponseReturnValue:
-    if not _coordinates(institution_id):
+    if not can("survey.templates", institution_id):
         return forbidden()
     institution = _institution(institution_id)
     if request.method == "GET":

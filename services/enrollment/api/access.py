@@ -1,15 +1,15 @@
-"""Who may do what: staff of an institution, or the person themself."""
+"""Enrollment's resources as the policy sees them, read from the records themselves."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
 
 from services.eventkit import NotFound
-from services.eventkit.auth import ADMIN, COORDINATOR, SYSTEM, Principal
-from services.eventkit.http import principal, require
+from services.eventkit.access import people
+from services.eventkit.http import runtime
+from services.eventkit.policy import Resource
 
-STAFF = (ADMIN, COORDINATOR)
+from .. import readmodels as rm
 
 
 def row(conn: sa.Connection, table: sa.Table, row_id: str, what: str) -> sa.RowMapping:
@@ -19,19 +19,39 @@ def row(conn: sa.Connection, table: sa.Table, row_id: str, what: str) -> sa.RowM
     return found
 
 
-def require_staff(institution_id: str) -> Principal:
-    return require(STAFF, institution_id)
+def _read(table: sa.Table, row_id: str, what: str) -> sa.RowMapping:
+    with runtime().reading() as conn:
+        return row(conn, table, row_id, what)
 
 
-def require_self_or_staff(person_id: str, institution_id: str) -> Principal:
-    who = principal()
-    if who.user_id == person_id or who.has(STAFF, institution_id):
-        return who
-    abort(403, description="Only this person or their program's coordinators may do that.")
+def institution(institution_id: str) -> Resource:
+    return Resource(_read(rm.institutions, institution_id, "institution")["id"])
 
 
-def require_system_self_or_admin(person_id: str) -> Principal:
-    who = principal()
-    if who.user_id == person_id or who.has((ADMIN, SYSTEM)):
-        return who
-    abort(403, description="Only this person or the consortium admin may see that.")
+def program(program_id: str) -> Resource:
+    found = _read(rm.programs, program_id, "program")
+    return Resource(found["institution_id"], found["id"])
+
+
+def cycle(cycle_id: str) -> Resource:
+    return cycle_of(_read(rm.cycles, cycle_id, "cycle"))
+
+
+def cycle_of(found: sa.RowMapping) -> Resource:
+    return Resource(found["institution_id"], found["program_id"])
+
+
+def person(person_id: str) -> Resource:
+    return person_of(_read(rm.people, person_id, "person"))
+
+
+def person_of(found: sa.RowMapping) -> Resource:
+    return Resource(found["institution_id"], people=people(found["id"]))
+
+
+def enrollment(enrollment_id: str) -> Resource:
+    return enrollment_of(_read(rm.enrollments, enrollment_id, "enrollment"))
+
+
+def enrollment_of(found: sa.RowMapping) -> Resource:
+    return Resource(found["institution_id"], found["program_id"], people(found["person_id"]))

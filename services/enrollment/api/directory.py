@@ -6,13 +6,15 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError, NotFound
-from services.eventkit.auth import ADMIN, ROLES
+from services.eventkit.access import consortium, guard, visible
 from services.eventkit.envelope import new_id
-from services.eventkit.http import principal, request_meta, require, runtime
+from services.eventkit.http import request_meta, runtime
+from services.eventkit.policy import Resource
 
 from .. import readmodels as rm
 from ..domain import Institution, Program
-from .access import require_staff, row
+from . import access
+from .access import row
 from .schemas import (
     CycleIn,
     CycleOut,
@@ -29,11 +31,11 @@ blp = Blueprint(
 
 
 @blp.route("/institutions", methods=["POST"])
+@guard("institution.create", consortium)
 @blp.arguments(InstitutionIn)
 @blp.response(201, InstitutionOut)
 def add_institution(data):
     """Add an institution to the consortium (consortium admin)."""
-    require([ADMIN])
     rt = runtime()
     institution = Institution(new_id())
     with rt.engine.begin() as conn:
@@ -48,37 +50,35 @@ def add_institution(data):
 
 
 @blp.route("/institutions", methods=["GET"])
+@guard("own.read", rows="institution.read")
 @blp.response(200, InstitutionOut(many=True))
 def list_institutions():
     """Institutions the caller belongs to (all of them for the consortium admin)."""
-    visible = principal().institutions(ROLES)
     query = sa.select(rm.institutions).order_by(rm.institutions.c.name)
-    if visible is not None:
-        query = query.where(rm.institutions.c.id.in_(visible))
     with runtime().reading() as conn:
-        return conn.execute(query).mappings().all()
+        found = conn.execute(query).mappings().all()
+    return visible("institution.read", found, lambda r: Resource(r["id"]))
 
 
 @blp.route("/institutions/<institution_id>/programs", methods=["POST"])
+@guard("program.create", access.institution)
 @blp.arguments(ProgramIn)
 @blp.response(201, ProgramOut)
 def create_program(data, institution_id):
-    require_staff(institution_id)
     rt = runtime()
     program = Program(new_id())
     with rt.engine.begin() as conn:
-        row(conn, rm.institutions, institution_id, "institution")
         program.create(institution_id, **data)
         rt.save(conn, program, request_meta(institution_id))
         return row(conn, rm.programs, program.id, "program")
 
 
 @blp.route("/institutions/<institution_id>/programs", methods=["GET"])
+@guard("institution.read", access.institution, rows="program.read")
 @blp.response(200, ProgramOut(many=True))
 def list_programs(institution_id):
-    require(ROLES, institution_id)
     with runtime().reading() as conn:
-        return (
+        found = (
             conn.execute(
                 sa.select(rm.programs)
                 .where(rm.programs.c.institution_id == institution_id)
@@ -87,15 +87,15 @@ def list_programs(institution_id):
             .mappings()
             .all()
         )
+    return visible("program.read", found, lambda r: Resource(r["institution_id"], r["id"]))
 
 
 @blp.route("/programs/<program_id>", methods=["GET"])
+@guard("program.read", access.program)
 @blp.response(200, ProgramOut)
 def get_program(program_id):
     with runtime().reading() as conn:
-        program = row(conn, rm.programs, program_id, "program")
-        require(ROLES, program["institution_id"])
-        return program
+        return row(conn, rm.programs, program_id, "program")
 
 
 def _load_program(conn: sa.Connection, program_id: str) -> Program:
@@ -106,6 +106,7 @@ def _load_program(conn: sa.Connection, program_id: str) -> Program:
 
 
 @blp.route("/programs/<program_id>/guidelines", methods=["PUT"])
+@guard("program.update", access.program)
 @blp.arguments(GuidelinesIn)
 @blp.response(200, ProgramOut)
 def update_guidelines(data, program_id):
@@ -113,20 +114,19 @@ def update_guidelines(data, program_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         program = _load_program(conn, program_id)
-        require_staff(program.institution_id)
         program.update_guidelines(data["guidelines"])
         rt.save(conn, program, request_meta(program.institution_id))
         return row(conn, rm.programs, program_id, "program")
 
 
 @blp.route("/programs/<program_id>/cycles", methods=["POST"])
+@guard("cycle.create", access.program)
 @blp.arguments(CycleIn)
 @blp.response(201, CycleOut)
 def open_cycle(data, program_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         program = _load_program(conn, program_id)
-        require_staff(program.institution_id)
         cycle_id = new_id()
         program.open_cycle(cycle_id, **data)
         rt.save(conn, program, request_meta(program.institution_id))
@@ -134,11 +134,10 @@ def open_cycle(data, program_id):
 
 
 @blp.route("/programs/<program_id>/cycles", methods=["GET"])
+@guard("program.read", access.program)
 @blp.response(200, CycleOut(many=True))
 def list_cycles(program_id):
     with runtime().reading() as conn:
-        program = row(conn, rm.programs, program_id, "program")
-        require(ROLES, program["institution_id"])
         return (
             conn.execute(
                 sa.select(rm.cycles)
@@ -151,12 +150,11 @@ def list_cycles(program_id):
 
 
 @blp.route("/cycles/<cycle_id>", methods=["GET"])
+@guard("cycle.read", access.cycle)
 @blp.response(200, CycleOut)
 def get_cycle(cycle_id):
     with runtime().reading() as conn:
-        cycle = row(conn, rm.cycles, cycle_id, "cycle")
-        require(ROLES, cycle["institution_id"])
-        return cycle
+        return row(conn, rm.cycles, cycle_id, "cycle")
 
 
 def _set_cycle_state(cycle_id: str, open_it: bool):
@@ -164,7 +162,6 @@ def _set_cycle_state(cycle_id: str, open_it: bool):
     with rt.engine.begin() as conn:
         cycle = row(conn, rm.cycles, cycle_id, "cycle")
         program = _load_program(conn, cycle["program_id"])
-        require_staff(program.institution_id)
         if open_it:
             program.reopen_cycle(cycle_id)
         else:
@@ -174,6 +171,7 @@ def _set_cycle_state(cycle_id: str, open_it: bool):
 
 
 @blp.route("/cycles/<cycle_id>/close", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.response(200, CycleOut)
 def close_cycle(cycle_id):
     """Close a cycle for enrollment."""
@@ -181,6 +179,7 @@ def close_cycle(cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/reopen", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.response(200, CycleOut)
 def reopen_cycle(cycle_id):
     return _set_cycle_state(cycle_id, open_it=True)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import abort
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError, NotFound
-from services.eventkit.auth import ROLES
+from services.eventkit.access import authorize, guard, people, visible
 from services.eventkit.envelope import new_id
-from services.eventkit.http import principal, request_meta, require, runtime
+from services.eventkit.http import principal, request_meta, runtime
+from services.eventkit.policy import Resource
 
 from .. import readmodels as rm
 from ..domain import Enrollment, Person, Program
-from .access import STAFF, require_self_or_staff, require_staff, row
+from . import access
+from .access import cycle_of, enrollment_of, row
 from .schemas import (
     ConflictIn,
     ConflictOut,
@@ -48,9 +49,7 @@ def _enrollment_view(conn: sa.Connection, enrollment_id: str) -> sa.RowMapping:
 
 
 def _load(conn: sa.Connection, enrollment_id: str) -> tuple[Enrollment, sa.RowMapping]:
-    """The enrollment aggregate, after checking the caller is its person or a coordinator."""
     view = _enrollment_view(conn, enrollment_id)
-    require_self_or_staff(view["person_id"], view["institution_id"])
     return runtime().load(conn, Enrollment, enrollment_id), view
 
 
@@ -60,6 +59,7 @@ def _save(conn: sa.Connection, enrollment: Enrollment, view: sa.RowMapping) -> s
 
 
 @blp.route("/cycles/<cycle_id>/enrollments", methods=["POST"])
+@guard("enrollment.create")
 @blp.arguments(EnrollmentIn)
 @blp.response(201, EnrollmentOut)
 def enroll(data, cycle_id):
@@ -67,7 +67,8 @@ def enroll(data, cycle_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         cycle = row(conn, rm.cycles, cycle_id, "cycle")
-        require_self_or_staff(data["person_id"], cycle["institution_id"])
+        scope = cycle_of(cycle)
+        authorize(Resource(scope.institution_id, scope.program_id, people(data["person_id"])))
         e = rm.enrollments
         existing = conn.execute(
             sa.select(e.c.id, e.c.status).where(
@@ -95,14 +96,13 @@ def enroll(data, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/enrollments", methods=["GET"])
+@guard("cycle.roster", access.cycle)
 @blp.arguments(EnrollmentQuery, location="query")
 @blp.response(200, EnrollmentOut(many=True))
 def list_enrollments(query, cycle_id):
     """The cycle's roster for coordinators; filter by role, status, or a name search."""
     e, p = rm.enrollments, rm.people
     with runtime().reading() as conn:
-        cycle = row(conn, rm.cycles, cycle_id, "cycle")
-        require_staff(cycle["institution_id"])
         select = (
             sa.select(e, p.c.name, p.c.training_level)
             .join(p, p.c.id == e.c.person_id)
@@ -118,13 +118,12 @@ def list_enrollments(query, cycle_id):
 
 
 @blp.route("/cycles/<cycle_id>/mentors", methods=["GET"])
+@guard("cycle.read", access.cycle)
 @blp.response(200, EnrollmentOut(many=True))
 def list_mentors(cycle_id):
     """Active mentors a mentee of this cycle can rank (no contact details)."""
     e, p = rm.enrollments, rm.people
     with runtime().reading() as conn:
-        cycle = row(conn, rm.cycles, cycle_id, "cycle")
-        require(ROLES, cycle["institution_id"])
         rows = conn.execute(
             sa.select(e.c.id, e.c.cycle_id, e.c.person_id, e.c.role, e.c.interests, e.c.languages,
                       e.c.meeting_mode, e.c.capacity, p.c.name, p.c.training_level)
@@ -136,15 +135,15 @@ def list_mentors(cycle_id):
 
 
 @blp.route("/enrollments/<enrollment_id>", methods=["GET"])
+@guard("enrollment.read", access.enrollment)
 @blp.response(200, EnrollmentOut)
 def get_enrollment(enrollment_id):
     with runtime().reading() as conn:
-        view = _enrollment_view(conn, enrollment_id)
-        require_self_or_staff(view["person_id"], view["institution_id"])
-        return view
+        return _enrollment_view(conn, enrollment_id)
 
 
 @blp.route("/enrollments/<enrollment_id>", methods=["PATCH"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(ProfileFields)
 @blp.response(200, EnrollmentOut)
 def update_profile(data, enrollment_id):
@@ -155,6 +154,7 @@ def update_profile(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/ranking", methods=["PUT"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(RankingIn)
 @blp.response(200, EnrollmentOut)
 def rank_mentors(data, enrollment_id):
@@ -170,11 +170,10 @@ def rank_mentors(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/conflicts", methods=["GET"])
+@guard("enrollment.read", access.enrollment)
 @blp.response(200, ConflictOut(many=True))
 def list_conflicts(enrollment_id):
     with runtime().reading() as conn:
-        view = _enrollment_view(conn, enrollment_id)
-        require_self_or_staff(view["person_id"], view["institution_id"])
         c = rm.conflicts
         return (
             conn.execute(
@@ -186,6 +185,7 @@ def list_conflicts(enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/conflicts", methods=["POST"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(ConflictIn)
 @blp.response(200, EnrollmentOut)
 def declare_conflict(data, enrollment_id):
@@ -198,6 +198,7 @@ def declare_conflict(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/conflicts/<other_person_id>", methods=["DELETE"])
+@guard("enrollment.update", access.enrollment)
 @blp.response(200, EnrollmentOut)
 def remove_conflict(enrollment_id, other_person_id):
     with runtime().engine.begin() as conn:
@@ -207,6 +208,7 @@ def remove_conflict(enrollment_id, other_person_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/guidelines-acceptance", methods=["POST"])
+@guard("enrollment.update", access.enrollment)
 @blp.response(200, EnrollmentOut)
 def accept_guidelines(enrollment_id):
     rt = runtime()
@@ -217,6 +219,7 @@ def accept_guidelines(enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/withdraw", methods=["POST"])
+@guard("enrollment.update", access.enrollment)
 @blp.arguments(WithdrawIn)
 @blp.response(200, EnrollmentOut)
 def withdraw(data, enrollment_id):
@@ -227,6 +230,7 @@ def withdraw(data, enrollment_id):
 
 
 @blp.route("/enrollments/<enrollment_id>/reenroll", methods=["POST"])
+@guard("enrollment.update", access.enrollment)
 @blp.response(200, EnrollmentOut)
 def reenroll(enrollment_id):
     rt = runtime()
@@ -260,15 +264,14 @@ class CardOut(ma.Schema):
 
 
 @blp.route("/people/<person_id>/enrollments", methods=["GET"])
+@guard("person.enrollments", access.person, rows="enrollment.read")
 @blp.response(200, PersonEnrollmentOut(many=True))
 def person_enrollments(person_id):
     """Every enrollment of a person, withdrawn ones too, with its cycle and program (the person,
-    or coordinators of their institution)."""
+    or coordinators of their institution, each seeing their own programs)."""
     e, p, c, pr = rm.enrollments, rm.people, rm.cycles, rm.programs
     with runtime().reading() as conn:
-        person = row(conn, p, person_id, "person")
-        require_self_or_staff(person_id, person["institution_id"])
-        return conn.execute(
+        found = conn.execute(
             sa.select(
                 e, p.c.name, p.c.training_level, c.c.name.label("cycle_name"),
                 c.c.is_open.label("cycle_open"), c.c.pairing_format, c.c.meeting_expectations,
@@ -280,26 +283,25 @@ def person_enrollments(person_id):
             .where(e.c.person_id == person_id)
             .order_by(pr.c.name, c.c.name, e.c.role)
         ).mappings().all()  # fmt: skip
+    return visible("enrollment.read", found, enrollment_of)
 
 
 @blp.route("/people/<person_id>/card", methods=["GET"])
+@guard("person.card")
 @blp.response(200, CardOut)
 def person_card(person_id):
     """Name, pronouns, training level and specialty (no contact details): for the person, the
     coordinators of their institution, and anyone active in a cycle the person is active in."""
     e = rm.enrollments
-    who = principal()
+    me = principal().user_id
     with runtime().reading() as conn:
         person = row(conn, rm.people, person_id, "person")
-        if who.user_id != person_id and not who.has(STAFF, person["institution_id"]):
-            theirs = sa.select(e.c.cycle_id).where(
-                e.c.person_id == person_id, e.c.status == "active"
+        theirs = sa.select(e.c.cycle_id).where(e.c.person_id == person_id, e.c.status == "active")
+        shares_a_cycle = conn.execute(
+            sa.select(e.c.id).where(
+                e.c.person_id == me, e.c.status == "active", e.c.cycle_id.in_(theirs)
             )
-            shared = conn.execute(
-                sa.select(e.c.id).where(
-                    e.c.person_id == who.user_id, e.c.status == "active", e.c.cycle_id.in_(theirs)
-                )
-            ).first()
-            if shared is None:
-                abort(403, description="Only people taking part in a cycle with them see this.")
-        return person
+        ).first()
+    # Whoever shares an active cycle with the person counts among the people it concerns.
+    authorize(Resource(person["institution_id"], people=people(person_id, shares_a_cycle and me)))
+    return person

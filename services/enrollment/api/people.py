@@ -7,13 +7,16 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError, NotFound
-from services.eventkit.auth import ADMIN, COORDINATOR, SYSTEM
+from services.eventkit.access import authorize, consortium, guard, people, visible
+from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.envelope import new_id
-from services.eventkit.http import request_meta, require, runtime
+from services.eventkit.http import request_meta, runtime
+from services.eventkit.policy import Resource
 
 from .. import readmodels as rm
 from ..domain import Person
-from .access import STAFF, require_self_or_staff, require_staff, require_system_self_or_admin, row
+from . import access
+from .access import row
 from .schemas import GrantIn, GrantOut, PeopleQuery, PersonIn, PersonOut, PersonPatch
 
 blp = Blueprint("people", __name__, url_prefix="/api", description="People and staff roles")
@@ -29,10 +32,11 @@ def email_taken(conn: sa.Connection, email: str) -> bool:
 
 
 @blp.route("/people", methods=["POST"])
+@guard("person.create")
 @blp.arguments(PersonIn)
 @blp.response(201, PersonOut)
 def register_person(data):
-    require_staff(data["institution_id"])
+    authorize(Resource(data["institution_id"]))
     rt = runtime()
     person = Person(new_id())
     with rt.engine.begin() as conn:
@@ -45,11 +49,12 @@ def register_person(data):
 
 
 @blp.route("/people", methods=["GET"])
+@guard("person.list")
 @blp.arguments(PeopleQuery, location="query")
 @blp.response(200, PersonOut(many=True))
 def list_people(query):
     """People of an institution; `q` searches names and emails."""
-    require_staff(query["institution_id"])
+    authorize(Resource(query["institution_id"]))
     people = rm.people
     select = sa.select(people).where(people.c.institution_id == query["institution_id"])
     if query["q"]:
@@ -73,18 +78,19 @@ class PersonFound(ma.Schema):
 
 
 @blp.route("/people/by-email", methods=["GET"])
+@guard("person.lookup")
 @blp.arguments(EmailQuery, location="query")
 @blp.response(200, PersonFound)
 def find_person_by_email(query):
     """The person with this email, for the web's sign-in and account set-up (system only)."""
-    require([SYSTEM])
-    people = rm.people
+    authorize(consortium())
+    p = rm.people
     with runtime().reading() as conn:
         found = (
             conn.execute(
-                sa.select(
-                    people.c.id, people.c.name, people.c.institution_id, people.c.email
-                ).where(people.c.email == query["email"].strip().lower())
+                sa.select(p.c.id, p.c.name, p.c.institution_id, p.c.email).where(
+                    p.c.email == query["email"].strip().lower()
+                )
             )
             .mappings()
             .first()
@@ -95,39 +101,35 @@ def find_person_by_email(query):
 
 
 @blp.route("/people/<person_id>", methods=["GET"])
+@guard("person.read", access.person)
 @blp.response(200, PersonOut)
 def get_person(person_id):
     with runtime().reading() as conn:
-        person = row(conn, rm.people, person_id, "person")
-        require_self_or_staff(person_id, person["institution_id"])
-        return person
+        return row(conn, rm.people, person_id, "person")
 
 
 @blp.route("/people/<person_id>", methods=["PATCH"])
+@guard("person.update", access.person)
 @blp.arguments(PersonPatch)
 @blp.response(200, PersonOut)
 def update_person(data, person_id):
     rt = runtime()
     with rt.engine.begin() as conn:
         person = rt.load(conn, Person, person_id)
-        if not person.exists:
-            raise NotFound("No such person.")
-        require_self_or_staff(person_id, person.institution_id)
         person.update(**data)
         rt.save(conn, person, request_meta(person.institution_id))
         return row(conn, rm.people, person_id, "person")
 
 
 @blp.route("/people/<person_id>/grants", methods=["GET"])
+@guard("person.grants", access.person)
 @blp.response(200, GrantOut(many=True))
 def list_grants(person_id):
     """Every role the person holds: staff roles, and mentor or mentee in each active enrollment.
 
     The web mints its service tokens from this.
     """
-    require_system_self_or_admin(person_id)
     with runtime().reading() as conn:
-        row(conn, rm.people, person_id, "person")
         return _grants(conn, person_id)
 
 
@@ -155,11 +157,10 @@ def _grants(conn: sa.Connection, person_id: str) -> list:
 
 
 def _change_role(data: dict, person_id: str, grant: bool):
-    # The consortium admin appoints anyone; coordinators appoint coordinators of their institution.
-    if data["role"] == ADMIN or not data["institution_id"]:
-        require([ADMIN])
-    else:
-        require(STAFF, data["institution_id"])
+    # The role's own scope decides who may grant it: the consortium admin appoints anyone,
+    # coordinators appoint within their institution or program, and nobody changes their own.
+    institution = None if data["role"] == ADMIN else data["institution_id"]
+    authorize(Resource(institution, data["program_id"], parties=people(person_id)))
     rt = runtime()
     with rt.engine.begin() as conn:
         person = rt.load(conn, Person, person_id)
@@ -182,6 +183,7 @@ def _change_role(data: dict, person_id: str, grant: bool):
 
 
 @blp.route("/people/<person_id>/roles", methods=["POST"])
+@guard("role.grant")
 @blp.arguments(GrantIn)
 @blp.response(200, GrantOut(many=True))
 def grant_role(data, person_id):
@@ -190,6 +192,7 @@ def grant_role(data, person_id):
 
 
 @blp.route("/people/<person_id>/roles/revoke", methods=["POST"])
+@guard("role.grant")
 @blp.arguments(GrantIn)
 @blp.response(200, GrantOut(many=True))
 def revoke_role(data, person_id):
@@ -211,15 +214,13 @@ class StaffOut(ma.Schema):
 
 
 @blp.route("/staff", methods=["GET"])
+@guard("institution.staff", rows="staff.read")
 @blp.arguments(StaffQuery, location="query")
 @blp.response(200, StaffOut(many=True))
 def list_staff(query):
     """Who holds staff roles: everyone's for the consortium admin, one institution's for its
     coordinators (`institution_id` then required)."""
-    if query["institution_id"]:
-        require_staff(query["institution_id"])
-    else:
-        require([ADMIN])
+    authorize(Resource(query["institution_id"]) if query["institution_id"] else consortium())
     s, p = rm.staff_roles, rm.people
     select = sa.select(
         s.c.person_id, p.c.name, p.c.email, s.c.role, s.c.institution_id, s.c.program_id
@@ -229,4 +230,5 @@ def list_staff(query):
     if query["role"]:
         select = select.where(s.c.role == query["role"])
     with runtime().reading() as conn:
-        return conn.execute(select.order_by(s.c.institution_id, p.c.name)).mappings().all()
+        found = conn.execute(select.order_by(s.c.institution_id, p.c.name)).mappings().all()
+    return visible("staff.read", found, lambda r: Resource(r["institution_id"], r["program_id"]))

@@ -10,6 +10,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from services.eventkit import DomainError
+from services.eventkit.access import guard
 from services.eventkit.config import env_int
 from services.eventkit.envelope import new_id
 from services.eventkit.http import request_meta, runtime
@@ -17,7 +18,8 @@ from services.eventkit.http import request_meta, runtime
 from .. import readmodels as rm
 from ..domain import Enrollment, Person, Program
 from ..roster import MAX_ROSTER_BYTES, RosterRefused, RosterRow, parse_roster
-from .access import require_staff, row
+from . import access
+from .access import row
 
 blp = Blueprint("roster", __name__, url_prefix="/api", description="Roster import")
 
@@ -70,6 +72,7 @@ def _uploaded_bytes() -> bytes:
 
 
 @blp.route("/cycles/<cycle_id>/roster", methods=["POST"])
+@guard("cycle.manage", access.cycle)
 @blp.response(200, ImportOut)
 @blp.alt_response(422, schema=RowErrorOut(many=True), description="Every bad row; nothing written")
 def import_roster(cycle_id):
@@ -81,7 +84,6 @@ def import_roster(cycle_id):
     rt = runtime()
     with rt.reading() as conn:
         cycle = row(conn, rm.cycles, cycle_id, "cycle")
-    require_staff(cycle["institution_id"])
     data = _uploaded_bytes()
     try:
         parsed = parse_roster(data, max_bytes=max_roster_bytes())

@@ -14,6 +14,7 @@ from services.eventkit import config
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(:?[-?][^}]*)?\}")
 SECRETS = {
     "TANDEM_SERVICE_TOKEN_KEY",
+    "TANDEM_AUDIT_KEY",
     "WEB_SECRET_KEY",
     "POSTGRES_PASSWORD",
     *(f"{owner.upper()}_DB_PASSWORD" for owner in DATABASE_OWNERS),

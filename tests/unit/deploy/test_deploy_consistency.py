@@ -134,6 +134,7 @@ def test_every_process_gets_its_database_and_keys(
                 assert {
                     f"{service.upper()}_DATABASE_URL",
                     "TANDEM_SERVICE_TOKEN_KEY",
+                    "TANDEM_AUDIT_KEY",
                     "KAFKA_BOOTSTRAP_SERVERS",
                     "TANDEM_ENV",
                 } <= env[workload]

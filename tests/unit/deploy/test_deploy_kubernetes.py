@@ -40,7 +40,7 @@ CRD_KINDS = {
 
 # Created by the operator before the first apply (documented in deploy/README.md), or by the dev
 # overlay's secretGenerator. The database Secrets are written by CloudNativePG.
-OPERATOR_SECRETS = {"tandem-service-token", "tandem-web"}
+OPERATOR_SECRETS = {"tandem-service-token", "tandem-web", "tandem-audit"}
 
 
 def group_of(obj: dict[str, Any]) -> str:

@@ -1,0 +1,154 @@
+"""Feedback's resources as the policy sees them, read from feedback's own read models.
+
+A pair or group is its cycle's (institution, program) with its members as the people it is
+about, whichever institution each member comes from; meetings and objectives are their pair's;
+a concern is its cycle's, about its raiser, with every member of the pair (the raiser too) a
+party who may not act on it as staff; a survey instance is about the people it was issued to.
+Nothing here is taken from what the caller sends but the id of the resource itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.eventkit import NotFound
+from services.eventkit.access import people, visible
+from services.eventkit.http import runtime
+from services.eventkit.policy import Resource, Who
+
+from . import readmodels as rm
+from . import relationships
+from .domain import Relationship
+
+# How a concern's reader is named in its access log (ConfidentialRecordViewed.viewer_role).
+VIEWER_ROLES = {
+    Who.COORDINATOR: "coordinator",
+    Who.ESCALATED_ADMIN: "consortium_admin",
+    Who.SUBJECT: "raiser",
+}
+
+
+def cycle_of(cycle: Mapping[str, Any]) -> Resource:
+    return Resource(cycle["institution_id"], cycle["program_id"])
+
+
+def pair_of(rel: Relationship, cycle: Mapping[str, Any]) -> Resource:
+    """A pair or group belongs to its cycle's program, wherever its members come from."""
+    return Resource(cycle["institution_id"], cycle["program_id"], people(*rel.members))
+
+
+def concern_of(concern: Mapping[str, Any], cycle: Mapping[str, Any] | None) -> Resource:
+    """About its raiser; the raiser and the other members are parties, never its handlers."""
+    institution_id = cycle["institution_id"] if cycle else concern["institution_id"]
+    return Resource(
+        institution_id,
+        cycle["program_id"] if cycle else None,
+        people=people(concern["raised_by"]),
+        parties=people(concern["raised_by"], *concern["parties"]),
+        escalated=bool(concern["escalated"]),
+    )
+
+
+def _row(conn: sa.Connection, table: sa.Table, column: str, value: str, what: str):
+    found = conn.execute(sa.select(table).where(table.c[column] == value)).mappings().first()
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found
+
+
+def _cycle_or_none(conn: sa.Connection, cycle_id: str) -> sa.RowMapping | None:
+    return conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
+
+
+def institution(institution_id: str) -> Resource:
+    return Resource(institution_id)
+
+
+def cycle(cycle_id: str) -> Resource:
+    with runtime().reading() as conn:
+        return cycle_of(relationships.cycle(conn, cycle_id))
+
+
+def pair(pair_id: str) -> Resource:
+    with runtime().reading() as conn:
+        return pair_of(*relationships.relationship(conn, pair_id))
+
+
+def meeting(meeting_id: str) -> Resource:
+    with runtime().reading() as conn:
+        found = _row(conn, rm.meetings, "meeting_id", meeting_id, "meeting")
+        return pair_of(*relationships.relationship(conn, found["pair_id"]))
+
+
+def objective(objective_id: str) -> Resource:
+    with runtime().reading() as conn:
+        found = _row(conn, rm.objectives, "objective_id", objective_id, "objective")
+        return pair_of(*relationships.relationship(conn, found["pair_id"]))
+
+
+def concern(concern_id: str) -> Resource:
+    with runtime().reading() as conn:
+        found = _row(conn, rm.concerns, "concern_id", concern_id, "concern")
+        return concern_of(found, _cycle_or_none(conn, found["cycle_id"]))
+
+
+def template(template_id: str) -> Resource:
+    with runtime().reading() as conn:
+        found = _row(conn, rm.survey_templates, "template_id", template_id, "survey template")
+        return Resource(found["institution_id"])
+
+
+def instance_of(
+    instance: Mapping[str, Any], cycle: Mapping[str, Any] | None, recipients: Iterable[str]
+) -> Resource:
+    """A survey instance is its cycle's, about the people it was issued to."""
+    return Resource(
+        cycle["institution_id"] if cycle else instance["institution_id"],
+        cycle["program_id"] if cycle else None,
+        people(*recipients),
+    )
+
+
+def _recipients(conn: sa.Connection, instance_ids: Iterable[str]) -> dict[str, set[str]]:
+    r = rm.survey_recipients
+    out: dict[str, set[str]] = {}
+    ids = set(instance_ids)
+    if ids:
+        for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids))):
+            out.setdefault(x.instance_id, set()).add(x.person_id)
+    return out
+
+
+def _cycles(conn: sa.Connection, cycle_ids: Iterable[str]) -> dict[str, sa.RowMapping]:
+    ids = set(cycle_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id.in_(ids))).mappings()
+    return {x["id"]: x for x in rows}
+
+
+def survey_instance(instance_id: str) -> Resource:
+    with runtime().reading() as conn:
+        found = _row(conn, rm.survey_instances, "instance_id", instance_id, "survey")
+        recipients = _recipients(conn, [instance_id]).get(instance_id, set())
+        return instance_of(found, _cycle_or_none(conn, found["cycle_id"]), recipients)
+
+
+def visible_instances(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list:
+    """The survey instances among `rows` the caller may answer (survey.answer, row by row)."""
+    recipients = _recipients(conn, (x["instance_id"] for x in rows))
+    cycles = _cycles(conn, (x["cycle_id"] for x in rows))
+    return visible(
+        "survey.answer",
+        rows,
+        lambda x: instance_of(x, cycles.get(x["cycle_id"]), recipients.get(x["instance_id"], ())),
+    )
+
+
+def visible_concerns(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list:
+    """The concerns among `rows` the caller may read (concern.read, row by row)."""
+    cycles = _cycles(conn, (x["cycle_id"] for x in rows))
+    return visible("concern.read", rows, lambda x: concern_of(x, cycles.get(x["cycle_id"])))

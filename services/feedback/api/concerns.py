@@ -1,0 +1,158 @@
+"""Confidential concerns: a member raises one about their pair; the coordinators of the cycle's
+program (or its whole institution) who are not a party read and handle it, and the consortium
+admin once it is escalated; anyone else is told it does not exist. Every read of its content is
+recorded (ConfidentialRecordViewed) before it is shown."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+
+from services.eventkit import ConcurrencyError, NotFound
+from services.eventkit.access import capacity, consortium, guard
+from services.eventkit.auth import COORDINATOR
+from services.eventkit.envelope import new_id
+from services.eventkit.http import principal, request_meta, runtime
+
+from .. import access, relationships
+from .. import concerns as timers
+from .. import readmodels as rm
+from ..domain import Concern, ConcernAccessLog
+from .schemas import AccessOut, ConcernIn, ConcernOut, ConcernQuery, ConcernSummaryOut, ResolveIn
+
+blp = Blueprint("concerns", __name__, url_prefix="/api", description="Confidential concerns")
+
+
+def _concern_row(conn: sa.Connection, concern_id: str) -> sa.RowMapping:
+    row = (
+        conn.execute(sa.select(rm.concerns).where(rm.concerns.c.concern_id == concern_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such concern.")
+    return row
+
+
+@blp.route("/pairs/<pair_id>/concerns", methods=["POST"])
+@guard("pair.take_part", access.pair)
+@blp.arguments(ConcernIn)
+@blp.response(201, ConcernSummaryOut)
+def raise_concern(data, pair_id):
+    """A member raises a concern about their pair. Only coordinators of the program (or of its
+    whole institution) who are not a party see it, never the other member; if a coordinator is a
+    party, it goes to the consortium admin at once."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        rel, cycle = relationships.relationship(conn, pair_id)
+        me = principal().user_id
+        concern = Concern(new_id())
+        concern.raise_(
+            rel, me, data["kind"], data["text"], timers.clock(), timers.ack_hours(),
+            _coordinator_ids(conn, cycle),
+        )  # fmt: skip
+        rt.save(conn, concern, request_meta(cycle["institution_id"]))
+        return _concern_row(conn, concern.id)
+
+
+def _coordinator_ids(conn: sa.Connection, cycle: sa.RowMapping) -> set[str]:
+    s = rm.staff_roles
+    rows = conn.execute(
+        sa.select(s.c.person_id).where(
+            s.c.role == COORDINATOR,
+            s.c.institution_id == cycle["institution_id"],
+            sa.or_(s.c.program_id.is_(None), s.c.program_id == cycle["program_id"]),
+        )
+    )
+    return {r.person_id for r in rows}
+
+
+@blp.route("/concerns", methods=["GET"])
+@guard("own.read", rows="concern.read")
+@blp.arguments(ConcernQuery, location="query")
+@blp.response(200, ConcernSummaryOut(many=True))
+def list_concerns(query):
+    """Concerns the caller may read (handles, or raised), without their content."""
+    c = rm.concerns
+    select = sa.select(c).order_by(c.c.raised_at)
+    if query["cycle_id"]:
+        select = select.where(c.c.cycle_id == query["cycle_id"])
+    if query["status"]:
+        select = select.where(c.c.status == query["status"])
+    with runtime().reading() as conn:
+        return access.visible_concerns(conn, conn.execute(select).mappings().all())
+
+
+@blp.route("/concerns/<concern_id>", methods=["GET"])
+@guard("concern.read", access.concern)
+@blp.response(200, ConcernOut)
+def read_concern(concern_id):
+    """The concern's content; the read is recorded (ConfidentialRecordViewed) before it is shown,
+    with the capacity the policy let the reader in as."""
+    rt = runtime()
+    viewed_as = access.VIEWER_ROLES[capacity()]
+    for attempt in range(3):
+        try:
+            with rt.engine.begin() as conn:
+                row = _concern_row(conn, concern_id)
+                audit = rt.load(conn, ConcernAccessLog, concern_id)
+                audit.viewed(principal().user_id, viewed_as)
+                rt.save(conn, audit, request_meta(row["institution_id"]))
+                return {**row, "viewed_as": viewed_as}
+        except ConcurrencyError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@blp.route("/concerns/<concern_id>/acknowledge", methods=["POST"])
+@guard("concern.handle", access.concern)
+@blp.response(200, ConcernSummaryOut)
+def acknowledge_concern(concern_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        row = _concern_row(conn, concern_id)
+        concern = rt.load(conn, Concern, concern_id)
+        concern.acknowledge(principal().user_id)
+        rt.save(conn, concern, request_meta(row["institution_id"]))
+        return _concern_row(conn, concern_id)
+
+
+@blp.route("/concerns/<concern_id>/resolve", methods=["POST"])
+@guard("concern.handle", access.concern)
+@blp.arguments(ResolveIn)
+@blp.response(200, ConcernSummaryOut)
+def resolve_concern(data, concern_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        row = _concern_row(conn, concern_id)
+        concern = rt.load(conn, Concern, concern_id)
+        concern.resolve(principal().user_id, data["note"])
+        rt.save(conn, concern, request_meta(row["institution_id"]))
+        return _concern_row(conn, concern_id)
+
+
+@blp.route("/concerns/<concern_id>/access-log", methods=["GET"])
+@guard("concern.access_log", access.concern)
+@blp.response(200, AccessOut(many=True))
+def concern_access_log(concern_id):
+    """Who read the concern and when (the audit trail): its handlers and the consortium admin."""
+    with runtime().reading() as conn:
+        a = rm.concern_access
+        return (
+            conn.execute(sa.select(a).where(a.c.concern_id == concern_id).order_by(a.c.viewed_at))
+            .mappings()
+            .all()
+        )
+
+
+@blp.route("/concerns/escalate-due", methods=["POST"])
+@guard("consortium.operate", consortium)
+@blp.response(200, ConcernSummaryOut(many=True))
+def escalate_due_concerns():
+    """Escalate now every concern not acknowledged within CONCERN_ACK_HOURS (the worker also
+    does this every minute). For operators: the consortium-wide admin or system."""
+    rt = runtime()
+    escalated = timers.escalate_due(rt)
+    with rt.reading() as conn:
+        return [_concern_row(conn, concern_id) for concern_id in escalated]

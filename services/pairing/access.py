@@ -1,0 +1,52 @@
+"""Pairing's resources as the policy sees them, read from its own projections."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from services.eventkit import NotFound
+from services.eventkit.access import people
+from services.eventkit.http import runtime
+from services.eventkit.policy import Resource
+
+from . import readmodels as rm
+
+
+def cycle_row(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
+    found = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
+    if found is None:
+        raise NotFound("No such cycle (or its enrollment events have not arrived yet).")
+    return found
+
+
+def _in_cycle(conn: sa.Connection, cycle_id: str, *members: str) -> Resource:
+    found = cycle_row(conn, cycle_id)
+    return Resource(found["institution_id"], found["program_id"], people(*members))
+
+
+def cycle(cycle_id: str) -> Resource:
+    with runtime().reading() as conn:
+        return _in_cycle(conn, cycle_id)
+
+
+def pair(pair_id: str) -> Resource:
+    p = rm.pairs
+    with runtime().reading() as conn:
+        found = conn.execute(sa.select(p).where(p.c.pair_id == pair_id)).mappings().first()
+        if found is None:
+            raise NotFound("No such pair.")
+        return _in_cycle(conn, found["cycle_id"], found["mentee_id"], found["mentor_id"])
+
+
+def request_to_mentor(request_id: str) -> Resource:
+    """A mentee's request: its mentor answers it (the mentee only sees it)."""
+    r = rm.requests
+    with runtime().reading() as conn:
+        found = conn.execute(sa.select(r).where(r.c.request_id == request_id)).mappings().first()
+        if found is None:
+            raise NotFound("No such request.")
+        return _in_cycle(conn, found["cycle_id"], found["mentor_id"])
+
+
+def in_cycle(cycle: sa.RowMapping, *members: str) -> Resource:
+    return Resource(cycle["institution_id"], cycle["program_id"], people(*members))

@@ -1,0 +1,65 @@
+"""A program coordinator in the browser: their program only, and no action they may not take."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from live import seed_program
+
+pytestmark = [pytest.mark.kafka]
+
+
+def _program_coordinator(live, institution_id: str, program_id: str) -> dict:
+    email = f"pc.{secrets.token_hex(3)}@riverside.example"
+    person = live.ok(
+        "enrollment",
+        "POST",
+        "/api/people",
+        {"institution_id": institution_id, "name": "Pat Program", "email": email,
+         "training_level": "faculty"},
+    )  # fmt: skip
+    live.ok(
+        "enrollment",
+        "POST",
+        f"/api/people/{person['id']}/roles",
+        {"role": "coordinator", "institution_id": institution_id, "program_id": program_id},
+    )
+    live.account(person["id"], email)
+    return {**person, "email": email}
+
+
+def test_a_program_coordinator_sees_and_acts_on_their_program_only(live_suite):
+    live = live_suite
+    first = seed_program(live, mentors=1, mentees=1, wait_for_pairing=False)
+    inst = first.institution["id"]
+    second = live.ok(
+        "enrollment",
+        "POST",
+        f"/api/institutions/{inst}/programs",
+        {
+            "name": "Lab resident coaching",
+            "program_type": "resident_peer_mentoring",
+            "guidelines": "g",
+        },
+    )
+    other_cycle = live.ok(
+        "enrollment", "POST", f"/api/programs/{second['id']}/cycles", {"name": "Lab 2026"}
+    )
+    me = _program_coordinator(live, inst, first.program["id"])
+    web = live.browser_session(me["email"])
+
+    programs = web.get("/coordinator/programs").text
+    assert first.program["name"] in programs and "Open a new cycle of" in programs
+    assert "Lab resident coaching" not in programs
+    assert "Create a program" not in programs  # institution coordinators create programs
+
+    assert web.get(f"/coordinator/cycles/{first.cycle_id}").status_code == 200
+    assert web.get(f"/coordinator/cycles/{other_cycle['id']}").status_code == 403
+    home = web.get("/home").text
+    assert "Audit trail" not in home  # the institution's trail is for institution coordinators
+
+    institution_coordinator = live.browser_session(first.coordinator["email"])
+    everything = institution_coordinator.get("/coordinator/programs").text
+    assert "Lab resident coaching" in everything and "Create a program" in everything
+    assert "Audit trail" in institution_coordinator.get("/home").text
