@@ -92,6 +92,19 @@ def test_dropped_database_connections_heal(fleet: Fleet, load: Load):
     _assert_clean(books)
 
 
+def test_a_second_broker_loss_heals_as_well(fleet: Fleet, load: Load):
+    """Healing is not a one-off: the broker dies again, later, and everything catches up again."""
+    start = time.time()
+    restarts = fleet.kill("broker")
+    wait_until(lambda: fleet.restarted("broker", restarts), timeout_s=30, interval_s=0.2)
+    back = time.time()
+    wait_until(lambda: load.accepted_since(back) >= 20, timeout_s=60, interval_s=0.2)
+    books = settle(fleet, "second broker kill -9", load.since(start), timeout_s=60)
+    _report(books)
+    _assert_clean(books)
+    assert time.time() - back < 60, books
+
+
 def test_an_oversized_event_is_parked_alone_while_everything_else_flows(fleet: Fleet, load: Load):
     """A 1.2 MB event (a program with huge guidelines) is over the size budget: enrollment's
     relay parks that one row, says so on /readyz and `tandem enrollment outbox`, and every other
