@@ -218,14 +218,6 @@ class KafkaSubscriber:
         it re-joins by itself, while a new member can wait a long time on the embedded broker."""
         self._rewind.arm()
 
-    def positions(self) -> dict[tuple[str, int], int]:
-        """The next offset to read of each partition this member holds now."""
-        found = {}
-        for tp in self._consumer.assignment():
-            with contextlib.suppress(Exception):
-                found[(tp.topic, tp.partition)] = self._consumer.position(tp, timeout_ms=1000)
-        return found
-
     def poll(self, timeout_s: float) -> list[Message]:
         batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
         messages: list[Message] = []
