@@ -20,7 +20,7 @@ SERVICE_ACTIONS = (
     "rebuild",
     "outbox",
 )
-OUTBOX_ACTIONS = ("list", "retry")
+OUTBOX_ACTIONS = ("list", "retry", "skip")
 
 
 def load_service(name: str):
@@ -77,14 +77,14 @@ def main(argv: list[str] | None = None) -> int:
             "outbox_action",
             nargs="?",
             choices=OUTBOX_ACTIONS,
-            help="outbox: list the parked rows (default), or retry them",
+            help="outbox: list the parked rows (default), retry them, or skip those named",
         )
         svc.add_argument(
             "--id",
             type=int,
             action="append",
             dest="row_ids",
-            help="outbox retry: only this parked row (repeatable)",
+            help="outbox retry or skip: this parked row (repeatable)",
         )
         svc.add_argument(
             "--from-topics",
@@ -207,6 +207,13 @@ def _outbox(rt, action: str, row_ids: list[int]) -> int:
         count = operations.retry_parked(rt, row_ids)
         print(f"{rt.service.name}: {count} parked rows queued again")
         return 0 if count or not row_ids else 1
+    if action == "skip":
+        if not row_ids:
+            print("tandem outbox skip: name the rows with --id", file=sys.stderr)
+            return 2
+        count = operations.skip_parked(rt, row_ids)
+        print(f"{rt.service.name}: {count} parked rows skipped; their streams move on")
+        return 0 if count == len(row_ids) else 1
     for row in operations.parked_rows(rt):
         print(json.dumps(row))
     return 0

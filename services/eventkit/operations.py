@@ -16,7 +16,7 @@ from .envelope import format_time, utcnow
 from .hashchain import ChainBreak, VerifyReport, verify_events
 from .seal import Checkpoint, CheckpointFile, check_checkpoints, verify_seals
 from .service import Runtime
-from .tables import OUTBOX_FAILED, OUTBOX_IN_PROGRESS, OUTBOX_PENDING
+from .tables import OUTBOX_FAILED, OUTBOX_IN_PROGRESS, OUTBOX_PENDING, OUTBOX_SKIPPED
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ def republish(rt: Runtime) -> int:
         )
         parked = set(
             conn.execute(
-                sa.select(outbox.c.event_id).where(outbox.c.state == OUTBOX_FAILED)
+                sa.select(outbox.c.event_id).where(
+                    outbox.c.state.in_([OUTBOX_FAILED, OUTBOX_SKIPPED])
+                )
             ).scalars()
         )
         batch = []
@@ -133,6 +135,18 @@ def parked_rows(rt: Runtime) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def skip_parked(rt: Runtime, row_ids: Sequence[int]) -> int:
+    """Give up on the named parked rows: their events stay in the store but are never published,
+    and the later events of their streams flow again."""
+    outbox = rt.service.tables.outbox
+    with rt.engine.begin() as conn:
+        return conn.execute(
+            outbox.update()
+            .where(outbox.c.state == OUTBOX_FAILED, outbox.c.id.in_(list(row_ids)))
+            .values(state=OUTBOX_SKIPPED, updated_at=utcnow())
+        ).rowcount
 
 
 def retry_parked(rt: Runtime, row_ids: Sequence[int] = ()) -> int:

@@ -316,3 +316,34 @@ def test_relay_status_calls_a_relay_stuck_when_rows_wait_with_no_progress_or_are
         conn.execute(outbox.update().where(outbox.c.id != first).values(state=OUTBOX_FAILED))
     parked = relay_status(kit.engine, outbox, stuck_after_s=60)
     assert (parked.backlog, parked.parked, parked.stuck) == (0, 1, True)
+
+
+def test_skipping_a_parked_row_lets_its_stream_move_on(kit, kafka_bootstrap):
+    from types import SimpleNamespace
+
+    from services.eventkit.operations import parked_rows, republish, skip_parked
+
+    ensure_topics(kafka_bootstrap, [kit.topic])
+    a = _append(kit, "thing-a", ["a0", "BIG:5000", "a2"])
+    publisher = KafkaPublisher(kafka_bootstrap)
+    relay = Relay(kit.engine, kit.kit, publisher, name=kit.topic, max_message_bytes=3000)
+    rt = SimpleNamespace(
+        engine=kit.engine,
+        store=kit.store,
+        service=SimpleNamespace(tables=kit.kit),
+        reading=kit.engine.connect,
+    )
+    assert relay.lock.acquire()
+    try:
+        assert relay.drain() == 1
+        (parked,) = parked_rows(rt)
+        assert skip_parked(rt, [parked["id"]]) == 1
+        assert parked_rows(rt) == []
+        assert relay.drain() == 1  # a2, no longer behind a parked row
+        assert republish(rt) == 2  # a skipped event is not queued again either
+        assert relay.drain() == 2
+    finally:
+        relay.lock.release()
+        publisher.close()
+    published = _published_ids(kafka_bootstrap, kit.topic, expected=4)
+    assert a[1] not in published and sorted(set(published)) == sorted([a[0], a[2]])
