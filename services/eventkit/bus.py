@@ -352,6 +352,9 @@ def broker_reachable(bootstrap_servers: str, timeout_s: float = 3.0) -> bool:
         admin.close()
 
 
+SETTLE_AFTER_LOSS_S = 15.0
+
+
 class BrokerWatch:
     """Notices a broker that lost what it held, and measures a consumer group's lag.
 
@@ -377,6 +380,7 @@ class BrokerWatch:
         self.lag: int | None = None
         self.reachable = False  # whether the broker answered the last check
         self._own_end: int | None = None
+        self._settled_at = 0.0
         self._admin: KafkaAdminClient | None = None
         self._consumer: KafkaConsumer | None = None
 
@@ -393,6 +397,9 @@ class BrokerWatch:
         if lost:
             self.losses += 1
             log.warning("the broker lost its topics and offsets (loss %d)", self.losses)
+            # While the topics fill again their end offsets say little: measure afresh later.
+            self._own_end = None
+            self._settled_at = time.monotonic() + SETTLE_AFTER_LOSS_S
         if self.group and self.subscriptions:
             try:
                 self.lag = self._group_lag()
@@ -408,12 +415,10 @@ class BrokerWatch:
         self.reachable = True
         changed = self.cluster_id is not None and cluster_id != self.cluster_id
         self.cluster_id = cluster_id
-        if changed:
-            self._own_end = None  # measured on the old broker: no baseline for the new one
         return changed
 
     def _own_topic_shrank(self) -> bool:
-        if not self.own_topic:
+        if not self.own_topic or time.monotonic() < self._settled_at:
             return False
         end = sum(self.end_offsets([self.own_topic]).values())
         shrank = self._own_end is not None and end < self._own_end

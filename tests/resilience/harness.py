@@ -161,13 +161,15 @@ class Fleet:
 
     def outbox(self, older_than_s: float = 0.0) -> dict[str, dict[str, int]]:
         """Per service: rows waiting (pending or in progress) for longer than `older_than_s`,
-        and parked rows."""
+        and parked rows (skipped ones, given up by an operator, are neither)."""
         found = {}
         cutoff = time.time() - older_than_s
         for service in SERVICES:
             with self.engine(service).connect() as conn:
                 rows = conn.execute(
-                    sa.text("SELECT state, created_at FROM outbox WHERE state <> 'published'")
+                    sa.text(
+                        "SELECT state, created_at FROM outbox WHERE state IN ('pending', 'in_progress', 'failed')"
+                    )
                 )
                 waiting = parked = 0
                 for state, created in rows:

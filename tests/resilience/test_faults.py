@@ -133,6 +133,10 @@ def test_an_oversized_event_is_parked_alone_while_everything_else_flows(fleet: F
     (parked,) = [json.loads(line) for line in fleet.cli("enrollment", "outbox").splitlines()]
     assert parked["stream_id"].endswith(program["id"])
     assert "budget" in parked["error"] and parked["bytes"] > 1_000_000
+    # The operator gives up on it; the worker is ready again.
+    fleet.cli("enrollment", "outbox", "skip", "--id", str(parked["id"]))
+    wait_until(lambda: fleet.worker_ready("enrollment").get("ready") is True, timeout_s=30)
+    assert fleet.cli("enrollment", "outbox").strip() == ""
 
 
 def test_every_read_model_holds_what_the_store_holds(fleet: Fleet, load: Load):
