@@ -32,6 +32,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from services.eventkit import config
 from services.eventkit.auth import TokenSigner
 from services.eventkit.db import make_engine, reading
+from services.eventkit.inputs import InputRefused, body_limit, install_input_checks
 
 from . import auth, db, identity, navigation, oidc, views
 from .accounts import Accounts
@@ -40,6 +41,7 @@ from .identity import STAFF, roles_required
 from .outbox import Outbox
 from .pages import htmx
 from .services_client import ServicesClient
+from .views.coordinator import MAX_UPLOAD_BYTES
 
 # No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
 # htmx-config meta tag keeps htmx from evaluating code or injecting its indicator styles.
@@ -103,6 +105,7 @@ def create_app() -> Flask:
     if _flag("WEB_BEHIND_PROXY"):
         # Trust exactly one proxy hop, so a client cannot claim https or another address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    install_input_checks(app)  # first: odd or oversized input gets a 4xx page, never a 500
     htmx.init_app(app)
     csrf.init_app(app)
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
@@ -118,6 +121,7 @@ def create_app() -> Flask:
     auth.init_app(app)
     oidc.init_app(app)
     views.register(app)
+    body_limit(lambda: MAX_UPLOAD_BYTES + 64 * 1024)(app.view_functions["coord.roster"])
     app.before_request(identity.require_sign_in)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_refused)
@@ -186,7 +190,10 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
                 403: "This page is for other roles or another institution. If you think you "
                 "should see it, ask your program's coordinator.",
                 405: "This page does not accept that kind of request.",
-            }.get(error.code, "Something went wrong with this request."),
+                413: "That is more than Tandem accepts at once; nothing was changed.",
+            }.get(error.code, "Something went wrong with this request.")
+            if not isinstance(error, InputRefused)
+            else f"{error.description} Nothing was changed.",
         ),
         error.code,
     )

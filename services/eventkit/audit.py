@@ -11,6 +11,7 @@ from marshmallow import validate
 
 from .access import authorize, consortium, guard
 from .http import runtime
+from .inputs import INT64_MAX
 from .operations import verify
 from .policy import Resource
 from .service import Service
@@ -20,8 +21,11 @@ F = ma.fields
 
 
 class AuditQuery(ma.Schema):
+    # Bounded: positions are 64-bit, and a larger number overflows the database driver.
     before = F.Integer(
-        load_default=None, validate=validate.Range(min=1), metadata={"description": "position"}
+        load_default=None,
+        validate=validate.Range(min=1, max=INT64_MAX),
+        metadata={"description": "position"},
     )
     limit = F.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     institution_id = F.String(load_default=None, validate=validate.Length(max=36))

@@ -17,6 +17,7 @@ from .auth import InvalidToken, Principal, TokenSigner
 from .bus import broker_reachable
 from .db import ping
 from .envelope import Metadata, new_id
+from .inputs import install_input_checks
 from .service import Runtime, Service
 from .store import ConcurrencyError
 
@@ -46,6 +47,7 @@ def create_service_app(service: Service, database_url: str | None = None) -> Fla
     app.extensions["tandem"] = runtime
     app.extensions["tandem.signer"] = TokenSigner(config.token_key(), config.token_ttl_seconds())
     api = Api(app)
+    install_input_checks(app, api)  # before the blueprints, so their OpenAPI lists the errors
     for blueprint in service.blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(_stats_blueprint(service))

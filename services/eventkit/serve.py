@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import importlib
+import json
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.workers.gthread import ThreadWorker
 
 from . import config
+
+# Refusals gunicorn answers itself, before the app sees the request: (status, reason, message).
+_OWN_REFUSALS = {
+    LimitRequestLine: (414, "URI Too Long", "The address is too long."),
+    LimitRequestHeaders: (431, "Request Header Fields Too Large", "The headers are too large."),
+}
+
+
+class JsonErrorWorker(ThreadWorker):
+    """Answers an overlong address or headers in the APIs' JSON error shape, not gunicorn's HTML
+    page, so what a client gets matches the OpenAPI."""
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        refusal = next((r for kind, r in _OWN_REFUSALS.items() if isinstance(exc, kind)), None)
+        if refusal is None:
+            super().handle_error(req, client, addr, exc)
+            return
+        status, reason, message = refusal
+        self.log.warning("refused a request from %s: %s", (addr or ("",))[0], exc)
+        body = json.dumps({"code": status, "status": reason, "message": message}).encode()
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            util.write_nonblock(client, head.encode("latin-1") + body)
+        except OSError:
+            self.log.debug("could not send the refusal")
 
 
 class _Gunicorn(BaseApplication):
@@ -32,7 +64,8 @@ def serve(factory: str, port: int, name: str) -> None:
             "bind": f"{config.env('TANDEM_BIND_HOST', '0.0.0.0')}:{port}",
             "workers": config.env_int("TANDEM_API_WORKERS", 1),
             "threads": config.env_int("TANDEM_API_THREADS", 4),
-            "worker_class": "gthread",
+            # The web keeps gunicorn's HTML pages for browsers; the APIs answer JSON.
+            "worker_class": ThreadWorker if name == "web" else JsonErrorWorker,
             "proc_name": f"tandem-{name}",
             "accesslog": "-" if config.env("TANDEM_ACCESS_LOG", "0") == "1" else None,
             "graceful_timeout": 10,

@@ -3,6 +3,8 @@ one-time password links for the web to send."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import abort
@@ -52,6 +54,16 @@ class PreferencesOut(ma.Schema):
     mandatory = ma.fields.List(ma.fields.String())
 
 
+class UtcDateTime(ma.fields.DateTime):
+    """Timestamps are stored in UTC, but SQLite returns them without an offset: say it is UTC."""
+
+    def _serialize(self, value: dt.datetime | None, attr, obj, **kwargs):
+        if value is not None:
+            value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+            value = value.astimezone(dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class DeliveryOut(ma.Schema):
     notification_id = ma.fields.String()
     channel = ma.fields.String()
@@ -61,8 +73,8 @@ class DeliveryOut(ma.Schema):
     state = ma.fields.String()
     attempts = ma.fields.Integer()
     last_error = ma.fields.String(allow_none=True)
-    next_attempt_at = ma.fields.DateTime(allow_none=True)
-    finished_at = ma.fields.DateTime(allow_none=True)
+    next_attempt_at = UtcDateTime(allow_none=True)
+    finished_at = UtcDateTime(allow_none=True)
 
 
 class DeliveryQuery(ma.Schema):
@@ -78,7 +90,7 @@ class LocalMailOut(ma.Schema):
     subject = ma.fields.String()
     text_body = ma.fields.String()
     html_body = ma.fields.String()
-    kept_at = ma.fields.DateTime()
+    kept_at = UtcDateTime()
 
 
 def _institution_of(person_id: str) -> str | None:

@@ -14,6 +14,7 @@ from services.eventkit.access import guard
 from services.eventkit.config import env_int
 from services.eventkit.envelope import new_id
 from services.eventkit.http import request_meta, runtime
+from services.eventkit.inputs import body_limit
 
 from .. import readmodels as rm
 from ..domain import Enrollment, Person, Program
@@ -28,6 +29,22 @@ class RowErrorOut(ma.Schema):
     line = ma.fields.Integer()
     column = ma.fields.String(allow_none=True)
     message = ma.fields.String()
+
+
+class RowErrorsOut(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE  # a refused request (not file) names `json` or `query` fields
+
+    rows = ma.fields.List(ma.fields.Nested(RowErrorOut))
+
+
+class RosterRejectedOut(ma.Schema):
+    """A refused roster (see rejected_response), or a refused request in the usual shape."""
+
+    code = ma.fields.Integer()
+    status = ma.fields.String()
+    message = ma.fields.String()
+    errors = ma.fields.Nested(RowErrorsOut)
 
 
 class ImportOut(ma.Schema):
@@ -63,6 +80,11 @@ def max_roster_bytes() -> int:
     return env_int("ROSTER_MAX_BYTES", MAX_ROSTER_BYTES)
 
 
+def max_upload_bytes() -> int:
+    # The file plus a multipart envelope: a file just over the limit still gets its 422.
+    return max_roster_bytes() + 64 * 1024
+
+
 def _uploaded_bytes() -> bytes:
     """A multipart `file` field, or the request body itself (text/csv)."""
     upload = request.files.get("file")
@@ -71,10 +93,27 @@ def _uploaded_bytes() -> bytes:
     return request.get_data(cache=False)[: max_roster_bytes() + 1]
 
 
+ROSTER_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
 @blp.route("/cycles/<cycle_id>/roster", methods=["POST"])
 @guard("cycle.manage", access.cycle)
+@body_limit(max_upload_bytes)
+@blp.doc(requestBody=ROSTER_BODY)
 @blp.response(200, ImportOut)
-@blp.alt_response(422, schema=RowErrorOut(many=True), description="Every bad row; nothing written")
+@blp.alt_response(422, schema=RosterRejectedOut, description="Every bad row; nothing written")
 def import_roster(cycle_id):
     """Import a roster CSV into a cycle: every row is checked before anything is written.
 

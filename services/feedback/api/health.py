@@ -91,8 +91,22 @@ def export_key() -> str:
     return env("FEEDBACK_EXPORT_KEY", "") or token_key()
 
 
+EXPORT_CSV_RESPONSE = {
+    "description": "One row per participant; columns: " + ", ".join(EXPORT_COLUMNS) + ".",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "headers": {
+        "Content-Disposition": {"schema": {"type": "string"}},
+        "X-Tandem-Suppressed": {
+            "description": "Present when the cycle has fewer than 5 people and no rows are given",
+            "schema": {"type": "string"},
+        },
+    },
+}
+
+
 @blp.route("/cycles/<cycle_id>/export.csv", methods=["GET"])
 @guard("cycle.health", access.cycle)
+@blp.doc(responses={"200": EXPORT_CSV_RESPONSE})
 def export_outcomes(cycle_id):
     """De-identified outcome data as CSV: pseudonymous ids (HMAC) and counts only. No rows when
     the cycle has fewer than 5 people (the header X-Tandem-Suppressed says so)."""
