@@ -6,6 +6,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from . import rls
+
 
 def normalise_url(url: str) -> str:
     """Accept plain postgres URLs and use the psycopg 3 driver for them."""
@@ -19,7 +21,9 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    rls.install(engine)  # every transaction states whose rows it may see
+    return engine
 
 
 def _sqlite_engine(url: str, **kwargs) -> sa.Engine:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 
-from . import config
+from . import config, rls
 from .aggregate import DomainError, NotFound
 from .auth import InvalidToken, Principal, TokenSigner
 from .bus import broker_reachable
@@ -27,7 +28,8 @@ PUBLIC_ENDPOINTS = {"healthz", "readyz", "api-docs.openapi_json", "static"}
 
 
 def create_service_app(service: Service, database_url: str | None = None) -> Flask:
-    app = Flask(service.name)
+    # root_path given: a test package named like the service must not be taken for it.
+    app = Flask(service.name, root_path=str(Path(__file__).parent))
     app.config.update(
         API_TITLE=service.title or f"Tandem {service.name}",
         API_VERSION="v1",
@@ -104,8 +106,11 @@ def require(roles: Iterable[str], institution_id: str | None = None) -> Principa
 def _install_auth(app: Flask) -> None:
     signer: TokenSigner = app.extensions["tandem.signer"]
 
+    app.teardown_request(lambda _exc: rls.reset_scope())  # no scope outlives its request
+
     @app.before_request
     def authenticate():
+        rls.set_scope(rls.DENY)  # row-level security denies until the caller is known
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         header = request.headers.get("Authorization", "")
@@ -116,6 +121,7 @@ def _install_auth(app: Flask) -> None:
             g.principal = signer.verify(token.strip())
         except InvalidToken as exc:
             return _unauthorized(str(exc))
+        rls.set_scope(rls.scope_for(g.principal))
         return None
 
 

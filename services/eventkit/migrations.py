@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 
+from . import rls
 from .db import make_engine, normalise_url
 
 
@@ -30,4 +31,5 @@ def run_env(context: EnvironmentContext) -> None:
         context.configure(connection=connection, render_as_batch=engine.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
+            rls.refresh_app_role(connection)
     engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import config
+from . import config, rls
 from .aggregate import Aggregate
 from .db import make_engine, reading
 from .envelope import Metadata
@@ -68,6 +68,7 @@ class Runtime:
     def __init__(self, service: Service, database_url: str | None = None) -> None:
         self.service = service
         self.engine = make_engine(database_url or config.database_url(service.name))
+        rls.use_app_role(self.engine)  # neither owner nor superuser, so the policies hold
         self.store = service.event_store()
 
     def reading(self) -> sa.Connection:

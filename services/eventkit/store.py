@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from . import config
+from . import config, rls
 from .envelope import GENESIS_HASH, Envelope, Metadata, NewEvent, new_id, utcnow
 from .registry import Registry
 from .seal import GENESIS_SEAL, sealed
@@ -74,7 +74,20 @@ class EventStore:
         appends: Sequence[tuple[str, Sequence[NewEvent], int | None]],
         meta: Metadata,
     ) -> list[Envelope]:
-        """Several streams' appends at once (one stream at most once): all are stored, or none."""
+        """Several streams' appends at once (one stream at most once): all are stored, or none.
+
+        Runs unrestricted by row-level security: heads must count every event of a stream, and
+        the projections write whatever rows the events say (see rls.unrestricted).
+        """
+        with rls.unrestricted(conn):
+            return self._append_batch(conn, appends, meta)
+
+    def _append_batch(
+        self,
+        conn: sa.Connection,
+        appends: Sequence[tuple[str, Sequence[NewEvent], int | None]],
+        meta: Metadata,
+    ) -> list[Envelope]:
         stream_ids = [stream_id for stream_id, _, _ in appends]
         if len(set(stream_ids)) != len(stream_ids):
             raise ValueError("a stream may appear only once in a batch")
@@ -161,6 +174,12 @@ class EventStore:
         self, conn: sa.Connection, stream_ids: Sequence[str]
     ) -> dict[str, tuple[int, str]]:
         """(version, hash) of each stream's last event; streams with none are left out."""
+        with rls.unrestricted(conn):
+            return self._stream_heads(conn, stream_ids)
+
+    def _stream_heads(
+        self, conn: sa.Connection, stream_ids: Sequence[str]
+    ) -> dict[str, tuple[int, str]]:
         events = self.tables.events
         heads: dict[str, tuple[int, str]] = {}
         for start in range(0, len(stream_ids), 500):
@@ -202,12 +221,14 @@ class EventStore:
         )
 
     def load(self, conn: sa.Connection, stream_id: str) -> list[Envelope]:
+        """A whole stream, whatever the caller's scope: commands check the aggregate itself."""
         events = self.tables.events
-        rows = conn.execute(
-            sa.select(events)
-            .where(events.c.stream_id == stream_id)
-            .order_by(events.c.stream_version)
-        )
+        with rls.unrestricted(conn):
+            rows = conn.execute(
+                sa.select(events)
+                .where(events.c.stream_id == stream_id)
+                .order_by(events.c.stream_version)
+            ).all()
         return [self.registry.current(row_to_envelope(r)) for r in rows]
 
     def read_all(

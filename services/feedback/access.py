@@ -4,7 +4,8 @@ A pair or group is its cycle's (institution, program) with its members as the pe
 about, whichever institution each member comes from; meetings and objectives are their pair's;
 a concern is its cycle's, about its raiser, with every member of the pair (the raiser too) a
 party who may not act on it as staff; a survey instance is about the people it was issued to.
-Nothing here is taken from what the caller sends but the id of the resource itself.
+Nothing here is taken from what the caller sends but the id of the resource itself, and the
+records are read whatever the caller's row-level security scope: the policy decides on them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.eventkit import NotFound
+from services.eventkit import NotFound, rls
 from services.eventkit.access import people, visible
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource, Who
@@ -68,35 +69,35 @@ def institution(institution_id: str) -> Resource:
 
 
 def cycle(cycle_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         return cycle_of(relationships.cycle(conn, cycle_id))
 
 
 def pair(pair_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         return pair_of(*relationships.relationship(conn, pair_id))
 
 
 def meeting(meeting_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         found = _row(conn, rm.meetings, "meeting_id", meeting_id, "meeting")
         return pair_of(*relationships.relationship(conn, found["pair_id"]))
 
 
 def objective(objective_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         found = _row(conn, rm.objectives, "objective_id", objective_id, "objective")
         return pair_of(*relationships.relationship(conn, found["pair_id"]))
 
 
 def concern(concern_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         found = _row(conn, rm.concerns, "concern_id", concern_id, "concern")
         return concern_of(found, _cycle_or_none(conn, found["cycle_id"]))
 
 
 def template(template_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         found = _row(conn, rm.survey_templates, "template_id", template_id, "survey template")
         return Resource(found["institution_id"])
 
@@ -131,7 +132,7 @@ def _cycles(conn: sa.Connection, cycle_ids: Iterable[str]) -> dict[str, sa.RowMa
 
 
 def survey_instance(instance_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         found = _row(conn, rm.survey_instances, "instance_id", instance_id, "survey")
         recipients = _recipients(conn, [instance_id]).get(instance_id, set())
         return instance_of(found, _cycle_or_none(conn, found["cycle_id"]), recipients)

@@ -1,10 +1,11 @@
-"""Pairing's resources as the policy sees them, read from its own projections."""
+"""Pairing's resources as the policy sees them, read from its own projections (whatever the
+caller's row-level security scope: the policy decides on these facts)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.eventkit import NotFound
+from services.eventkit import NotFound, rls
 from services.eventkit.access import people
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource
@@ -25,13 +26,13 @@ def _in_cycle(conn: sa.Connection, cycle_id: str, *members: str) -> Resource:
 
 
 def cycle(cycle_id: str) -> Resource:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         return _in_cycle(conn, cycle_id)
 
 
 def pair(pair_id: str) -> Resource:
     p = rm.pairs
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         found = conn.execute(sa.select(p).where(p.c.pair_id == pair_id)).mappings().first()
         if found is None:
             raise NotFound("No such pair.")
@@ -41,7 +42,7 @@ def pair(pair_id: str) -> Resource:
 def request_to_mentor(request_id: str) -> Resource:
     """A mentee's request: its mentor answers it (the mentee only sees it)."""
     r = rm.requests
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         found = conn.execute(sa.select(r).where(r.c.request_id == request_id)).mappings().first()
         if found is None:
             raise NotFound("No such request.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.eventkit import NotFound
+from services.eventkit import NotFound, rls
 from services.eventkit.access import people
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource
@@ -20,7 +20,7 @@ def row(conn: sa.Connection, table: sa.Table, row_id: str, what: str) -> sa.RowM
 
 
 def _read(table: sa.Table, row_id: str, what: str) -> sa.RowMapping:
-    with runtime().reading() as conn:
+    with rls.routing(runtime()) as conn:
         return row(conn, table, row_id, what)
 
 

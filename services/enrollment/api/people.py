@@ -6,7 +6,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from services.eventkit import DomainError, NotFound
+from services.eventkit import DomainError, NotFound, rls
 from services.eventkit.access import authorize, consortium, guard, people, visible
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.envelope import new_id
@@ -23,12 +23,12 @@ blp = Blueprint("people", __name__, url_prefix="/api", description="People and s
 
 
 def email_taken(conn: sa.Connection, email: str) -> bool:
-    return (
-        conn.execute(
+    """Emails are unique in the consortium: look beyond the caller's institutions."""
+    with rls.unrestricted(conn):
+        found = conn.execute(
             sa.select(rm.people.c.id).where(rm.people.c.email == email.strip().lower())
         ).first()
-        is not None
-    )
+    return found is not None
 
 
 @blp.route("/people", methods=["POST"])

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import request
 from flask_smorest import Blueprint
 
-from services.eventkit import DomainError
+from services.eventkit import DomainError, rls
 from services.eventkit.access import guard
 from services.eventkit.config import env_int
 from services.eventkit.envelope import new_id
@@ -216,6 +216,12 @@ def _apply(
 
 
 def _existing_people(conn: sa.Connection, emails: list[str]) -> dict[str, sa.Row]:
+    # Emails are unique in the consortium: the rows of other institutions are read to refuse them.
+    with rls.unrestricted(conn):
+        return _people_by_email(conn, emails)
+
+
+def _people_by_email(conn: sa.Connection, emails: list[str]) -> dict[str, sa.Row]:
     found: dict[str, sa.Row] = {}
     for start in range(0, len(emails), 500):
         chunk = emails[start : start + 500]

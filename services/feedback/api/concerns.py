@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from services.eventkit import ConcurrencyError, NotFound
+from services.eventkit import ConcurrencyError, NotFound, rls
 from services.eventkit.access import capacity, consortium, guard
 from services.eventkit.auth import COORDINATOR
 from services.eventkit.envelope import new_id
@@ -56,14 +56,16 @@ def raise_concern(data, pair_id):
 
 
 def _coordinator_ids(conn: sa.Connection, cycle: sa.RowMapping) -> set[str]:
+    # Where a concern goes must not depend on what its raiser's scope lets them see.
     s = rm.staff_roles
-    rows = conn.execute(
-        sa.select(s.c.person_id).where(
-            s.c.role == COORDINATOR,
-            s.c.institution_id == cycle["institution_id"],
-            sa.or_(s.c.program_id.is_(None), s.c.program_id == cycle["program_id"]),
-        )
-    )
+    with rls.unrestricted(conn):
+        rows = conn.execute(
+            sa.select(s.c.person_id).where(
+                s.c.role == COORDINATOR,
+                s.c.institution_id == cycle["institution_id"],
+                sa.or_(s.c.program_id.is_(None), s.c.program_id == cycle["program_id"]),
+            )
+        ).all()
     return {r.person_id for r in rows}
 
 
