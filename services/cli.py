@@ -10,7 +10,17 @@ import sys
 
 from services.eventkit import config
 
-SERVICE_ACTIONS = ("api", "consume", "migrate", "verify", "checkpoint", "republish", "rebuild")
+SERVICE_ACTIONS = (
+    "api",
+    "consume",
+    "migrate",
+    "verify",
+    "checkpoint",
+    "republish",
+    "rebuild",
+    "outbox",
+)
+OUTBOX_ACTIONS = ("list", "retry", "skip")
 
 
 def load_service(name: str):
@@ -63,6 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     for name in config.SERVICES:
         svc = sub.add_parser(name, help=f"the {name} service")
         svc.add_argument("action", choices=SERVICE_ACTIONS)
+        svc.add_argument(
+            "outbox_action",
+            nargs="?",
+            choices=OUTBOX_ACTIONS,
+            help="outbox: list the parked rows (default), retry them, or skip those named",
+        )
+        svc.add_argument(
+            "--id",
+            type=int,
+            action="append",
+            dest="row_ids",
+            help="outbox retry or skip: this parked row (repeatable)",
+        )
         svc.add_argument(
             "--from-topics",
             action="store_true",
@@ -164,6 +187,8 @@ def _service_action(service, args: argparse.Namespace) -> int:
     if args.action == "republish":
         print(f"{service.name}: queued {operations.republish(rt)} events for the relay")
         return 0
+    if args.action == "outbox":
+        return _outbox(rt, args.outbox_action or "list", args.row_ids or [])
     if args.action == "rebuild":
         if args.from_topics:
             count = operations.rebuild_from_topics(rt, config.bootstrap_servers())
@@ -172,6 +197,26 @@ def _service_action(service, args: argparse.Namespace) -> int:
         print(f"{service.name}: replayed {count} events")
         return 0
     raise AssertionError(args.action)
+
+
+def _outbox(rt, action: str, row_ids: list[int]) -> int:
+    """Parked outbox rows (the broker refused them for good): one JSON line each, or retry."""
+    from services.eventkit import operations
+
+    if action == "retry":
+        count = operations.retry_parked(rt, row_ids)
+        print(f"{rt.service.name}: {count} parked rows queued again")
+        return 0 if count or not row_ids else 1
+    if action == "skip":
+        if not row_ids:
+            print("tandem outbox skip: name the rows with --id", file=sys.stderr)
+            return 2
+        count = operations.skip_parked(rt, row_ids)
+        print(f"{rt.service.name}: {count} parked rows skipped; their streams move on")
+        return 0 if count == len(row_ids) else 1
+    for row in operations.parked_rows(rt):
+        print(json.dumps(row))
+    return 0
 
 
 def _web_action(action: str, email: str | None) -> int:

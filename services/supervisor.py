@@ -1,15 +1,22 @@
-"""`tandem run`: the whole suite on one machine, stopped as a whole by Ctrl-C."""
+"""`tandem run`: the whole suite on one machine, stopped as a whole by Ctrl-C.
+
+A process that dies (a service's API or worker, the web, the embedded broker) is started again
+with growing backoff; the log and the status page say so.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import importlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -18,8 +25,6 @@ from services.eventkit import config
 from services.eventkit.broker import port_open, start_embedded_broker, stop
 from services.eventkit.bus import ensure_topics
 from services.eventkit.migrations import upgrade
-from services.eventkit.operations import republish
-from services.eventkit.service import Runtime
 from services.eventkit.worker import worker_health_port
 
 READY_TIMEOUT_S = 60
@@ -38,28 +43,75 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _start_broker(log_dir: Path) -> subprocess.Popen | None:
-    """Start the embedded broker unless KAFKA_BOOTSTRAP_SERVERS names one."""
+STATUS_FILE = "run-status.json"
+STABLE_AFTER_S = 60.0  # a child that ran this long starts over from the shortest backoff
+MAX_BACKOFF_S = 30.0
+
+
+@dataclasses.dataclass
+class Child:
+    """A process `tandem run` keeps alive: started again with backoff whenever it dies."""
+
+    name: str
+    start: Callable[[], subprocess.Popen]
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+    backoff_s: float = 1.0
+    started_at: float = 0.0
+    due_at: float | None = None  # when a dead child is started again
+    last_exit: int | None = None
+
+    def launch(self) -> None:
+        self.process = self.start()
+        self.started_at = time.monotonic()
+        self.due_at = None
+
+    def state(self) -> str:
+        if self.process is not None and self.process.poll() is None:
+            return "running"
+        return "restarting"
+
+    def report(self) -> dict:
+        return {
+            "state": self.state(),
+            "pid": self.process.pid if self.process is not None else None,
+            "restarts": self.restarts,
+            "last_exit": self.last_exit,
+            "restart_in_s": (
+                round(max(self.due_at - time.monotonic(), 0.0), 1) if self.due_at else None
+            ),
+        }
+
+
+def _broker_child(log_dir: Path, env: dict[str, str]) -> Child | None:
+    """The embedded broker, unless KAFKA_BOOTSTRAP_SERVERS names one. Its address goes into
+    `env` and this process's environment."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         print(f"using the broker at {config.bootstrap_servers()}")
         return None
-    if port_open("127.0.0.1", 9092):
+    port = config.env_int("TANDEM_BROKER_PORT", 9092)
+    if port_open("127.0.0.1", port):
         raise SystemExit(
-            "port 9092 is taken. Stop what runs there, or set KAFKA_BOOTSTRAP_SERVERS to use it."
+            f"port {port} is taken. Stop what runs there, set TANDEM_BROKER_PORT to another"
+            " port, or set KAFKA_BOOTSTRAP_SERVERS to use the broker there."
         )
-    print("starting the embedded broker on 127.0.0.1:9092")
-    return start_embedded_broker(9092, str(log_dir / "broker.log"))
+    print(f"starting the embedded broker on 127.0.0.1:{port}")
+    child = Child("broker", lambda: start_embedded_broker(port, str(log_dir / "broker.log")))
+    child.launch()
+    env["KAFKA_BOOTSTRAP_SERVERS"] = os.environ["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{port}"
+    return child
 
 
-def _wait_ready(urls: list[str], children: dict[str, subprocess.Popen]) -> list[str]:
+def _wait_ready(urls: list[str], children: dict[str, Child]) -> list[str]:
     """The URLs still not ready after the timeout (empty when all are)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     waiting = list(urls)
     while waiting and time.monotonic() < deadline:
         for name, child in children.items():
-            if child.poll() is not None:
+            assert child.process is not None
+            if child.process.poll() is not None:
                 raise SystemExit(
-                    f"{name} exited with code {child.returncode}; see var/log/{name}.log"
+                    f"{name} exited with code {child.process.returncode}; see var/log/{name}.log"
                 )
         waiting = [u for u in waiting if not _ready(u)]
         if waiting:
@@ -68,10 +120,19 @@ def _wait_ready(urls: list[str], children: dict[str, subprocess.Popen]) -> list[
 
 
 def _ready(url: str) -> bool:
+    """Ready, or a worker whose only complaint is its relay (parked rows are for an operator,
+    and must not keep the suite from starting)."""
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        response = requests.get(url, timeout=2)
     except requests.RequestException:
         return False
+    if response.status_code == 200:
+        return True
+    try:
+        checks = response.json().get("checks", {})
+    except ValueError:
+        return False
+    return bool(checks) and all(ok for name, ok in checks.items() if name != "relay")
 
 
 def run_suite(load_demo: bool = False) -> int:
@@ -79,8 +140,8 @@ def run_suite(load_demo: bool = False) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     env = _child_env()
     os.environ.update(env)
-    broker = _start_broker(log_dir)
-    children: dict[str, subprocess.Popen] = {}
+    broker = _broker_child(log_dir, env)
+    children: dict[str, Child] = {}
     stopping = False
 
     def _shutdown(*_):
@@ -94,26 +155,17 @@ def run_suite(load_demo: bool = False) -> int:
         for service in services:
             upgrade(service.migrations, config.database_url(service.name))
         upgrade(Path(__file__).parent.parent / "web" / "migrations", config.database_url("web"))
-        ensure_topics(
-            config.bootstrap_servers(),
-            [t for s in services for t in s.topics()],
-            config.topic_partitions(),
-            config.topic_replication_factor(),
-        )
-        if broker is not None:
-            # A fresh embedded broker holds nothing: send every store's events again.
-            for service in services:
-                rt = Runtime(service)
-                republish(rt)
-                rt.engine.dispose()
+        _ensure_all_topics(services)
+        # A fresh embedded broker holds nothing: each worker notices its topic is empty and
+        # publishes its store again by itself.
         ready_urls = [f"http://127.0.0.1:{config.port('web')}/readyz"]
         for service in services:
             for action in ("api", "consume"):
                 name = f"{service.name}-{action}"
-                children[name] = _spawn(name, [service.name, action], env, log_dir)
+                children[name] = _child(name, [service.name, action], env, log_dir)
             ready_urls.append(f"http://127.0.0.1:{config.port(service.name)}/readyz")
             ready_urls.append(f"http://127.0.0.1:{worker_health_port(service.name)}/readyz")
-        children["web"] = _spawn("web", ["web"], env, log_dir)
+        children["web"] = _child("web", ["web"], env, log_dir)
         not_ready = _wait_ready(ready_urls, children)
         if not_ready:
             print("not ready after 60 s: " + ", ".join(not_ready), file=sys.stderr)
@@ -130,24 +182,80 @@ def run_suite(load_demo: bool = False) -> int:
                     print(f"  {account['role']:<17} {account['email']:<44} {account['password']}")
         url = f"http://127.0.0.1:{config.port('web')}"
         print(f"\nTandem is running: {url}\n(logs in {log_dir}; Ctrl-C stops everything)\n")
+        watched = {**({"broker": broker} if broker else {}), **children}
         while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    print(
-                        f"{name} exited with code {child.returncode}; stopping the suite",
-                        file=sys.stderr,
-                    )
-                    return 1
+            _tend(watched, services)
+            _write_status(watched)
             time.sleep(0.5)
         return 0
     finally:
         print("stopping…")
         for child in children.values():
-            _terminate(child)
+            _terminate(child.process)
         for child in children.values():
-            _reap(child)
-        if broker is not None:
-            stop(broker)
+            _reap(child.process)
+        if broker is not None and broker.process is not None:
+            stop(broker.process)
+        with contextlib.suppress(OSError):
+            (config.var_dir() / STATUS_FILE).unlink()
+
+
+def _child(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Child:
+    child = Child(name, lambda: _spawn(name, args, env, log_dir))
+    child.launch()
+    return child
+
+
+def _ensure_all_topics(services) -> None:
+    ensure_topics(
+        config.bootstrap_servers(),
+        [t for s in services for t in s.topics()],
+        config.topic_partitions(),
+        config.topic_replication_factor(),
+    )
+
+
+def _tend(children: dict[str, Child], services) -> None:
+    """Start again, with growing backoff, every child that died; say so."""
+    now = time.monotonic()
+    for name, child in children.items():
+        process = child.process
+        if process is not None and process.poll() is not None:
+            child.last_exit = process.returncode
+            if now - child.started_at > STABLE_AFTER_S:
+                child.backoff_s = 1.0
+            child.process, child.due_at = None, now + child.backoff_s
+            print(
+                f"{name} exited with code {child.last_exit}; starting it again in "
+                f"{child.backoff_s:.0f} s (see var/log/{name}.log)",
+                file=sys.stderr,
+                flush=True,
+            )
+            child.backoff_s = min(child.backoff_s * 2, MAX_BACKOFF_S)
+        if child.process is None and child.due_at is not None and now >= child.due_at:
+            try:
+                child.launch()
+            except Exception as exc:  # the broker's start waits for it to answer, and may fail
+                print(f"{name} did not start: {exc}", file=sys.stderr, flush=True)
+                child.due_at = time.monotonic() + child.backoff_s
+                continue
+            child.restarts += 1
+            print(f"{name} started again (restart {child.restarts})", file=sys.stderr, flush=True)
+            if name == "broker":
+                # Memory only: it came back empty. Topics now, with their configured partitions;
+                # each worker notices the new broker and publishes its store again by itself.
+                with contextlib.suppress(Exception):
+                    _ensure_all_topics(services)
+
+
+def _write_status(children: dict[str, Child]) -> None:
+    """What the status page shows about the processes `tandem run` keeps alive."""
+    path = config.var_dir() / STATUS_FILE
+    body = {"supervisor_pid": os.getpid(), "children": {n: c.report() for n, c in children.items()}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body))
+    tmp.replace(path)
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen:
@@ -168,13 +276,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _terminate(child: subprocess.Popen) -> None:
-    if child.poll() is None:
+def _terminate(child: subprocess.Popen | None) -> None:
+    if child is not None and child.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGTERM)
 
 
-def _reap(child: subprocess.Popen) -> None:
+def _reap(child: subprocess.Popen | None) -> None:
+    if child is None:
+        return
     try:
         child.wait(15)
     except subprocess.TimeoutExpired:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -224,6 +228,8 @@ def status() -> Response:
         "statuses": statuses,
         "ready_count": sum(s.ready for s in statuses),
         "checked_at": dt.datetime.now(dt.UTC).replace(microsecond=0),
+        "workers": _worker_health(),
+        "processes": _processes(),
     }
     # htmx polls for the table alone; a history restore needs the whole page back.
     if htmx and not htmx.history_restore_request:
@@ -234,6 +240,33 @@ def status() -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("HX-Request")
     return response
+
+
+def _worker_health() -> dict[str, dict]:
+    """Each answering worker's /readyz: relay backlog, oldest pending row, parked rows, lag."""
+
+    def probe(name: str) -> dict | None:
+        # Beside the service's API, on its port + 100, unless configured otherwise.
+        api = urlsplit(config.service_url(name))
+        port = config.env_int(f"{name.upper()}_WORKER_HEALTH_PORT", (api.port or 80) + 100)
+        url = config.env(f"{name.upper()}_WORKER_URL", f"http://{api.hostname}:{port}")
+        try:
+            body = requests.get(f"{url}/readyz", timeout=2).json()
+        except (requests.RequestException, ValueError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    with ThreadPoolExecutor(max_workers=len(config.SERVICES)) as pool:
+        found = dict(zip(config.SERVICES, pool.map(probe, config.SERVICES), strict=True))
+    return {name: body for name, body in found.items() if body is not None}
+
+
+def _processes() -> dict[str, dict]:
+    """What `tandem run` says of the processes it keeps alive (nothing when it does not run)."""
+    try:
+        return json.loads((config.var_dir() / "run-status.json").read_text())["children"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 @bp.get("/healthz")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+import uuid
 
 from .bus import broker_reachable
 
@@ -28,11 +29,17 @@ def port_open(host: str, port: int) -> bool:
 
 
 def start_embedded_broker(port: int, log_path: str | None = None) -> subprocess.Popen:
-    """Start Tansu on 127.0.0.1:port and wait until it answers Kafka requests."""
+    """Start Tansu on 127.0.0.1:port and wait until it answers Kafka requests.
+
+    Each start gets a fresh cluster id: the broker remembers nothing from before, and clients
+    tell a restarted broker by its new id (see bus.BrokerWatch).
+    """
     url = f"tcp://127.0.0.1:{port}"
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    cluster_id = f"tandem-{uuid.uuid4().hex[:12]}"
+    args = ["--cluster-id", cluster_id, "--listener-url", url, "--advertised-listener-url", url]
     process = subprocess.Popen(
-        [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        [broker_binary(), "broker", *args],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,

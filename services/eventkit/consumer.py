@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -108,11 +108,24 @@ class EventConsumer:
         self.dead_lettered += 1
 
     def run(
-        self, subscriber: Subscriber, stop: threading.Event, poll_timeout_s: float = 0.5
+        self,
+        subscriber: Subscriber,
+        stop: threading.Event,
+        poll_timeout_s: float = 0.5,
+        until: Callable[[], bool] = lambda: False,
     ) -> None:
-        backoff = 0.5
-        while not stop.is_set():
-            messages = subscriber.poll(poll_timeout_s)
+        """Consume until `stop` is set or `until()` is true (the worker rewinds the subscriber
+        after the broker lost its offsets)."""
+        backoff = poll_backoff = 0.5
+        while not stop.is_set() and not until():
+            try:
+                messages = subscriber.poll(poll_timeout_s)
+                poll_backoff = 0.5
+            except Exception as exc:  # the broker is away: the client reconnects by itself
+                log.warning("poll failed; trying again in %.1fs: %r", poll_backoff, exc)
+                stop.wait(poll_backoff)
+                poll_backoff = min(poll_backoff * 2, 5.0)
+                continue
             if not messages:
                 continue
             try:
@@ -122,10 +135,15 @@ class EventConsumer:
                 for key, offset in _first_offsets(messages).items():
                     subscriber.seek(*key, offset)
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 10.0)
                 continue
             backoff = 0.5
-            subscriber.commit(offsets)
+            try:
+                subscriber.commit(offsets)
+            except Exception as exc:
+                # Applied and recorded in the inbox already: after a rebalance (or a broker that
+                # lost the group) these messages come again and are skipped.
+                log.warning("offsets not committed; the messages will be skipped later: %r", exc)
 
 
 def _first_offsets(messages: Sequence[Message]) -> dict[tuple[str, int], int]:

@@ -1,4 +1,4 @@
-"""Operator actions on a service's store: verify, republish, rebuild."""
+"""Operator actions on a service's store: verify, republish, parked outbox rows, rebuild."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import threading
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+
 from . import config
 from .bus import KafkaPublisher, read_topics_from_start
 from .consumer import EventConsumer
@@ -14,6 +16,7 @@ from .envelope import format_time, utcnow
 from .hashchain import ChainBreak, VerifyReport, verify_events
 from .seal import Checkpoint, CheckpointFile, check_checkpoints, verify_seals
 from .service import Runtime
+from .tables import OUTBOX_FAILED, OUTBOX_IN_PROGRESS, OUTBOX_PENDING, OUTBOX_SKIPPED
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +73,28 @@ def checkpoint(rt: Runtime) -> Checkpoint:
 
 
 def republish(rt: Runtime) -> int:
-    """Queue every stored event for the relay again, in store order (consumers' inboxes drop repeats)."""
+    """Queue every stored event for the relay again, in store order (consumers' inboxes drop repeats).
+
+    Rows still waiting are replaced rather than kept, so each stream goes out in version order;
+    parked rows stay parked (their events are not queued twice).
+    """
+    outbox = rt.service.tables.outbox
     count = 0
     with rt.engine.begin() as conn:
+        conn.execute(
+            outbox.delete().where(outbox.c.state.in_([OUTBOX_PENDING, OUTBOX_IN_PROGRESS]))
+        )
+        parked = set(
+            conn.execute(
+                sa.select(outbox.c.event_id).where(
+                    outbox.c.state.in_([OUTBOX_FAILED, OUTBOX_SKIPPED])
+                )
+            ).scalars()
+        )
         batch = []
         for _, event in rt.store.read_all(conn, upcast=False):
+            if event.event_id in parked:
+                continue
             batch.append(event)
             if len(batch) == 1000:
                 rt.store.enqueue(conn, batch)
@@ -84,6 +104,59 @@ def republish(rt: Runtime) -> int:
             rt.store.enqueue(conn, batch)
             count += len(batch)
     return count
+
+
+def parked_rows(rt: Runtime) -> list[dict]:
+    """Outbox rows the broker refused for good, oldest first, with their error."""
+    outbox = rt.service.tables.outbox
+    with rt.reading() as conn:
+        rows = conn.execute(
+            sa.select(
+                outbox.c.id,
+                outbox.c.event_id,
+                outbox.c.message_key,
+                sa.func.length(outbox.c.message).label("size"),
+                outbox.c.attempts,
+                outbox.c.last_error,
+                outbox.c.updated_at,
+            )
+            .where(outbox.c.state == OUTBOX_FAILED)
+            .order_by(outbox.c.id)
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "event_id": r.event_id,
+            "stream_id": r.message_key,
+            "bytes": r.size,
+            "attempts": r.attempts,
+            "error": r.last_error,
+            "parked_at": str(r.updated_at),
+        }
+        for r in rows
+    ]
+
+
+def skip_parked(rt: Runtime, row_ids: Sequence[int]) -> int:
+    """Give up on the named parked rows: their events stay in the store but are never published,
+    and the later events of their streams flow again."""
+    outbox = rt.service.tables.outbox
+    with rt.engine.begin() as conn:
+        return conn.execute(
+            outbox.update()
+            .where(outbox.c.state == OUTBOX_FAILED, outbox.c.id.in_(list(row_ids)))
+            .values(state=OUTBOX_SKIPPED, updated_at=utcnow())
+        ).rowcount
+
+
+def retry_parked(rt: Runtime, row_ids: Sequence[int] = ()) -> int:
+    """Queue parked rows again (all of them, or those named); the relay tries them next."""
+    outbox = rt.service.tables.outbox
+    query = outbox.update().where(outbox.c.state == OUTBOX_FAILED)
+    if row_ids:
+        query = query.where(outbox.c.id.in_(list(row_ids)))
+    with rt.engine.begin() as conn:
+        return conn.execute(query.values(state=OUTBOX_PENDING, updated_at=utcnow())).rowcount
 
 
 def rebuild_own(rt: Runtime) -> int:

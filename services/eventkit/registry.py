@@ -24,6 +24,12 @@ class EventType:
     version: int = 1
     # upcasters[n] turns a payload of version n into version n + 1.
     upcasters: dict[int, Upcaster] = dataclasses.field(default_factory=dict)
+    # What goes on the topic instead of the stored payload, for events too large to publish
+    # whole (a summary and where to read the rest). The store keeps the full payload.
+    wire: Upcaster | None = None
+
+    def on_wire(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.wire(payload) if self.wire else payload
 
     def validate(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The payload as the current schema accepts it; raises marshmallow.ValidationError."""
@@ -52,18 +58,25 @@ class Registry:
         schema: type[ma.Schema],
         version: int = 1,
         upcasters: dict[int, Upcaster] | None = None,
+        wire: Upcaster | None = None,
     ) -> EventType:
         if name in self._types:
             raise ValueError(f"event type {name} registered twice")
-        event_type = EventType(name, schema, version, dict(upcasters or {}))
+        event_type = EventType(name, schema, version, dict(upcasters or {}), wire)
         self._types[name] = event_type
         return event_type
 
-    def event(self, name: str, version: int = 1, upcasters: dict[int, Upcaster] | None = None):
+    def event(
+        self,
+        name: str,
+        version: int = 1,
+        upcasters: dict[int, Upcaster] | None = None,
+        wire: Upcaster | None = None,
+    ):
         """Class decorator: `@registry.event("PersonRegistered")` on a marshmallow schema."""
 
         def decorate(schema: type[ma.Schema]) -> type[ma.Schema]:
-            self.register(name, schema, version, upcasters)
+            self.register(name, schema, version, upcasters, wire)
             return schema
 
         return decorate
@@ -84,6 +97,14 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(self._types)
+
+    def on_wire(self, event: Envelope) -> Envelope:
+        """The event as published: its type's wire form, if it has one. The hash stays that of
+        the stored event (verify against the store)."""
+        event_type = self._types.get(event.event_type)
+        if event_type is None or event_type.wire is None:
+            return event
+        return dataclasses.replace(event, payload=event_type.on_wire(event.payload))
 
     def current(self, event: Envelope) -> Envelope:
         """The event with its payload upcast to the current version (unknown types pass as they are)."""

@@ -210,7 +210,7 @@ class EventStore:
                     "event_id": e.event_id,
                     "topic": self.topic,
                     "message_key": e.stream_id,
-                    "message": e.to_json().decode(),
+                    "message": self.registry.on_wire(e).to_json().decode(),
                     "state": OUTBOX_PENDING,
                     "attempts": 0,
                     "created_at": now,

@@ -15,7 +15,8 @@ Json = sa.JSON()
 OUTBOX_PENDING = "pending"
 OUTBOX_IN_PROGRESS = "in_progress"
 OUTBOX_PUBLISHED = "published"
-OUTBOX_FAILED = "failed"
+OUTBOX_FAILED = "failed"  # parked: the broker refused it for good
+OUTBOX_SKIPPED = "skipped"  # a parked row an operator gave up on; its stream moves on
 
 
 def event_columns() -> list[sa.SchemaItem]:

@@ -9,11 +9,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import config
-from .bus import KafkaPublisher, KafkaSubscriber, broker_reachable, ensure_topics
+from .bus import (
+    BrokerWatch,
+    KafkaPublisher,
+    KafkaSubscriber,
+    ensure_topics,
+    topic_is_empty,
+)
 from .consumer import EventConsumer
-from .db import ping
-from .operations import checkpoint_every
-from .relay import Relay
+from .operations import checkpoint_every, republish
+from .relay import Healing, Relay, relay_status
 from .service import Runtime, Service
 
 log = logging.getLogger(__name__)
@@ -33,21 +38,30 @@ class Worker:
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
         self.failed = False
+        self.watch = BrokerWatch(
+            self.bootstrap,
+            own_topic=service.topic,
+            group=config.consumer_group(service.name),
+            subscriptions=service.subscriptions,
+        )
+        self.stuck_after_s = config.env_int("TANDEM_RELAY_STUCK_S", 60)
 
     def start(self) -> None:
-        ensure_topics(
-            self.bootstrap,
-            self.service.topics(),
-            config.topic_partitions(),
-            config.topic_replication_factor(),
-        )
+        self._ensure_topics()
+        self.watch.check()  # learn the broker's identity before anyone depends on it
         name = self.service.name
         relay = Relay(
             self.runtime.engine,
             self.service.tables,
             KafkaPublisher(self.bootstrap, client_id=f"tandem-{name}-relay"),
             name=name,
+            healing=Healing(
+                losses=lambda: self.watch.losses,
+                topic_empty=lambda: topic_is_empty(self.bootstrap, self.service.topic),
+                republish=self._republish,
+            ),
         )
+        self._spawn(f"{name}-watch", self._watch_broker)
         self._spawn(f"{name}-relay", relay.run, self.stop)
         for task in (*self.service.background, checkpoint_every):
             self._spawn(f"{name}-{task.__name__}", task, self.runtime, self.stop)
@@ -59,19 +73,46 @@ class Worker:
                 self.service.consumers,
                 dlq=KafkaPublisher(self.bootstrap, client_id=f"tandem-{name}-dlq"),
             )
-            subscriber = KafkaSubscriber(
-                self.bootstrap,
-                group_id=config.consumer_group(name),
-                topics=self.service.subscriptions,
-                max_poll_interval_ms=config.max_poll_interval_ms(),
-                fetch_max_wait_ms=config.env_int("KAFKA_FETCH_MAX_WAIT_MS", 100),
-                client_id=f"tandem-{name}-consumer",
-            )
-            self._spawn(f"{name}-consumer", self._consume, consumer, subscriber)
+            self._spawn(f"{name}-consumer", self._consume, consumer)
 
-    def _consume(self, consumer: EventConsumer, subscriber: KafkaSubscriber) -> None:
+    def _ensure_topics(self) -> None:
+        ensure_topics(
+            self.bootstrap,
+            self.service.topics(),
+            config.topic_partitions(),
+            config.topic_replication_factor(),
+        )
+
+    def _republish(self) -> int:
+        self._ensure_topics()
+        return republish(self.runtime)
+
+    def _watch_broker(self, interval_s: float = 2.0) -> None:
+        while not self.stop.wait(interval_s):
+            self.watch.check()
+        self.watch.close()
+
+    def _subscriber(self) -> KafkaSubscriber:
+        return KafkaSubscriber(
+            self.bootstrap,
+            group_id=config.consumer_group(self.service.name),
+            topics=self.service.subscriptions,
+            max_poll_interval_ms=config.max_poll_interval_ms(),
+            fetch_max_wait_ms=config.env_int("KAFKA_FETCH_MAX_WAIT_MS", 100),
+            client_id=f"tandem-{self.service.name}-consumer",
+        )
+
+    def _consume(self, consumer: EventConsumer) -> None:
+        """Consume; after a broker loss, read every partition from its start (the committed
+        offsets are gone, and the topics are being filled again by their owners)."""
+        subscriber = self._subscriber()
         try:
-            consumer.run(subscriber, self.stop)
+            while not self.stop.is_set():
+                losses = self.watch.losses
+                consumer.run(subscriber, self.stop, until=lambda n=losses: self.watch.losses != n)
+                if not self.stop.is_set():
+                    log.warning("consumer: the broker lost its offsets; reading from the start")
+                    subscriber.rewind()
         finally:
             subscriber.close()
 
@@ -91,14 +132,31 @@ class Worker:
     def healthy(self) -> bool:
         return not self.stop.is_set() and all(t.is_alive() for t in self.threads)
 
-    def ready(self) -> dict[str, bool]:
-        checks = {"threads": self.healthy(), "broker": broker_reachable(self.bootstrap)}
+    def readiness(self) -> dict:
+        """Checks (each true or false) and what the relay and consumer are doing."""
+        # The watch asks the broker every two seconds: no new connection per probe.
+        checks = {"threads": self.healthy(), "broker": self.watch.reachable}
+        relay: dict | None = None
         try:
-            ping(self.runtime.engine)
+            status = relay_status(
+                self.runtime.engine, self.service.tables.outbox, self.stuck_after_s
+            )
             checks["database"] = True
+            checks["relay"] = not status.stuck
+            relay = status.as_dict()
         except Exception:
             checks["database"] = False
-        return checks
+        ready = all(checks.values())
+        return {
+            "ready": ready,
+            "checks": checks,
+            "relay": relay,
+            "consumer": {"lag": self.watch.lag} if self.service.subscriptions else None,
+            "broker_losses": self.watch.losses,
+        }
+
+    def ready(self) -> dict[str, bool]:
+        return self.readiness()["checks"]
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         self.stop.set()
@@ -127,8 +185,8 @@ def _health_server(worker: Worker, port: int) -> ThreadingHTTPServer:
             if self.path == "/healthz":
                 ok, body = worker.healthy(), {"status": "alive" if worker.healthy() else "failed"}
             elif self.path == "/readyz":
-                checks = worker.ready()
-                ok, body = all(checks.values()), {"ready": all(checks.values()), "checks": checks}
+                body = worker.readiness()
+                ok = body["ready"]
             else:
                 ok, body = False, {"message": "not found"}
                 self._send(404, body)

@@ -50,10 +50,34 @@ class PairingRunRequested(ma.Schema):
     keep_pairs_from_cycle = F.String(load_default=None, allow_none=True)
 
 
-@registry.event("ProposalGenerated")
+def proposal_summary(payload: dict) -> dict:
+    """ProposalGenerated as published: counts and where to read the draft, not the draft.
+
+    A draft for a 5,000-person roster is over a megabyte, more than the broker takes; the pairing
+    API serves the whole of it (`GET /api/cycles/{cycle_id}/proposal`) from its read model.
+    Idempotent, so a reader can pass any ProposalGenerated it sees, full or summarised.
+    """
+    if payload.get("summary"):
+        return payload
+    return {
+        "run_id": payload["run_id"],
+        "cycle_id": payload["cycle_id"],
+        "algorithm": payload["algorithm"],
+        "blocking_pairs": payload.get("blocking_pairs"),
+        "pair_count": len(payload.get("pairs", [])),
+        "unmatched_count": len(payload.get("unmatched", [])),
+        "family_count": len(payload.get("families", [])),
+        "proposal_path": f"/api/cycles/{payload['cycle_id']}/proposal",
+        "summary": True,
+    }
+
+
+@registry.event("ProposalGenerated", wire=proposal_summary)
 class ProposalGenerated(ma.Schema):
     """A draft for coordinators to review: every pair with its score rule by rule, every unmatched
-    person with the reason, and for stable runs the number of blocking pairs."""
+    person with the reason, and for stable runs the number of blocking pairs.
+
+    Stored whole; on the topic it is a summary (see ProposalGeneratedOnWire)."""
 
     run_id = F.String(required=True)
     cycle_id = F.String(required=True)
@@ -62,6 +86,20 @@ class ProposalGenerated(ma.Schema):
     unmatched = F.List(F.Nested(Unmatched), required=True)
     blocking_pairs = F.Integer(load_default=None, allow_none=True)
     families = F.List(F.Nested(ProposedFamily), load_default=list)
+
+
+class ProposalGeneratedOnWire(ma.Schema):
+    """What readers of tandem.pairing.v1 receive for ProposalGenerated (proposal_summary)."""
+
+    run_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    algorithm = F.String(required=True)
+    blocking_pairs = F.Integer(allow_none=True)
+    pair_count = F.Integer(required=True)
+    unmatched_count = F.Integer(required=True)
+    family_count = F.Integer(required=True)
+    proposal_path = F.String(required=True)
+    summary = F.Boolean(required=True)
 
 
 @registry.event("ProposalEdited")
