@@ -196,3 +196,20 @@ def test_readyz_is_503_while_the_web_database_is_not_migrated(start_service, poi
 
     assert response.status_code == 503
     assert response.get_json()["checks"]["database"] is False
+
+
+def test_a_coordinator_sees_readiness_but_not_consortium_wide_counts(
+    make_client, start_service, point
+):
+    from web_support import sign_in_as
+
+    from services.eventkit.auth import COORDINATOR, Grant
+
+    enrollment = start_service("enrollment", counts={"people": 12, "programs": 3})
+    point("enrollment", enrollment.url)
+    client = make_client()
+    sign_in_as(client, Grant(COORDINATOR, "inst-a"))
+
+    table = rows(client.get("/status").get_data(as_text=True))
+    assert table["Enrollment"][0] == "Ready"
+    assert "people 12" not in " ".join(table["Enrollment"])
