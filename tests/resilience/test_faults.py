@@ -140,6 +140,55 @@ def test_an_oversized_event_is_parked_alone_while_everything_else_flows(fleet: F
     assert fleet.cli("enrollment", "outbox").strip() == ""
 
 
+def test_mail_held_while_smtp_is_away_goes_out_once_when_it_returns(fleet: Fleet, load: Load):
+    """The SMTP server goes away while people are enrolled (each is mailed an enrollment notice)
+    and comes back: every notice is delivered, none twice, while registrations keep flowing."""
+    live = fleet.live
+    institution = load.institution_id
+    program = live.ok(
+        "enrollment",
+        "POST",
+        f"/api/institutions/{institution}/programs",
+        {"name": "Mail outage mentoring", "program_type": "resident_peer_mentoring",
+         "guidelines": "Meet monthly."},
+    )  # fmt: skip
+    cycle = live.ok("enrollment", "POST", f"/api/programs/{program['id']}/cycles", {"name": "2027"})
+    wait_until(lambda: load.accepted_since(0) >= 12, timeout_s=60, interval_s=0.2)
+    people = [c for c in load.since(0) if c.person_id][:12]
+    known = lambda: fleet.ids_in("notifications", "recipients", {c.person_id for c in people})  # noqa: E731
+    wait_until(lambda: len(known()) == len(people), timeout_s=60, interval_s=0.5)
+    start = time.time()
+    live.smtp.stop()
+    for person in people:
+        live.ok(
+            "enrollment",
+            "POST",
+            f"/api/cycles/{cycle['id']}/enrollments",
+            {"person_id": person.person_id, "role": "mentee", "interests": ["research"]},
+        )
+    time.sleep(4)  # delivery attempts fail meanwhile and are retried
+    live.smtp.start()
+
+    def notices(address: str) -> int:
+        return sum(
+            "Mail outage mentoring" in str(m.get_body()) for m in live.smtp.mailbox.to(address)
+        )
+
+    delivered = lambda: all(notices(p.email) >= 1 for p in people)  # noqa: E731
+    wait_until(delivered, timeout_s=120, interval_s=1)
+    time.sleep(5)  # a duplicate would arrive by now
+    counts = {p.email: notices(p.email) for p in people}
+    books = settle(fleet, "smtp away and back", load.since(start), timeout_s=60)
+    print(json.dumps({
+        "fault": "smtp away and back", "notices": len(people),
+        "delivered": sum(1 for n in counts.values() if n), "lost": sum(1 for n in counts.values() if not n),
+        "duplicated": sum(n - 1 for n in counts.values() if n > 1),
+        "registrations": books.commands, "registrations_lost": books.lost, "stuck": books.stuck,
+    }))  # fmt: skip
+    assert set(counts.values()) == {1}, counts
+    _assert_clean(books)
+
+
 def test_every_read_model_holds_what_the_store_holds(fleet: Fleet, load: Load):
     """After every fault: each service's people are exactly enrollment's, commands that failed
     on the way back to the caller included."""
