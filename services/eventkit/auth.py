@@ -56,33 +56,10 @@ class Principal:
     grants: tuple[Grant, ...]
     name: str = ""
 
-    def has(self, roles: Iterable[str], institution_id: str | None = None) -> bool:
-        """True if a grant of one of `roles` covers the institution (consortium-wide grants cover all)."""
+    def has(self, roles: Iterable[str]) -> bool:
+        """Whether one of `roles` is held anywhere (where it counts is the policy's question)."""
         wanted = set(roles)
-        return any(
-            g.role in wanted
-            and (
-                g.institution_id is None
-                or institution_id is None
-                or g.institution_id == institution_id
-            )
-            for g in self.grants
-        )
-
-    def institutions(self, roles: Iterable[str]) -> set[str] | None:
-        """Institutions where the user holds one of `roles`; None means every institution."""
-        wanted = set(roles)
-        found: set[str] = set()
-        for g in self.grants:
-            if g.role in wanted:
-                if g.institution_id is None:
-                    return None
-                found.add(g.institution_id)
-        return found
-
-    @property
-    def is_admin(self) -> bool:
-        return any(g.role in (ADMIN, SYSTEM) and g.institution_id is None for g in self.grants)
+        return any(g.role in wanted for g in self.grants)
 
     def actor(self) -> dict[str, str]:
         primary = self.grants[0].role if self.grants else "user"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 
 from . import config, rls
@@ -93,14 +92,6 @@ def runtime() -> Runtime:
 
 def principal() -> Principal:
     return g.principal
-
-
-def require(roles: Iterable[str], institution_id: str | None = None) -> Principal:
-    """403 unless the caller holds one of `roles` covering `institution_id`."""
-    who = principal()
-    if not who.has(roles, institution_id):
-        abort(403, description="You do not have the role this needs for that institution.")
-    return who
 
 
 def _install_auth(app: Flask) -> None:
