@@ -318,6 +318,41 @@ def seed_admin(live: LiveSuite) -> dict:
     return {**person, "office": office}
 
 
+def seed_program_coordinator(live: LiveSuite, institution_id: str, program_id: str) -> dict:
+    """A coordinator of one program only, with a web sign-in (password PASSWORD)."""
+    email = f"pc.{secrets.token_hex(3)}@riverside.example"
+    person = live.ok(
+        "enrollment",
+        "POST",
+        "/api/people",
+        {"institution_id": institution_id, "name": "Pat Program", "email": email,
+         "training_level": "faculty"},
+    )  # fmt: skip
+    live.ok(
+        "enrollment",
+        "POST",
+        f"/api/people/{person['id']}/roles",
+        {"role": "coordinator", "institution_id": institution_id, "program_id": program_id},
+    )
+    live.account(person["id"], email)
+    return {**person, "email": email}
+
+
+def seed_second_program(live: LiveSuite, institution_id: str) -> tuple[dict, dict]:
+    """Another program of the institution, with an open cycle: (program, cycle)."""
+    program = live.ok(
+        "enrollment",
+        "POST",
+        f"/api/institutions/{institution_id}/programs",
+        {"name": "Lab resident coaching", "program_type": "resident_peer_mentoring",
+         "guidelines": "Meet every month."},
+    )  # fmt: skip
+    cycle = live.ok(
+        "enrollment", "POST", f"/api/programs/{program['id']}/cycles", {"name": "Lab 2026"}
+    )
+    return program, cycle
+
+
 def publish_pairs(live: LiveSuite, program: Program) -> list[dict]:
     """Run stable pairing on the seeded cycle and publish it; the published pairs."""
     live.ok("pairing", "POST", f"/api/cycles/{program.cycle_id}/runs", {"algorithm": "stable"})

@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
-from live import seed_program
+from live import seed_program, seed_program_coordinator, seed_second_program
 
 pytestmark = [pytest.mark.kafka]
-
-
-def _program_coordinator(live, institution_id: str, program_id: str) -> dict:
-    email = f"pc.{secrets.token_hex(3)}@riverside.example"
-    person = live.ok(
-        "enrollment",
-        "POST",
-        "/api/people",
-        {"institution_id": institution_id, "name": "Pat Program", "email": email,
-         "training_level": "faculty"},
-    )  # fmt: skip
-    live.ok(
-        "enrollment",
-        "POST",
-        f"/api/people/{person['id']}/roles",
-        {"role": "coordinator", "institution_id": institution_id, "program_id": program_id},
-    )
-    live.account(person["id"], email)
-    return {**person, "email": email}
 
 
 def test_a_program_coordinator_sees_and_acts_on_their_program_only(live_suite):
     live = live_suite
     first = seed_program(live, mentors=1, mentees=1, wait_for_pairing=False)
     inst = first.institution["id"]
-    second = live.ok(
-        "enrollment",
-        "POST",
-        f"/api/institutions/{inst}/programs",
-        {
-            "name": "Lab resident coaching",
-            "program_type": "resident_peer_mentoring",
-            "guidelines": "g",
-        },
-    )
-    other_cycle = live.ok(
-        "enrollment", "POST", f"/api/programs/{second['id']}/cycles", {"name": "Lab 2026"}
-    )
-    me = _program_coordinator(live, inst, first.program["id"])
+    _, other_cycle = seed_second_program(live, inst)
+    me = seed_program_coordinator(live, inst, first.program["id"])
     web = live.browser_session(me["email"])
 
     programs = web.get("/coordinator/programs").text
