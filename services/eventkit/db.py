@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from . import rls
+from .aggregate import NotFound
 
 
 def normalise_url(url: str) -> str:
@@ -66,3 +67,12 @@ def is_postgres(engine: sa.Engine) -> bool:
 def ping(engine: sa.Engine) -> None:
     with reading(engine) as conn:
         conn.execute(sa.text("SELECT 1"))
+
+
+def one(conn: sa.Connection, table: sa.Table, what: str, **where: object) -> sa.RowMapping:
+    """The row of `table` matching `where` (column=value), or NotFound("No such <what>.")."""
+    query = sa.select(table).where(*(table.c[name] == value for name, value in where.items()))
+    found = conn.execute(query).mappings().first()
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found

@@ -15,8 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.eventkit import NotFound, rls
+from services.eventkit import rls
 from services.eventkit.access import people, visible
+from services.eventkit.db import one
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource, Who
 
@@ -54,10 +55,7 @@ def concern_of(concern: Mapping[str, Any], cycle: Mapping[str, Any] | None) -> R
 
 
 def _row(conn: sa.Connection, table: sa.Table, column: str, value: str, what: str):
-    found = conn.execute(sa.select(table).where(table.c[column] == value)).mappings().first()
-    if found is None:
-        raise NotFound(f"No such {what}.")
-    return found
+    return one(conn, table, what, **{column: value})
 
 
 def _cycle_or_none(conn: sa.Connection, cycle_id: str) -> sa.RowMapping | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.eventkit import NotFound
+from services.eventkit.db import one
 from services.eventkit.envelope import parse_time
 
 from . import readmodels as rm
@@ -14,10 +15,9 @@ from .domain import Relationship
 
 
 def cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
-    row = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
-    if row is None:
-        raise NotFound("No such cycle (or its enrollment events have not arrived yet).")
-    return row
+    return one(
+        conn, rm.cycles, "cycle (or its enrollment events have not arrived yet)", id=cycle_id
+    )
 
 
 def withdrawn(conn: sa.Connection, cycle_id: str) -> set[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.eventkit import NotFound, rls
+from services.eventkit import rls
 from services.eventkit.access import people
+from services.eventkit.db import one
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource
 
@@ -14,10 +15,9 @@ from . import readmodels as rm
 
 
 def cycle_row(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
-    found = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
-    if found is None:
-        raise NotFound("No such cycle (or its enrollment events have not arrived yet).")
-    return found
+    return one(
+        conn, rm.cycles, "cycle (or its enrollment events have not arrived yet)", id=cycle_id
+    )
 
 
 def _in_cycle(conn: sa.Connection, cycle_id: str, *members: str) -> Resource:
@@ -31,21 +31,15 @@ def cycle(cycle_id: str) -> Resource:
 
 
 def pair(pair_id: str) -> Resource:
-    p = rm.pairs
     with rls.routing(runtime()) as conn:
-        found = conn.execute(sa.select(p).where(p.c.pair_id == pair_id)).mappings().first()
-        if found is None:
-            raise NotFound("No such pair.")
+        found = one(conn, rm.pairs, "pair", pair_id=pair_id)
         return _in_cycle(conn, found["cycle_id"], found["mentee_id"], found["mentor_id"])
 
 
 def request_to_mentor(request_id: str) -> Resource:
     """A mentee's request: its mentor answers it (the mentee only sees it)."""
-    r = rm.requests
     with rls.routing(runtime()) as conn:
-        found = conn.execute(sa.select(r).where(r.c.request_id == request_id)).mappings().first()
-        if found is None:
-            raise NotFound("No such request.")
+        found = one(conn, rm.requests, "request", request_id=request_id)
         return _in_cycle(conn, found["cycle_id"], found["mentor_id"])
 
 

@@ -10,6 +10,7 @@ from marshmallow import validate
 from services.eventkit import DomainError, NotFound
 from services.eventkit.access import guard, visible
 from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
+from services.eventkit.db import one
 from services.eventkit.envelope import new_id, utcnow
 from services.eventkit.http import principal, request_meta, runtime
 
@@ -325,9 +326,7 @@ def list_pairs(cycle_id):
 
 
 def _pair_cycle(conn: sa.Connection, pair_id: str) -> tuple[sa.RowMapping, sa.RowMapping]:
-    pair = conn.execute(sa.select(rm.pairs).where(rm.pairs.c.pair_id == pair_id)).mappings().first()
-    if pair is None:
-        raise NotFound("No such pair.")
+    pair = one(conn, rm.pairs, "pair", pair_id=pair_id)
     return pair, _cycle(conn, pair["cycle_id"])
 
 
@@ -432,13 +431,7 @@ def list_requests(cycle_id):
 def _answer(request_id: str, accept: bool, reason: str):
     rt = runtime()
     with rt.engine.begin() as conn:
-        row = (
-            conn.execute(sa.select(rm.requests).where(rm.requests.c.request_id == request_id))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound("No such request.")
+        row = one(conn, rm.requests, "request", request_id=request_id)
         cycle = _cycle(conn, row["cycle_id"])
         capacity = mentor_capacity(conn, cycle["id"])
         pairing = rt.load(conn, CyclePairing, cycle["id"])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.eventkit import NotFound, rls
+from services.eventkit import rls
 from services.eventkit.access import people
+from services.eventkit.db import one
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource
 
@@ -13,10 +14,7 @@ from .. import readmodels as rm
 
 
 def row(conn: sa.Connection, table: sa.Table, row_id: str, what: str) -> sa.RowMapping:
-    found = conn.execute(sa.select(table).where(table.c.id == row_id)).mappings().first()
-    if found is None:
-        raise NotFound(f"No such {what}.")
-    return found
+    return one(conn, table, what, id=row_id)
 
 
 def _read(table: sa.Table, row_id: str, what: str) -> sa.RowMapping:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from services.eventkit import ConcurrencyError, NotFound, rls
+from services.eventkit import ConcurrencyError, rls
 from services.eventkit.access import capacity, consortium, guard
 from services.eventkit.auth import COORDINATOR
+from services.eventkit.db import one
 from services.eventkit.envelope import new_id
 from services.eventkit.http import principal, request_meta, runtime
 
@@ -24,14 +25,7 @@ blp = Blueprint("concerns", __name__, url_prefix="/api", description="Confidenti
 
 
 def _concern_row(conn: sa.Connection, concern_id: str) -> sa.RowMapping:
-    row = (
-        conn.execute(sa.select(rm.concerns).where(rm.concerns.c.concern_id == concern_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound("No such concern.")
-    return row
+    return one(conn, rm.concerns, "concern", concern_id=concern_id)
 
 
 @blp.route("/pairs/<pair_id>/concerns", methods=["POST"])

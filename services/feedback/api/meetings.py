@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from services.eventkit import NotFound
 from services.eventkit.access import guard, visible
+from services.eventkit.db import one
 from services.eventkit.envelope import new_id
 from services.eventkit.http import principal, request_meta, runtime
 
@@ -58,14 +59,7 @@ def my_pairs():
 
 
 def _meeting_row(conn: sa.Connection, meeting_id: str) -> sa.RowMapping:
-    row = (
-        conn.execute(sa.select(rm.meetings).where(rm.meetings.c.meeting_id == meeting_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound("No such meeting.")
-    return row
+    return one(conn, rm.meetings, "meeting", meeting_id=meeting_id)
 
 
 @blp.route("/pairs/<pair_id>/meetings", methods=["POST"])

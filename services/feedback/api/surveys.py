@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from services.eventkit import ConcurrencyError, DomainError, NotFound
 from services.eventkit.access import consortium, guard
+from services.eventkit.db import one
 from services.eventkit.envelope import new_id
 from services.eventkit.http import principal, request_meta, runtime
 
@@ -43,11 +44,7 @@ blp = Blueprint("surveys", __name__, url_prefix="/api", description="Surveys")
 
 
 def _template(conn: sa.Connection, template_id: str) -> sa.RowMapping:
-    t = rm.survey_templates
-    row = conn.execute(sa.select(t).where(t.c.template_id == template_id)).mappings().first()
-    if row is None:
-        raise NotFound("No such survey template.")
-    return row
+    return one(conn, rm.survey_templates, "survey template", template_id=template_id)
 
 
 @blp.route("/survey-templates/builtins", methods=["GET"])
