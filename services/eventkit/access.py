@@ -59,23 +59,17 @@ def guard(permission: str, resolve: Callable[..., Resource] | None = None, rows:
     return decorator
 
 
-def authorize(resource: Resource, permission: str | None = None) -> Who:
-    """The capacity the caller acts in; 403 (or 404 for concealed resources) if none."""
-    name = permission or g.permission
-    rule = POLICY[name]
-    who = allowed_as(principal(), name, resource)
+def authorize(resource: Resource) -> Who:
+    """The capacity the caller acts in under the route's permission; 403 (or 404 for concealed
+    resources) if none."""
+    rule = POLICY[g.permission]
+    who = allowed_as(principal(), rule.permission, resource)
     if who is None:
         if rule.conceal:
             raise NotFound(f"No such {rule.resource}.")
         abort(403, description=f"You may not {rule.summary} here.")
-    if permission is None or permission == g.get("permission"):
-        g.authorized_as = who
-    g.resource = resource
+    g.authorized_as = who
     return who
-
-
-def permits(permission: str, resource: Resource) -> bool:
-    return allowed_as(principal(), permission, resource) is not None
 
 
 def visible(permission: str, rows: Iterable[T], resource_of: Callable[[T], Resource]) -> list[T]:
@@ -94,10 +88,6 @@ def consortium() -> Resource:
 def capacity() -> Who:
     """The capacity the current request was authorized in."""
     return g.authorized_as
-
-
-def resource() -> Resource:
-    return g.resource
 
 
 def people(*ids: Any) -> frozenset[str]:

@@ -191,18 +191,6 @@ def permits(principal: Principal, permission: str, resource: Resource) -> bool:
     return allowed_as(principal, permission, resource) is not None
 
 
-COLUMNS = (
-    Who.ADMIN,
-    Who.SYSTEM,
-    Who.INSTITUTION_COORDINATOR,
-    Who.COORDINATOR,
-    Who.ANY_COORDINATOR,
-    Who.PARTICIPANT,
-    Who.SUBJECT,
-    Who.ANYONE,
-)
-
-
 def markdown_table() -> str:
     """The policy as a role by resource and action table (the README carries this text)."""
     heads = ["resource", "action", "what", "admin", "system", "inst. coord.", "program coord.",
