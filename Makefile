@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint format bench clean
+.PHONY: install run demo test test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash tests/browser/ensure-chromium.sh
 	$(BIN)/python -m pytest
+
+# The inner loop: domain and integration tests on SQLite, no browser, no live suite.
+test-fast: $(STAMP)
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -q -x tests/unit tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
