@@ -73,7 +73,7 @@ class LiveSuite:
         self.smtp.start()
         log = (self.workdir / "supervisor.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "run"],
+            [sys.executable, "-m", "tandem.cli", "run"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -15,11 +15,11 @@ import pytest
 import requests
 from kafka import KafkaAdminClient
 
-from services.demo import load_demo
 from services.eventkit.auth import SYSTEM, Grant, Principal, TokenSigner
 from services.eventkit.broker import free_port
 from services.eventkit.migrations import upgrade
 from support import wait_until
+from tandem.demo import load_demo
 
 pytestmark = [pytest.mark.kafka]
 
@@ -38,7 +38,7 @@ class Suite:
         name = f"{service}-{action}"
         log = (self.log_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", service, action],
+            [sys.executable, "-m", "tandem.cli", service, action],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -68,7 +68,7 @@ class Suite:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "services.cli", *args],
+            [sys.executable, "-m", "tandem.cli", *args],
             env=self.env,
             capture_output=True,
             text=True,

@@ -20,7 +20,7 @@ def test_every_worker_checkpoints_its_store_and_every_store_verifies(live_suite)
         path = directory / f"{service}.checkpoints.jsonl"
         wait_until(path.exists, timeout_s=30)
         done = subprocess.run(
-            [sys.executable, "-m", "services.cli", service, "verify"],
+            [sys.executable, "-m", "tandem.cli", service, "verify"],
             env=live_suite.env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         report = json.loads(done.stdout)

@@ -103,7 +103,7 @@ class Fleet:
             "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.live.env['TANDEM_BROKER_PORT']}",
         }
         done = subprocess.run(
-            [sys.executable, "-m", "services.cli", *args],
+            [sys.executable, "-m", "tandem.cli", *args],
             env=env,
             capture_output=True,
             text=True,

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from services import supervisor
 from services.eventkit import config
+from tandem import supervisor
 
 
 def _child(code: str) -> supervisor.Child:

@@ -22,9 +22,9 @@ from deploy_support import (
     tandem_images,
 )
 
-from services import cli
 from services.eventkit import config
 from services.eventkit.worker import worker_health_port
+from tandem import cli
 
 # How the code reads the environment: config.env/env_int/secret, web's _flag, os.environ.get.
 LITERAL_READ = re.compile(
@@ -43,7 +43,7 @@ INTERPRETER = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
 def names_the_code_reads() -> set[str]:
     names: set[str] = set()
     expand = {"service": config.SERVICES, "process": tuple(config.DEFAULT_PORTS)}
-    for folder in ("services", "web"):
+    for folder in ("services", "web", "tandem"):
         for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text()
             names |= set(LITERAL_READ.findall(text))
@@ -317,7 +317,7 @@ def deployed_commands(compose: dict[str, Any]) -> set[tuple[str, ...]]:
 def test_commands_are_tandem_commands(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each command is accepted by the real `tandem` parser (services.cli), whatever its shape."""
+    """Each command is accepted by the real `tandem` parser (tandem.cli), whatever its shape."""
     commands = deployed_commands(compose)
     assert ("web", "migrate") in commands and ("enrollment", "consume") in commands
     # For the in-process parse below: the dispatch (which would run the command) only records.
@@ -326,7 +326,7 @@ def test_commands_are_tandem_commands(
     for command in sorted(commands):
         # The command line the image's entrypoint would run, stopped by --help before any work.
         result = subprocess.run(
-            [sys.executable, "-m", "services.cli", *command, "--help"],
+            [sys.executable, "-m", "tandem.cli", *command, "--help"],
             capture_output=True,
             text=True,
             timeout=60,

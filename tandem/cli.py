@@ -100,7 +100,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in config.SERVICES:
         return _service_action(load_service(args.command), args)
     if args.command == "run":
-        from services.supervisor import run_suite
+        from tandem.supervisor import run_suite
 
         return run_suite(load_demo=args.demo)
     if args.command == "broker":
@@ -132,7 +132,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         serve("web.app:create_app", config.port("web"), "web")
         return 0
     if args.command == "demo":
-        from services.demo import load_demo
+        from tandem.demo import load_demo
 
         enrollment = args.url or config.service_url("enrollment")
         print(json.dumps(load_demo(enrollment, config.service_url("pairing"))))

@@ -26,6 +26,7 @@ from services.eventkit.broker import port_open, start_embedded_broker, stop
 from services.eventkit.bus import ensure_topics
 from services.eventkit.migrations import upgrade
 from services.eventkit.worker import worker_health_port
+from web.db import migrate as migrate_web
 
 READY_TIMEOUT_S = 60
 
@@ -154,7 +155,7 @@ def run_suite(load_demo: bool = False) -> int:
         services = _services()
         for service in services:
             upgrade(service.migrations, config.database_url(service.name))
-        upgrade(Path(__file__).parent.parent / "web" / "migrations", config.database_url("web"))
+        migrate_web()
         _ensure_all_topics(services)
         # A fresh embedded broker holds nothing: each worker notices its topic is empty and
         # publishes its store again by itself.
@@ -171,7 +172,7 @@ def run_suite(load_demo: bool = False) -> int:
             print("not ready after 60 s: " + ", ".join(not_ready), file=sys.stderr)
             return 1
         if load_demo:
-            from services.demo import load_demo as demo
+            from tandem.demo import load_demo as demo
 
             loaded = demo(config.service_url("enrollment"), config.service_url("pairing"))
             sign_ins = loaded.pop("accounts", [])
@@ -261,7 +262,7 @@ def _write_status(children: dict[str, Child]) -> None:
 def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen:
     log = (log_dir / f"{name}.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "tandem.cli", *args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
