@@ -12,19 +12,8 @@ from services.eventkit.contracts.enrollment import (
     PAIRING_FORMATS,
     STAFF_ROLES,
 )
+from services.eventkit.contracts.vocabulary import PROGRAM_TYPES, TRAINING_LEVELS
 
-PROGRAM_TYPES = (
-    "resident_peer_mentoring",
-    "faculty_mentoring",
-    "student_career_coaching",
-    "mentoring_families",
-    "big_sibling",
-)
-TRAINING_LEVELS = (
-    "MS1", "MS2", "MS3", "MS4", "MS5", "MS6",
-    "PGY1", "PGY2", "PGY3", "PGY4", "PGY5", "PGY6", "PGY7",
-    "research_resident", "fellow", "faculty",
-)  # fmt: skip
 # Half-day slots a participant can usually meet in, e.g. "mon-am", "thu-eve".
 AVAILABILITY_SLOTS = tuple(
     f"{day}-{part}"

@@ -10,6 +10,7 @@ from marshmallow import validate
 from services.eventkit import DomainError, NotFound
 from services.eventkit.access import guard, visible
 from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
+from services.eventkit.contracts.vocabulary import FORMAT_ALGORITHMS
 from services.eventkit.db import one
 from services.eventkit.envelope import new_id, utcnow
 from services.eventkit.http import principal, request_meta, runtime
@@ -21,7 +22,6 @@ from .choice import choices_and_capacity, expire_due, mentor_capacity
 from .domain import CyclePairing
 from .engine import SOFT_RULES, keep_previous_pairs
 from .runs import (
-    FORMAT_ALGORITHMS,
     load_pool,
     pair_checker,
     proposal_payload,

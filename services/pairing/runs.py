@@ -65,12 +65,6 @@ def load_pool(
     return mentees, mentors
 
 
-# Which algorithms fit which pairing format of a cycle.
-FORMAT_ALGORITHMS = {
-    "one_to_one": ("stable", "optimal", "random"),
-    "group": ("groups",),
-    "family": ("families",),
-}
 # In mentoring families the mid-level member is a PGY3 or a research resident; seniors are above.
 MID_LEVELS = frozenset({"PGY3", "research_resident"})
 

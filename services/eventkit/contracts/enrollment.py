@@ -6,11 +6,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ..registry import Registry
+from .vocabulary import PAIRING_FORMATS
 
 registry = Registry()
 
 ROLES_IN_CYCLE = ("mentor", "mentee")
-PAIRING_FORMATS = ("one_to_one", "group", "family")
 MEETING_MODES = ("in_person", "virtual", "either")
 CONFLICT_KINDS = ("supervisor", "assessor", "line_manager", "personal")
 STAFF_ROLES = ("coordinator", "consortium_admin")

@@ -6,10 +6,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ..registry import Registry
+from .vocabulary import ALGORITHMS
 
 registry = Registry()
 
-ALGORITHMS = ("stable", "optimal", "random", "groups", "families")
 EDIT_ACTIONS = ("move", "swap", "unassign", "pin", "unpin", "exclude", "include")
 
 F = ma.fields

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Literal
 
+from services.eventkit.contracts.vocabulary import DEFAULT_WEIGHTS
+from services.eventkit.contracts.vocabulary import SOFT_RULE_NAMES as SOFT_RULES
+
 MeetingMode = Literal["in_person", "virtual", "either"]
 
 # Training years on one scale, so the level-gap rule is a subtraction. A research resident sits
@@ -64,29 +67,6 @@ class Mentor:
     identity: Mapping[str, str] | None = None
     conflicts: frozenset[str] = frozenset()
     withdrawn: bool = False
-
-
-SOFT_RULES = (
-    "specialty_interests",
-    "goals",
-    "language",
-    "meeting_mode",
-    "ranked_interest",
-    "identity",
-    "availability",
-)
-
-DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {
-        "specialty_interests": 3.0,
-        "goals": 2.0,
-        "language": 1.0,
-        "meeting_mode": 1.0,
-        "ranked_interest": 4.0,
-        "identity": 1.5,
-        "availability": 1.0,
-    }
-)
 
 
 @dataclass(frozen=True)
