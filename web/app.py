@@ -5,14 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -34,13 +30,12 @@ from services.eventkit.auth import TokenSigner
 from services.eventkit.db import make_engine, reading
 from services.eventkit.inputs import InputRefused, body_limit, install_input_checks
 
-from . import auth, db, identity, navigation, oidc, views
+from . import auth, client, db, identity, navigation, oidc, suite_status, views
 from .accounts import Accounts
-from .calls import ServiceDown, can
+from .calls import can
+from .client import Client, ServiceError
 from .identity import STAFF, roles_required
-from .outbox import Outbox
 from .pages import htmx
-from .services_client import ServicesClient
 from .views.coordinator import MAX_UPLOAD_BYTES
 
 # No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
@@ -70,7 +65,6 @@ ONE_DAY_S = 24 * 3600
 HTMX_PACKAGE = "js_lib_htmx"
 HTMX_RESOURCE = "static/htmx/htmx.min.js"
 
-CLIENT_KEY = identity.CLIENT_KEY
 HTMX_JS_KEY = "tandem.htmx_js"
 ENGINE_KEY = "tandem.web_db"
 
@@ -112,10 +106,8 @@ def create_app() -> Flask:
     urls = {name: config.service_url(name) for name in config.SERVICES}
     engine = make_engine(db.database_url())
     app.extensions[ENGINE_KEY] = engine
-    app.extensions[identity.SIGNER_KEY] = signer
     app.extensions[identity.ACCOUNTS_KEY] = Accounts(engine)
-    app.extensions[auth.OUTBOX_KEY] = Outbox(urls["notifications"], signer)
-    app.extensions[CLIENT_KEY] = ServicesClient(urls, signer)
+    app.extensions[client.CLIENT_KEY] = Client(urls, signer)
     app.extensions[HTMX_JS_KEY] = _load_htmx()
     app.register_blueprint(bp)
     auth.init_app(app)
@@ -126,7 +118,7 @@ def create_app() -> Flask:
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(ServiceDown, _service_down)
+    app.register_error_handler(ServiceError, _service_down)
     return app
 
 
@@ -165,7 +157,7 @@ def _csrf_refused(error: CSRFError) -> tuple[str, int]:
     )
 
 
-def _service_down(error: ServiceDown) -> tuple[str, int]:
+def _service_down(error: ServiceError) -> tuple[str, int]:
     log.warning("a page could not be served: %s", error)
     return (
         render_template(
@@ -199,10 +191,6 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     )
 
 
-def _client() -> ServicesClient:
-    return current_app.extensions[CLIENT_KEY]
-
-
 @bp.app_context_processor
 def _asset_urls() -> dict[str, Any]:
     # The digest in the URL lets browsers cache htmx for a year and still see upgrades.
@@ -223,13 +211,13 @@ def index() -> str:
 @bp.get("/status")
 @roles_required(*STAFF)
 def status() -> Response:
-    statuses = _client().statuses()
+    statuses = suite_status.statuses(client.current())
     context = {
         "statuses": statuses,
         "ready_count": sum(s.ready for s in statuses),
         "checked_at": dt.datetime.now(dt.UTC).replace(microsecond=0),
-        "workers": _worker_health(),
-        "processes": _processes(),
+        "workers": suite_status.worker_health(client.current()),
+        "processes": suite_status.processes(),
     }
     # htmx polls for the table alone; a history restore needs the whole page back.
     if htmx and not htmx.history_restore_request:
@@ -242,33 +230,6 @@ def status() -> Response:
     return response
 
 
-def _worker_health() -> dict[str, dict]:
-    """Each answering worker's /readyz: relay backlog, oldest pending row, parked rows, lag."""
-
-    def probe(name: str) -> dict | None:
-        # Beside the service's API, on its port + 100, unless configured otherwise.
-        api = urlsplit(config.service_url(name))
-        port = config.env_int(f"{name.upper()}_WORKER_HEALTH_PORT", (api.port or 80) + 100)
-        url = config.env(f"{name.upper()}_WORKER_URL", f"http://{api.hostname}:{port}")
-        try:
-            body = requests.get(f"{url}/readyz", timeout=2).json()
-        except (requests.RequestException, ValueError):
-            return None
-        return body if isinstance(body, dict) else None
-
-    with ThreadPoolExecutor(max_workers=len(config.SERVICES)) as pool:
-        found = dict(zip(config.SERVICES, pool.map(probe, config.SERVICES), strict=True))
-    return {name: body for name, body in found.items() if body is not None}
-
-
-def _processes() -> dict[str, dict]:
-    """What `tandem run` says of the processes it keeps alive (nothing when it does not run)."""
-    try:
-        return json.loads((config.var_dir() / "run-status.json").read_text())["children"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-
-
 @bp.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "alive", "service": "web"}
@@ -276,7 +237,7 @@ def healthz() -> dict[str, str]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, Any], int]:
-    checks = {"database": _database_ready(), **_client().alive()}
+    checks = {"database": _database_ready(), **suite_status.alive(client.current())}
     ready = all(checks.values())
     return {"ready": ready, "service": "web", "checks": checks}, 200 if ready else 503
 

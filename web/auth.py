@@ -20,16 +20,15 @@ from flask.typing import ResponseReturnValue
 
 from services.eventkit import config
 
-from . import identity, navigation
+from . import client, directory, identity, navigation, outbox
 from .accounts import LOCK_FOR, RESET, SET, Account, AccountError, Accounts, Outcome
+from .client import ServiceError
+from .directory import Person
 from .forms import ForgotForm, ResetForm, SignInForm
-from .outbox import NotSent, Outbox
 from .ratelimit import SlidingWindow
-from .services_client import Person, ServicesClient, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-OUTBOX_KEY = "tandem.outbox"
 LIMITS_KEY = "tandem.limits"
 
 # Per client address, in each web process: failed sign-ins, and reset requests.
@@ -69,21 +68,8 @@ def _accounts() -> Accounts:
     return current_app.extensions[identity.ACCOUNTS_KEY]
 
 
-def _client() -> ServicesClient:
-    return current_app.extensions[identity.CLIENT_KEY]
-
-
 def _limits() -> Limits:
     return current_app.extensions[LIMITS_KEY]
-
-
-def public_url() -> str:
-    """Where people reach the web; links in messages use it, never the request's Host header."""
-    return config.env("WEB_PUBLIC_URL", f"http://127.0.0.1:{config.port('web')}").rstrip("/")
-
-
-def password_link(token: str) -> str:
-    return public_url() + "/password/reset/" + token
 
 
 def _private(response: Response) -> Response:
@@ -116,9 +102,9 @@ def sign_in() -> ResponseReturnValue:
         return _page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
     assert result.person_id and result.email
     try:
-        person = _client().person_by_email(result.email)
-        grants = _client().grants_of(result.person_id)
-    except ServiceUnavailable as exc:
+        person = directory.person_by_email(client.current(), result.email)
+        grants = directory.grants_of(client.current(), result.person_id)
+    except ServiceError as exc:
         log.warning("sign-in could not reach enrollment: %s", exc)
         return _page("sign_in.html", 503, form=form, next_url=next_url, error=UNAVAILABLE)
     if person is None or person.id != result.person_id or grants is None:
@@ -163,27 +149,21 @@ def _send_password_link(email: str) -> None:
     if account is None:
         return
     purpose = RESET if account.has_password else SET
-    token = accounts.issue_link(account.person_id, purpose)
     known = person if person is not None and person.id == account.person_id else None
-    outbox: Outbox = current_app.extensions[OUTBOX_KEY]
-    try:
-        outbox.send_link(
-            account.person_id,
-            account.email,
-            password_link(token),
-            purpose,
-            name=known.name if known else "",
-            institution_id=known.institution_id if known else None,
-        )
-    except NotSent as exc:
-        log.error("a password link could not be handed to notifications: %s", exc)
+    recipient = outbox.Recipient(
+        account.person_id,
+        account.email,
+        name=known.name if known else "",
+        institution_id=known.institution_id if known else None,
+    )
+    outbox.issue_and_send(client.current(), accounts, recipient, purpose)
 
 
 def _enrolled_person(email: str) -> Person | None:
     """The person enrollment knows by this email; None if none, or if enrollment is down."""
     try:
-        return _client().person_by_email(email)
-    except ServiceUnavailable as exc:
+        return directory.person_by_email(client.current(), email)
+    except ServiceError as exc:
         log.warning("password link: enrollment did not answer: %s", exc)
         return None
 
@@ -243,15 +223,14 @@ def dev_outbox() -> ResponseReturnValue:
     only (the links in it sign people in)."""
     if config.env("TANDEM_ENV", "development") == "production":
         abort(404)
-    outbox: Outbox = current_app.extensions[OUTBOX_KEY]
-    return _page("outbox.html", messages=outbox.messages())
+    return _page("outbox.html", messages=outbox.messages(client.current()))
 
 
 @bp.get("/home")
 def home() -> ResponseReturnValue:
     user = identity.current_user()
     assert user is not None
-    institutions = _client().institutions(identity.service_token(user))
+    institutions = directory.institution_names(client.current(), identity.service_token(user))
     by_role: dict[str, list[str]] = {}
     for grant in user.grants:
         places = by_role.setdefault(grant.role, [])

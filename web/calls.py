@@ -1,84 +1,28 @@
 """Calls from the pages to the services, made as the signed-in user.
 
 Every call carries a short-lived service token minted for the user, so each service checks role
-and institution itself. A service that does not answer (or fails with 5xx) raises ServiceDown,
+and institution itself. A service that does not answer (or fails with 5xx) raises ServiceError,
 which the app turns into a 503 page; 4xx answers come back as a Reply for the page to explain.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 from urllib.parse import quote
 
-import requests
-from flask import abort, current_app
+from flask import abort
 
 from services.eventkit.policy import Resource, permits
 
-from . import identity
+from . import client, identity
+from .client import Reply, ServiceError
 
 log = logging.getLogger(__name__)
 
 # Reads answer fast; writes such as a pairing run or a 5,000-row roster take longer.
 READ_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 120.0
-
-
-class ServiceDown(Exception):
-    """A service did not answer, or failed on its side."""
-
-    def __init__(self, service: str, detail: str) -> None:
-        super().__init__(f"{service}: {detail}")
-        self.service = service
-
-
-@dataclasses.dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Any
-    content: bytes = b""
-    content_type: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def message(self) -> str:
-        if isinstance(self.body, dict) and isinstance(self.body.get("message"), str):
-            return self.body["message"]
-        return f"The request was refused (HTTP {self.status})."
-
-    def field_errors(self) -> dict[str, str]:
-        """The first message per field, with nested fields joined by dots ("rows.3.email")."""
-        if not isinstance(self.body, dict) or not isinstance(self.body.get("errors"), dict):
-            return {}
-        found: dict[str, str] = {}
-        for location in self.body["errors"].values():  # "json", "query", "form", "files"
-            _flatten(location, "", found)
-        return found
-
-    def form_errors(self) -> dict[str, str]:
-        """The first message per top-level form field ("review_months.0" -> "review_months")."""
-        errors: dict[str, str] = {}
-        for key, message in self.field_errors().items():
-            errors.setdefault(key.split(".")[0], message)
-        return errors
-
-
-def _flatten(node: Any, prefix: str, into: dict[str, str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
-    elif isinstance(node, list) and node and all(isinstance(m, str) for m in node):
-        into.setdefault(prefix or "_schema", node[0])
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            _flatten(value, f"{prefix}.{index}" if prefix else str(index), into)
-    elif isinstance(node, str):
-        into.setdefault(prefix or "_schema", node)
 
 
 def call(
@@ -92,39 +36,22 @@ def call(
     content_type: str | None = None,
 ) -> Reply:
     """One request to a service as the signed-in user."""
-    client = current_app.extensions[identity.CLIENT_KEY]
-    headers = {"Authorization": f"Bearer {identity.service_token()}", "Accept": "application/json"}
-    if content_type:
-        headers["Content-Type"] = content_type
-    timeout = READ_TIMEOUT_S if method.upper() == "GET" else WRITE_TIMEOUT_S
-    try:
-        response = requests.request(
-            method,
-            client.urls[service] + path,
-            json=json,
-            params=params,
-            data=data,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        log.warning("%s %s%s failed: %s", method, service, path, exc)
-        raise ServiceDown(service, "no answer") from exc
-    if response.status_code >= 500 or response.status_code == 401:
-        # 401 means the web's own token was refused: a configuration problem, not the user's.
-        log.warning("%s %s%s answered %s", method, service, path, response.status_code)
-        raise ServiceDown(service, f"HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return Reply(
-        response.status_code,
-        body,
-        content=response.content,
-        content_type=response.headers.get("Content-Type", ""),
+    reply = client.current().request(
+        service,
+        method,
+        path,
+        token=identity.service_token(),
+        timeout_s=READ_TIMEOUT_S if method.upper() == "GET" else WRITE_TIMEOUT_S,
+        json=json,
+        params=params,
+        data=data,
+        content_type=content_type,
     )
+    if reply.status >= 500 or reply.status == 401:
+        # 401 means the web's own token was refused: a configuration problem, not the user's.
+        log.warning("%s %s%s answered %s", method, service, path, reply.status)
+        raise ServiceError(service, f"HTTP {reply.status}")
+    return reply
 
 
 def fetch(service: str, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -133,7 +60,7 @@ def fetch(service: str, path: str, params: dict[str, Any] | None = None) -> Any:
     if reply.status in (403, 404):
         abort(reply.status)
     if not reply.ok:
-        raise ServiceDown(service, f"HTTP {reply.status}")
+        raise ServiceError(service, f"HTTP {reply.status}")
     return reply.body
 
 

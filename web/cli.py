@@ -10,11 +10,9 @@ from services.eventkit import config
 from services.eventkit.auth import TokenSigner
 from services.eventkit.db import make_engine
 
-from . import db
+from . import db, directory, outbox
 from .accounts import SET, AccountError, Accounts
-from .auth import password_link
-from .outbox import NotSent, Outbox
-from .services_client import ServicesClient, ServiceUnavailable
+from .client import Client, ServiceError
 
 
 def migrate() -> int:
@@ -27,11 +25,13 @@ def account(email: str) -> int:
     """Give the enrolled person with this email an account and email them a set-password link
     through the notifications service; the link is printed too, for handing over otherwise."""
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
-    client = ServicesClient({"enrollment": config.service_url("enrollment")}, signer)
+    client = Client(
+        {name: config.service_url(name) for name in ("enrollment", "notifications")}, signer
+    )
     try:
-        person = client.person_by_email(email)
-    except ServiceUnavailable as exc:
-        print(f"tandem web account: enrollment did not answer ({exc})", file=sys.stderr)
+        person = directory.person_by_email(client, email)
+    except ServiceError as exc:
+        print(f"tandem web account: enrollment did not answer ({exc.detail})", file=sys.stderr)
         return 2
     if person is None:
         print(
@@ -44,7 +44,8 @@ def account(email: str) -> int:
     try:
         accounts = Accounts(engine)
         accounts.ensure(person.id, person.email)
-        token = accounts.issue_link(person.id, SET)
+        recipient = outbox.Recipient(person.id, person.email, person.name, person.institution_id)
+        link, not_sent = outbox.issue_and_send(client, accounts, recipient, SET)
     except AccountError as exc:
         print(f"tandem web account: {exc}", file=sys.stderr)
         return 1
@@ -57,19 +58,9 @@ def account(email: str) -> int:
         return 2
     finally:
         engine.dispose()
-    link = password_link(token)
-    try:
-        Outbox(config.service_url("notifications"), signer).send_link(
-            person.id,
-            person.email,
-            link,
-            SET,
-            name=person.name,
-            institution_id=person.institution_id,
-        )
-        sent = f"emailed to {person.email}"
-    except NotSent as exc:
-        print(f"tandem web account: the link was not emailed ({exc})", file=sys.stderr)
+    sent = f"emailed to {person.email}"
+    if not_sent is not None:
+        print(f"tandem web account: the link was not emailed ({not_sent})", file=sys.stderr)
         sent = "not emailed: hand it over yourself"
     print(
         f"Set-password link for {person.name} <{person.email}> (works once, within 72 hours; {sent}):"

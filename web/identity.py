@@ -20,16 +20,15 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from services.eventkit.auth import ADMIN, COORDINATOR, Grant, Principal, TokenSigner
+from services.eventkit.auth import ADMIN, COORDINATOR, Grant, Principal
 
+from . import client, directory
 from .accounts import Accounts
-from .services_client import ServicesClient, ServiceUnavailable
+from .client import ServiceError
 
 log = logging.getLogger(__name__)
 
 ACCOUNTS_KEY = "tandem.accounts"
-SIGNER_KEY = "tandem.signer"
-CLIENT_KEY = "tandem.services"
 
 SESSION_MAX_AGE = dt.timedelta(hours=12)
 GRANTS_MAX_AGE_S = 300
@@ -91,10 +90,6 @@ def _accounts() -> Accounts:
     return current_app.extensions[ACCOUNTS_KEY]
 
 
-def _client() -> ServicesClient:
-    return current_app.extensions[CLIENT_KEY]
-
-
 def start_session(person_id: str, name: str, email: str, grants: tuple[Grant, ...]) -> None:
     """Sign in: a fresh session, so nothing from before (CSRF token included) carries over."""
     account = _accounts().get(person_id)
@@ -154,8 +149,8 @@ def _load_user() -> User | None:
 
 def _refresh_grants(person_id: str) -> None:
     try:
-        grants = _client().grants_of(person_id)
-    except ServiceUnavailable as exc:
+        grants = directory.grants_of(client.current(), person_id)
+    except ServiceError as exc:
         # Keep the roles read at sign-in for now, and ask again shortly.
         log.info("could not refresh roles of a signed-in user: %s", exc)
         session["grants_at"] = time.time() - GRANTS_MAX_AGE_S + GRANTS_RETRY_S
@@ -176,8 +171,7 @@ def service_token(user: User | None = None) -> str:
     user = user or current_user()
     if user is None:
         raise RuntimeError("service_token() needs a signed-in user")
-    signer: TokenSigner = current_app.extensions[SIGNER_KEY]
-    return signer.mint(user.principal)
+    return client.current().signer.mint(user.principal)
 
 
 def safe_next(target: str | None, default: str = "/home") -> str:

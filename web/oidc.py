@@ -45,13 +45,13 @@ from flask.typing import ResponseReturnValue
 from joserfc.errors import JoseError
 
 from services.eventkit import config
-from services.eventkit.auth import TokenSigner, system_principal
 
-from . import identity
+from . import client, directory, identity
 from .accounts import AccountError, Accounts, normalise_email
-from .auth import public_url
+from .client import ServiceError
+from .directory import Person
 from .forms import SignInForm
-from .services_client import Person, ServicesClient, ServiceUnavailable
+from .outbox import public_url
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ NEXT_KEY = "oidc_next"  # where to go after signing in, kept in the session mean
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 SCOPE = "openid email profile"
 TIMEOUT_S = 10
-LOOKUP_TOKEN_TTL_S = 60
 
 CANCELLED = (
     "Signing in through {label} was cancelled, so you are not signed in. Try again, or sign in "
@@ -176,10 +175,6 @@ def _provider(key: str) -> Provider:
     return provider
 
 
-def _client() -> ServicesClient:
-    return current_app.extensions[identity.CLIENT_KEY]
-
-
 def callback_url(key: str) -> str:
     """The redirect URI registered at the provider: on the public address, never the Host."""
     return public_url() + url_for("oidc.callback", key=key)
@@ -241,15 +236,15 @@ def callback(key: str) -> ResponseReturnValue:
         log.info("single sign-on %s: no verified email", key)
         return _refuse(403, NOT_VERIFIED, provider, next_url)
     try:
-        person = _client().person_by_email(email)
+        person = directory.person_by_email(client.current(), email)
         if person is None or normalise_email(person.email) != normalise_email(email):
             log.info("single sign-on %s: no person has the email", key)
             return _refuse(403, UNKNOWN, provider, next_url, email=email)
         if not _belongs(person, provider):
             log.warning("single sign-on %s: a person of another institution was refused", key)
             return _refuse(403, OTHER_INSTITUTION, provider, next_url)
-        grants = _client().grants_of(person.id)
-    except ServiceUnavailable as exc:
+        grants = directory.grants_of(client.current(), person.id)
+    except ServiceError as exc:
         log.warning("single sign-on %s could not reach enrollment: %s", key, exc)
         return _refuse(503, UNAVAILABLE, provider, next_url)
     if grants is None:
@@ -269,13 +264,8 @@ def _belongs(person: Person, provider: Provider) -> bool:
     """Whether the person's institution is the provider's (configured by id or short code)."""
     if person.institution_id == provider.institution:
         return True
-    signer: TokenSigner = current_app.extensions[identity.SIGNER_KEY]
-    token = signer.mint(system_principal(), ttl_seconds=LOOKUP_TOKEN_TTL_S)
-    probe = _client().get("enrollment", "/api/institutions", token)
-    if not probe.ok or not isinstance(probe.body, list):
-        raise ServiceUnavailable(f"institutions: HTTP {probe.status}")
-    for institution in probe.body:
-        if isinstance(institution, dict) and institution.get("id") == person.institution_id:
+    for institution in directory.institutions(client.current()):
+        if institution.get("id") == person.institution_id:
             code = str(institution.get("short_code") or "")
             return code.upper() == provider.institution.upper()
     return False

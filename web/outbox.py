@@ -9,20 +9,24 @@ import datetime as dt
 import logging
 from urllib.parse import quote
 
-import requests
+from services.eventkit import config
 
-from services.eventkit.auth import TokenSigner, system_principal
-
-from .accounts import INVITE_TTL, RESET_TTL, SET
+from .accounts import INVITE_TTL, RESET_TTL, SET, Accounts
+from .client import Client, ServiceError
 
 log = logging.getLogger(__name__)
 
+SERVICE = "notifications"
 TIMEOUT_S = 5.0
-TOKEN_TTL_S = 60
 
 
-class NotSent(Exception):
-    """The notifications service did not take the message."""
+def public_url() -> str:
+    """Where people reach the web; links in messages use it, never the request's Host header."""
+    return config.env("WEB_PUBLIC_URL", f"http://127.0.0.1:{config.port('web')}").rstrip("/")
+
+
+def password_link(token: str) -> str:
+    return public_url() + "/password/reset/" + token
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,66 +38,70 @@ class Message:
     created_at: dt.datetime
 
 
-class Outbox:
-    def __init__(self, notifications_url: str, signer: TokenSigner) -> None:
-        self.url = notifications_url.rstrip("/")
-        self.signer = signer
+@dataclasses.dataclass(frozen=True)
+class Recipient:
+    """Whom a link is for: `name` and `institution_id` let the mail greet someone notifications
+    has not heard of."""
 
-    def _headers(self) -> dict[str, str]:
-        token = self.signer.mint(system_principal(), ttl_seconds=TOKEN_TTL_S)
-        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    person_id: str
+    email: str
+    name: str = ""
+    institution_id: str | None = None
 
-    def send_link(
-        self,
-        person_id: str,
-        email: str,
-        url: str,
-        purpose: str,
-        name: str = "",
-        institution_id: str | None = None,
-    ) -> None:
-        """Queue the person's set-password (`set`) or reset link for email; raises NotSent.
-        `name` and `institution_id` let the mail greet someone notifications has not heard of."""
-        ttl = INVITE_TTL if purpose == SET else RESET_TTL
-        body = {
-            "kind": purpose,
-            "url": url,
-            "email": email,
-            "name": name,
-            "institution_id": institution_id,
-            "valid_hours": int(ttl.total_seconds() // 3600),
-        }
-        try:
-            response = requests.post(
-                f"{self.url}/api/people/{quote(person_id, safe='')}/account-links",
-                json=body,
-                headers=self._headers(),
-                timeout=TIMEOUT_S,
-                allow_redirects=False,
+
+def send_link(client: Client, recipient: Recipient, url: str, purpose: str) -> None:
+    """Queue the person's set-password (`set`) or reset link for email; raises ServiceError."""
+    ttl = INVITE_TTL if purpose == SET else RESET_TTL
+    body = {
+        "kind": purpose,
+        "url": url,
+        "email": recipient.email,
+        "name": recipient.name,
+        "institution_id": recipient.institution_id,
+        "valid_hours": int(ttl.total_seconds() // 3600),
+    }
+    reply = client.request(
+        SERVICE,
+        "POST",
+        f"/api/people/{quote(recipient.person_id, safe='')}/account-links",
+        json=body,
+        token=client.system_token(),
+        timeout_s=TIMEOUT_S,
+    )
+    if reply.status != 202:
+        raise ServiceError(SERVICE, f"HTTP {reply.status}")
+
+
+def issue_and_send(
+    client: Client, accounts: Accounts, recipient: Recipient, purpose: str
+) -> tuple[str, ServiceError | None]:
+    """A new one-time link for the person's account, and why it was not emailed (None if it was).
+    The link goes back to the caller too, for the command that also prints it."""
+    link = password_link(accounts.issue_link(recipient.person_id, purpose))
+    try:
+        send_link(client, recipient, link, purpose)
+    except ServiceError as exc:
+        log.error("a password link could not be handed to notifications: %s", exc)
+        return link, exc
+    return link, None
+
+
+def messages(client: Client, limit: int = 50) -> list[Message] | None:
+    """The notifications service's local mail, newest first; None if it does not answer."""
+    try:
+        rows = client.request(
+            SERVICE, "GET", "/api/local-mail", token=client.system_token(), timeout_s=TIMEOUT_S
+        ).expect(SERVICE, list)
+        return [
+            Message(
+                id=str(row["id"]),
+                recipient=str(row["to_address"]),
+                subject=str(row["subject"]),
+                body=str(row["text_body"]),
+                created_at=dt.datetime.fromisoformat(str(row["kept_at"])),
             )
-        except requests.RequestException as exc:
-            raise NotSent(f"notifications did not answer: {exc}") from exc
-        if response.status_code != 202:
-            raise NotSent(f"notifications answered HTTP {response.status_code}")
-
-    def messages(self, limit: int = 50) -> list[Message] | None:
-        """The notifications service's local mail, newest first; None if it does not answer."""
-        try:
-            response = requests.get(
-                f"{self.url}/api/local-mail", headers=self._headers(), timeout=TIMEOUT_S
-            )
-            response.raise_for_status()
-            rows = response.json()
-            return [
-                Message(
-                    id=str(row["id"]),
-                    recipient=str(row["to_address"]),
-                    subject=str(row["subject"]),
-                    body=str(row["text_body"]),
-                    created_at=dt.datetime.fromisoformat(str(row["kept_at"])),
-                )
-                for row in rows[:limit]
-            ]
-        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
-            log.warning("the local mail of notifications could not be read: %s", exc)
-            return None
+            for row in rows[:limit]
+        ]
+    except (ServiceError, ValueError, KeyError, TypeError) as exc:
+        log.warning("the local mail of notifications could not be read: %s", exc)
+        return None

@@ -7,7 +7,6 @@ pages; the services check the same again on every call.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import zoneinfo
 from typing import Any
 
@@ -18,15 +17,13 @@ from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.feedback import LIKERT_POINTS
 
 from .. import audit as trail
+from .. import client, outbox
 from ..accounts import EMAIL_RE, SET, AccountError, Accounts
-from ..auth import OUTBOX_KEY, password_link
 from ..calls import call, fetch, fetch_or, seg
 from ..identity import ACCOUNTS_KEY, current_user, forbidden
-from ..outbox import NotSent, Outbox
 from ..pages import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-log = logging.getLogger(__name__)
 
 # Zones people pick from: the canonical Area/City names (and UTC), not legacy aliases.
 LEGACY_ZONE_AREAS = {"Etc", "SystemV", "US", "posix", "right"}
@@ -228,21 +225,11 @@ def _invite(person: dict) -> bool:
         accounts.ensure(person["id"], person["email"])
     except AccountError:
         return False  # the email belongs to another account; the person can ask for a reset
-    token = accounts.issue_link(person["id"], SET)
-    outbox: Outbox = current_app.extensions[OUTBOX_KEY]
-    try:
-        outbox.send_link(
-            person["id"],
-            person["email"],
-            password_link(token),
-            SET,
-            name=person.get("name", ""),
-            institution_id=person.get("institution_id"),
-        )
-    except NotSent as exc:
-        log.error("no set-password link for a new coordinator: %s", exc)
-        return False
-    return True
+    recipient = outbox.Recipient(
+        person["id"], person["email"], person.get("name", ""), person.get("institution_id")
+    )
+    _link, not_sent = outbox.issue_and_send(client.current(), accounts, recipient, SET)
+    return not_sent is None
 
 
 @bp.post("/coordinators/<person_id>/revoke")

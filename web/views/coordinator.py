@@ -29,7 +29,8 @@ from flask.typing import ResponseReturnValue
 from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.enrollment import PAIRING_FORMATS
 
-from ..calls import Reply, call, can, fetch, fetch_or, seg, staff_cycle, staff_institutions
+from ..calls import call, can, fetch, fetch_or, seg, staff_cycle, staff_institutions
+from ..client import Reply
 from ..identity import roles_required, safe_next
 from ..pages import render, wants_fragment
 

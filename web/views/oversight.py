@@ -23,7 +23,8 @@ from services.eventkit.auth import ADMIN, COORDINATOR
 from services.eventkit.contracts.feedback import SURVEY_ITEM_KINDS
 from services.eventkit.policy import Resource, Who, matches
 
-from ..calls import Reply, ServiceDown, call, can, fetch, fetch_or, staff_institutions
+from ..calls import call, can, fetch, fetch_or, staff_institutions
+from ..client import Reply, ServiceError
 from ..identity import STAFF, current_user, forbidden, roles_required
 from ..pages import render, wants_fragment
 
@@ -303,7 +304,7 @@ def health(cycle_id: str) -> ResponseReturnValue:
             f"/api/cycles/{cycle_id}/health",
             params={"inactive_days": inactive_days},
         )
-    except ServiceDown:
+    except ServiceError:
         if polling:
             return Response(status=204)  # keep the numbers on screen until the next poll
         raise
@@ -312,7 +313,7 @@ def health(cycle_id: str) -> ResponseReturnValue:
     if reply.status == 404:
         return _not_known_yet(cycle)
     if not reply.ok:
-        raise ServiceDown("feedback", f"HTTP {reply.status}")
+        raise ServiceError("feedback", f"HTTP {reply.status}")
     health_data = reply.body
     return render(
         "oversight/health.html",
@@ -353,7 +354,7 @@ def exports(cycle_id: str) -> ResponseReturnValue:
     if reply.status == 404:
         return _not_known_yet(cycle)
     if not reply.ok:
-        raise ServiceDown("feedback", f"HTTP {reply.status}")
+        raise ServiceError("feedback", f"HTTP {reply.status}")
     reader = csv.reader(io.StringIO(reply.content.decode("utf-8")))
     columns = next(reader, [])
     rows = sum(1 for _ in reader)
@@ -373,7 +374,7 @@ def export_csv(cycle_id: str) -> ResponseReturnValue:
     if reply.status in (403, 404):
         abort(reply.status)
     if not reply.ok:
-        raise ServiceDown("feedback", f"HTTP {reply.status}")
+        raise ServiceError("feedback", f"HTTP {reply.status}")
     response = Response(reply.content, mimetype="text/csv")
     name = f"tandem-outcomes-{cycle_id[:8]}-{dt.date.today().isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -475,7 +476,7 @@ def _concern_page(
     if reply.status in (403, 404):
         return _concern_unavailable()
     if not reply.ok:
-        raise ServiceDown("feedback", f"HTTP {reply.status}")
+        raise ServiceError("feedback", f"HTTP {reply.status}")
     row = reply.body
     access = fetch_or("feedback", f"/api/concerns/{concern_id}/access-log", [])
     names = _Names()

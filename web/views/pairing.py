@@ -20,7 +20,8 @@ from werkzeug.datastructures import MultiDict
 
 from services.eventkit.auth import ADMIN, COORDINATOR
 
-from ..calls import Reply, call, fetch_or, staff_cycle
+from ..calls import call, fetch_or, staff_cycle
+from ..client import Reply
 from ..identity import roles_required
 from ..pages import render, wants_fragment
 

@@ -21,7 +21,8 @@ from services.eventkit.contracts.enrollment import MEETING_MODES as PROFILE_MODE
 from services.eventkit.contracts.feedback import CONCERN_KINDS, MEETING_MODES
 from services.eventkit.contracts.notifications import CHANNELS
 
-from ..calls import Reply, call, fetch, fetch_or
+from ..calls import call, fetch, fetch_or
+from ..client import Reply
 from ..identity import User, current_user, roles_required
 from ..pages import render, wants_fragment
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from web.calls import Reply
+from web.client import Reply
 from web.views.participant import (
     Pair,
     apply_move,

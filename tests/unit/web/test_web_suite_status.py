@@ -1,4 +1,4 @@
-"""The client the web uses to ask services for readiness and counts."""
+"""The web client asking services for readiness and counts, as the status page does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 
 from services.eventkit import config
 from services.eventkit.auth import TokenSigner
-from web.services_client import ServicesClient
+from web import suite_status
+from web.client import Client
 
 
 def signer() -> TokenSigner:
@@ -16,9 +17,9 @@ def signer() -> TokenSigner:
 
 def test_reads_readiness_and_counts(start_service):
     fake = start_service("pairing", counts={"pairings": 7, "candidates": 20})
-    client = ServicesClient({"pairing": fake.url + "/"}, signer())
+    client = Client({"pairing": fake.url + "/"}, signer())
 
-    (status,) = client.statuses()
+    (status,) = suite_status.statuses(client)
 
     assert status.name == "pairing"
     assert status.state == "ready"
@@ -28,14 +29,14 @@ def test_reads_readiness_and_counts(start_service):
 
 
 def test_unreachable_service_is_a_result_not_an_exception(dead_url):
-    client = ServicesClient({"feedback": dead_url}, signer())
+    client = Client({"feedback": dead_url}, signer())
 
-    (status,) = client.statuses()
+    (status,) = suite_status.statuses(client)
 
     assert status.state == "unreachable"
     assert status.label == "Unreachable"
     assert status.counts is None
-    assert client.alive() == {"feedback": False}
+    assert suite_status.alive(client) == {"feedback": False}
 
 
 def test_a_silent_service_times_out_quickly():
@@ -44,10 +45,10 @@ def test_a_silent_service_times_out_quickly():
         sock.bind(("127.0.0.1", 0))
         sock.listen(8)
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        client = ServicesClient({"enrollment": url, "pairing": url}, signer(), timeout_s=0.3)
+        client = Client({"enrollment": url, "pairing": url}, signer(), timeout_s=0.3)
 
         started = time.monotonic()
-        statuses = client.statuses()
+        statuses = suite_status.statuses(client)
         elapsed = time.monotonic() - started
 
     assert [s.state for s in statuses] == ["unreachable", "unreachable"]
@@ -56,9 +57,9 @@ def test_a_silent_service_times_out_quickly():
 
 def test_a_url_pointing_at_another_service_shows_no_counts(start_service):
     pairing = start_service("pairing", counts={"pairings": 7})
-    client = ServicesClient({"enrollment": pairing.url}, signer())
+    client = Client({"enrollment": pairing.url}, signer())
 
-    (status,) = client.statuses()
+    (status,) = suite_status.statuses(client)
 
     assert status.state == "ready"
     assert status.counts is None
@@ -67,9 +68,9 @@ def test_a_url_pointing_at_another_service_shows_no_counts(start_service):
 
 def test_malformed_stats_are_reported(start_service):
     fake = start_service("feedback", stats_body={"service": "feedback", "counts": [1, 2]})
-    client = ServicesClient({"feedback": fake.url}, signer())
+    client = Client({"feedback": fake.url}, signer())
 
-    (status,) = client.statuses()
+    (status,) = suite_status.statuses(client)
 
     assert status.counts is None
     assert status.problem == "Counts unavailable (unexpected answer)"
@@ -79,7 +80,7 @@ def test_statuses_keep_configuration_order(start_service, dead_url):
     fake = start_service("notifications")
     urls = {"enrollment": dead_url, "notifications": fake.url, "pairing": dead_url}
 
-    statuses = ServicesClient(urls, signer()).statuses()
+    statuses = suite_status.statuses(Client(urls, signer()))
 
     assert [s.name for s in statuses] == ["enrollment", "notifications", "pairing"]
     assert [s.state for s in statuses] == ["unreachable", "ready", "unreachable"]

@@ -1,0 +1,171 @@
+"""The web's one client for the services: every request the web makes to a service (or to a
+service's worker) goes through `Client.send`, and every failure to get a usable answer is a
+ServiceError.
+
+Pages call as the signed-in user (web/calls.py); sign-in, the status page, password links and
+the `tandem web` command call as the system, with a token that lives a minute.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from flask import current_app
+
+from services.eventkit.auth import TokenSigner, system_principal
+
+log = logging.getLogger(__name__)
+
+CLIENT_KEY = "tandem.services"
+# Look-ups and probes answer fast or not at all; the status page waits for no service longer.
+PROBE_TIMEOUT_S = 2.0
+SYSTEM_TOKEN_TTL_S = 60
+
+
+class ServiceError(Exception):
+    """A service did not answer, failed on its side, or answered what the web cannot use."""
+
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(f"{service}: {detail}")
+        self.service = service
+        self.detail = detail
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """A service's answer, whatever its status."""
+
+    status: int
+    body: Any
+    content: bytes = b""
+    content_type: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def message(self) -> str:
+        if isinstance(self.body, dict) and isinstance(self.body.get("message"), str):
+            return self.body["message"]
+        return f"The request was refused (HTTP {self.status})."
+
+    def field_errors(self) -> dict[str, str]:
+        """The first message per field, with nested fields joined by dots ("rows.3.email")."""
+        if not isinstance(self.body, dict) or not isinstance(self.body.get("errors"), dict):
+            return {}
+        found: dict[str, str] = {}
+        for location in self.body["errors"].values():  # "json", "query", "form", "files"
+            _flatten(location, "", found)
+        return found
+
+    def form_errors(self) -> dict[str, str]:
+        """The first message per top-level form field ("review_months.0" -> "review_months")."""
+        errors: dict[str, str] = {}
+        for key, message in self.field_errors().items():
+            errors.setdefault(key.split(".")[0], message)
+        return errors
+
+    def expect(self, service: str, kind: type) -> Any:
+        """The body of a 200 answer of this kind (dict or list); else a ServiceError."""
+        if self.status != 200 or not isinstance(self.body, kind):
+            raise ServiceError(service, f"HTTP {self.status}")
+        return self.body
+
+
+def _flatten(node: Any, prefix: str, into: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
+    elif isinstance(node, list) and node and all(isinstance(m, str) for m in node):
+        into.setdefault(prefix or "_schema", node[0])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _flatten(value, f"{prefix}.{index}" if prefix else str(index), into)
+    elif isinstance(node, str):
+        into.setdefault(prefix or "_schema", node)
+
+
+class Client:
+    """The services' base URLs and the signer of the tokens the web presents to them."""
+
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        signer: TokenSigner,
+        timeout_s: float = PROBE_TIMEOUT_S,
+    ) -> None:
+        self.urls = {name: url.rstrip("/") for name, url in urls.items()}
+        self.signer = signer
+        self.timeout_s = timeout_s  # for calls that name no timeout of their own
+
+    def system_token(self) -> str:
+        return self.signer.mint(system_principal(), ttl_seconds=SYSTEM_TOKEN_TTL_S)
+
+    def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        timeout_s: float | None = None,
+        **options: Any,
+    ) -> Reply:
+        """One request to a service's API (`options`: json, params, data, content_type)."""
+        return self.send(
+            service, method, self.urls[service] + path, token=token, timeout_s=timeout_s, **options
+        )
+
+    def send(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float | None = None,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+    ) -> Reply:
+        """One request; every answer is a Reply, and no answer at all is a ServiceError."""
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            response = requests.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.timeout_s if timeout_s is None else timeout_s,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            log.warning("%s %s (%s) failed: %s", method, url, service, exc)
+            raise ServiceError(service, "no answer") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return Reply(
+            response.status_code,
+            body,
+            content=response.content,
+            content_type=response.headers.get("Content-Type", ""),
+        )
+
+
+def current() -> Client:
+    """The client of the running app."""
+    return current_app.extensions[CLIENT_KEY]
