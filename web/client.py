@@ -106,20 +106,9 @@ class Client:
     def system_token(self) -> str:
         return self.signer.mint(system_principal(), ttl_seconds=SYSTEM_TOKEN_TTL_S)
 
-    def request(
-        self,
-        service: str,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        timeout_s: float | None = None,
-        **options: Any,
-    ) -> Reply:
-        """One request to a service's API (`options`: json, params, data, content_type)."""
-        return self.send(
-            service, method, self.urls[service] + path, token=token, timeout_s=timeout_s, **options
-        )
+    def request(self, service: str, method: str, path: str, **options: Any) -> Reply:
+        """One request to a service's API; `options` as for `send`."""
+        return self.send(service, method, self.urls[service] + path, **options)
 
     def send(
         self,
