@@ -13,6 +13,7 @@ import requests
 
 from services.eventkit import config
 from services.eventkit.auth import ADMIN, Grant, Principal, TokenSigner
+from web.cli import set_passwords
 
 INSTITUTIONS = [
     (
@@ -201,11 +202,6 @@ def _demo_accounts(
 
     Development only: the password is printed once by `tandem run --demo` and stored nowhere else.
     """
-    from services.eventkit.db import make_engine
-    from web.accounts import SET, Accounts
-    from web.db import database_url, migrate
-
-    migrate()
     institution = sample["institution"]
     people = []
     code = institution["short_code"].lower()
@@ -232,14 +228,8 @@ def _demo_accounts(
         people.append((role, person.json()))
     people += [("mentor", sample["mentor"]), ("mentee", sample["mentee"])]
     password = "demo-" + secrets.token_urlsafe(12)
-    engine = make_engine(database_url())
-    accounts = Accounts(engine)
-    try:
-        for _, person in people:
-            accounts.ensure(person["id"], person["email"])
-            accounts.set_password(accounts.issue_link(person["id"], SET), password)
-    finally:
-        engine.dispose()
+    # Through the web's own account functions: the web's database is the web's business.
+    set_passwords([(person["id"], person["email"]) for _, person in people], password)
     return [
         {"role": role, "email": person["email"], "password": password} for role, person in people
     ]

@@ -1,8 +1,9 @@
-"""`tandem web migrate` and `tandem web account --email EMAIL`."""
+"""`tandem web migrate`, `tandem web account --email EMAIL`, and the demo's sign-ins."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -67,3 +68,17 @@ def account(email: str) -> int:
     )
     print(link)
     return 0
+
+
+def set_passwords(people: Iterable[tuple[str, str]], password: str) -> None:
+    """Accounts for these (person id, email) pairs, each with this password, as if they had
+    followed a set-password link. For demo data only: real people choose their own."""
+    db.migrate()
+    engine = make_engine(db.database_url())
+    try:
+        accounts = Accounts(engine)
+        for person_id, email in people:
+            accounts.ensure(person_id, email)
+            accounts.set_password(accounts.issue_link(person_id, SET), password)
+    finally:
+        engine.dispose()
