@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.eventkit import Service
+from services.eventkit.contracts import feedback, notifications, pairing
 from services.eventkit.contracts.enrollment import registry
 
 from . import readmodels as rm
 from .api import blueprints
+from .trail import trail
 
 SERVICE = Service(
     name="enrollment",
@@ -17,6 +19,9 @@ SERVICE = Service(
     tables=rm.kit,
     registry=registry,
     projections=[rm.directory],
+    # The consortium audit trail follows every service's topic, this one's included.
+    consumers=[trail],
+    contracts=[pairing.registry, feedback.registry, notifications.registry],
     blueprints=blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[rm.institutions, rm.programs, rm.cycles, rm.people, rm.enrollments],

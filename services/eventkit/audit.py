@@ -11,6 +11,8 @@ from marshmallow import validate
 
 from . import rls
 from .access import authorize, consortium, guard
+from .aggregate import Aggregate
+from .envelope import Metadata, new_id
 from .http import runtime
 from .inputs import INT64_MAX
 from .operations import verify
@@ -79,6 +81,20 @@ class VerifyOut(ma.Schema):
     events_checked = F.Integer()
     streams_checked = F.Integer()
     first_break = F.Nested(ChainBreakOut, allow_none=True)
+
+
+class AccessLog(Aggregate):
+    """One access the consortium audit trail keeps (an export, a sign-in), as its own stream:
+    it is sealed like every event, and never conflicts with anything else being written."""
+
+    stream_prefix = "access"
+
+
+def record_access(rt, conn: sa.Connection, event_type: str, meta: Metadata, **payload) -> None:
+    """Append one access event in the caller's transaction."""
+    log = AccessLog(new_id())
+    log.record(event_type, **payload)
+    rt.save(conn, log, meta)
 
 
 def require_auditor(institution_id: str | None) -> None:

@@ -495,6 +495,8 @@ def test_health_suppresses_small_aggregates_and_export_is_deidentified(world, mo
     assert row["role"] == "mentee" and row["meetings_logged"] == "1" and row["minutes_met"] == "60"
     assert c.get(f"/api/cycles/{big}/export.csv", headers=world["outsider"]).status_code == 403
     assert c.get(f"/api/cycles/{big}/export.csv", headers=h("big-mentee0")).status_code == 403
+    # Each export taken is recorded for the audit trail; refusals record nothing.
+    assert world["count"]("RecordsExported") == 1
 
     tiny = c.get(f"/api/cycles/{small}/export.csv", headers=world["coordinator"])
     assert tiny.status_code == 200 and tiny.headers["X-Tandem-Suppressed"]

@@ -27,6 +27,15 @@ A, B = "inst-a", "inst-b"
 # Tables that name an institution yet stay readable: the directory the service layer authorises
 # from (see each service's row-level security migration).
 DIRECTORY = {"cycles", "programs", "institutions"}
+# Tables only workers (unrestricted) see.
+WORKER_ONLY = {
+    "outbox",
+    "waiting",
+    "private_bodies",
+    "survey_reminders",
+    "pair_watch",
+    "trail_links",
+}
 # What an `…_id` column (or a table's own `id`) refers to, where the name does not say it.
 REFERS_TO = {
     "mentee": "person",
@@ -133,7 +142,7 @@ def test_an_unfiltered_query_sees_only_the_scoped_institution(filled):
         assert any(B in repr(r) for r in everything) and any(A in repr(r) for r in everything)
         seen = _select_all(rt, scope_a, table)
         assert not [r for r in seen if B in repr(r)], f"{table} shows institution B to A"
-        if table in ("outbox", "waiting", "private_bodies", "survey_reminders", "pair_watch"):
+        if table in WORKER_ONLY:
             assert seen == [], f"{table} is the worker's alone"
         elif table != "survey_answers":
             assert seen, f"{table} hides institution A's own row from A"

@@ -8,5 +8,6 @@ def blueprints():
     from .enrollments import blp as enrollments
     from .people import blp as people
     from .roster_import import blp as roster
+    from .trail import blp as trail
 
-    return [directory, people, enrollments, roster]
+    return [directory, people, enrollments, roster, trail]

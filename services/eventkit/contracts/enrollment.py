@@ -231,3 +231,21 @@ class RosterImported(ma.Schema):
     enrolled = ma.fields.Integer(required=True)
     updated = ma.fields.Integer(required=True)
     unchanged = ma.fields.Integer(required=True)
+
+
+ACCESS_KINDS = ("sign_in", "sign_in_failed", "password_link", "export")
+
+
+@registry.event("AccessRecorded")
+class AccessRecorded(ma.Schema):
+    """An access the audit trail keeps: a sign-in, a failed sign-in, a password link issued, or
+    an export. A failed sign-in for an email nobody is registered with carries only the email's
+    keyed hash, never the email."""
+
+    kind = Text(required=True, validate=validate.OneOf(ACCESS_KINDS))
+    person_id = Text(load_default=None, allow_none=True)
+    email_hash = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    method = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    what = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    program_id = Text(load_default=None, allow_none=True)
+    rows = ma.fields.Integer(load_default=None, allow_none=True)

@@ -136,6 +136,16 @@ class ConfidentialRecordViewed(ma.Schema):
     viewer_role = F.String(required=True)
 
 
+@registry.event("RecordsExported")
+class RecordsExported(ma.Schema):
+    """A coordinator or the consortium admin took an export of a cycle's records (audited)."""
+
+    what = F.String(required=True, validate=validate.Length(max=100))
+    cycle_id = F.String(required=True)
+    program_id = F.String(load_default=None, allow_none=True)
+    rows = F.Integer(required=True)
+
+
 # --- surveys ------------------------------------------------------------------------------------
 
 SURVEY_ITEM_KINDS = ("likert", "choice", "text")

@@ -14,8 +14,9 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from services.eventkit.access import capacity, consortium, guard
+from services.eventkit.audit import record_access
 from services.eventkit.config import env, token_key
-from services.eventkit.http import runtime
+from services.eventkit.http import request_meta, runtime
 from services.eventkit.policy import Who
 
 from .. import access, relationships
@@ -110,9 +111,17 @@ EXPORT_CSV_RESPONSE = {
 def export_outcomes(cycle_id):
     """De-identified outcome data as CSV: pseudonymous ids (HMAC) and counts only. No rows when
     the cycle has fewer than 5 people (the header X-Tandem-Suppressed says so)."""
-    with runtime().reading() as conn:
+    rt = runtime()
+    with rt.engine.begin() as conn:
         rels, meetings, objectives = _cycle_data(conn, cycle_id)
-    rows = export_rows(rels, meetings, objectives, export_key())
+        rows = export_rows(rels, meetings, objectives, export_key())
+        cycle = relationships.cycle(conn, cycle_id)
+        # Recorded before a row leaves, in the consortium audit trail.
+        record_access(
+            rt, conn, "RecordsExported", request_meta(cycle["institution_id"]),
+            what="de-identified outcomes", cycle_id=cycle_id, program_id=cycle["program_id"],
+            rows=len(rows),
+        )  # fmt: skip
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
