@@ -8,10 +8,10 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from bench import pairing, pipeline, roster
+from bench import audit, pairing, pipeline, roster
 
 # name -> module with add_arguments(parser) and run(args) -> exit code
-BENCHMARKS = {"pairing": pairing, "pipeline": pipeline, "roster": roster}
+BENCHMARKS = {"audit": audit, "pairing": pairing, "pipeline": pipeline, "roster": roster}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

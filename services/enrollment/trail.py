@@ -347,11 +347,9 @@ def page(
     c = entries.c
     query = sa.select(entries).where(*_conditions(filters, scopes))
     if cursor is not None:
+        # A row comparison, so the database seeks the index to the cursor instead of scanning.
         query = query.where(
-            sa.or_(
-                c.occurred_at < cursor.occurred_at,
-                sa.and_(c.occurred_at == cursor.occurred_at, c.id < cursor.id),
-            )
+            sa.tuple_(c.occurred_at, c.id) < sa.tuple_(cursor.occurred_at, cursor.id)
         )
     # One row more than asked tells whether older entries remain.
     query = query.order_by(c.occurred_at.desc(), c.id.desc()).limit(limit + 1)

@@ -586,6 +586,21 @@ SPECIAL[("GET", "/api/audit")] = _audit
 SPECIAL[("GET", "/api/audit/verify")] = _audit
 
 
+def _trail(w: World, c: Case, p: dict) -> None:
+    c.resource = Resource(w.ids["institution"], w.ids["p1"])
+    c.query = {"program_id": w.ids["p1"]}
+
+
+SPECIAL[("GET", "/api/trail")] = _trail
+SPECIAL[("GET", "/api/trail.csv")] = _trail
+
+
+@_special("POST", "/api/access-events")
+def _(w, c, p):
+    c.resource = Resource()
+    c.body = _body({"kind": "sign_in_failed", "email": "nobody@matrix.example"})
+
+
 @_special("POST", "/api/institutions/{institution_id}/survey-templates")
 def _(w, c, p):
     c.body = _body({"name": "Matrix", "items": [{"item_id": "a", "kind": "likert", "prompt": "?"}]})
