@@ -30,13 +30,14 @@ from services.eventkit.auth import TokenSigner
 from services.eventkit.db import make_engine, reading
 from services.eventkit.inputs import InputRefused, body_limit, install_input_checks
 
-from . import auth, client, db, identity, navigation, oidc, suite_status, views
+from . import auth, client, db, identity, navigation, oidc, suite_status
 from .accounts import Accounts
 from .calls import can
 from .client import Client, ServiceError
 from .identity import STAFF, roles_required
-from .pages import htmx
-from .views.coordinator import MAX_UPLOAD_BYTES
+from .pages import registry
+from .pages.coord.roster import MAX_UPLOAD_BYTES
+from .rendering import htmx
 
 # No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
 # htmx-config meta tag keeps htmx from evaluating code or injecting its indicator styles.
@@ -112,7 +113,7 @@ def create_app() -> Flask:
     app.register_blueprint(bp)
     auth.init_app(app)
     oidc.init_app(app)
-    views.register(app)
+    registry.register(app)
     body_limit(lambda: MAX_UPLOAD_BYTES + 64 * 1024)(app.view_functions["coord.roster"])
     app.before_request(identity.require_sign_in)
     app.after_request(_security_headers)

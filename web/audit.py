@@ -25,7 +25,7 @@ from services.eventkit.envelope import parse_time
 
 from .calls import call, can, fetch, fetch_or
 from .identity import ROLE_LABELS, current_user
-from .pages import render, wants_fragment
+from .rendering import render, wants_fragment
 
 PAGE_SIZE = 50
 TEMPLATE = "oversight/audit.html"

@@ -10,12 +10,12 @@ from live import Program, WebSession, seed_program
 
 from services.pairing.engine import DEFAULT_WEIGHTS, SOFT_RULES
 from support import wait_until
-from web.views import pairing as pairing_view
+from web.pages.pairing import context as pairing_page
 
 pytestmark = [pytest.mark.kafka]
 
 HTMX = {"HX-Request": "true"}
-WEIGHTS = {f"weight_{rule.name}": str(rule.default) for rule in pairing_view.SOFT_RULES}
+WEIGHTS = {f"weight_{rule.name}": str(rule.default_weight) for rule in pairing_page.SOFT_RULES}
 
 
 def page_path(program: Program) -> str:
@@ -52,8 +52,8 @@ def coordinator_runs(live_suite, program: Program) -> WebSession:
 
 
 def test_the_web_describes_every_soft_rule_of_the_engine_with_its_default_weight():
-    assert [r.name for r in pairing_view.SOFT_RULES] == list(SOFT_RULES)
-    assert {r.name: r.default for r in pairing_view.SOFT_RULES} == dict(DEFAULT_WEIGHTS)
+    assert [r.name for r in pairing_page.SOFT_RULES] == list(SOFT_RULES)
+    assert {r.name: r.default_weight for r in pairing_page.SOFT_RULES} == dict(DEFAULT_WEIGHTS)
 
 
 def test_a_coordinator_runs_pairing_from_the_form_and_reviews_every_mentee(live_suite):
@@ -66,7 +66,7 @@ def test_a_coordinator_runs_pairing_from_the_form_and_reviews_every_mentee(live_
     assert "Pairing 4 mentees with 3 mentors" in text(page)
     assert 'hx-indicator="#run-progress"' in page.text
     assert 'hx-disabled-elt="#run-button"' in page.text
-    for rule in pairing_view.SOFT_RULES:
+    for rule in pairing_page.SOFT_RULES:
         assert rule.label in text(page) and f'name="weight_{rule.name}"' in page.text
 
     # Without JavaScript: a plain POST, then the page again (POST-redirect-GET).
@@ -88,7 +88,7 @@ def test_a_coordinator_runs_pairing_from_the_form_and_reviews_every_mentee(live_
             card = re.search(rf'id="pair-{mentee["id"]}".*?</li>', body, re.S)
             assert card is not None
             assert "Shared specialty interests" in card.group(0)
-            assert card.group(0).count("<meter") == 1 + len(pairing_view.SOFT_RULES)
+            assert card.group(0).count("<meter") == 1 + len(pairing_page.SOFT_RULES)
         else:
             assert reasons[mentee["id"]] in body
     # Every proposed score is on the page, and no inline style anywhere (strict CSP).

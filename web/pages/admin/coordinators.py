@@ -1,120 +1,33 @@
-"""Consortium admin pages: institutions, coordinators, de-identified outcomes, audit trail.
-
-Only the consortium admin (the role held consortium-wide, not at one institution) reaches these
-pages; the services check the same again on every call.
-"""
+"""Consortium admin pages: appointing and revoking each institution's coordinators."""
 
 from __future__ import annotations
 
-import dataclasses
-import zoneinfo
-from typing import Any
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from services.eventkit.auth import ADMIN, COORDINATOR
-from services.eventkit.contracts.feedback import LIKERT_POINTS
+from services.eventkit.auth import COORDINATOR
+from services.eventkit.contracts.vocabulary import TRAINING_LEVELS
 
-from .. import audit as trail
-from .. import client, outbox
-from ..accounts import EMAIL_RE, SET, AccountError, Accounts
-from ..calls import call, fetch, fetch_or, seg
-from ..identity import ACCOUNTS_KEY, current_user, forbidden
-from ..pages import render
+from ... import client, outbox
+from ...accounts import EMAIL_RE, SET, AccountError, Accounts
+from ...calls import call, fetch, fetch_or, seg
+from ...identity import ACCOUNTS_KEY
+from ...rendering import render
+from ..blueprints import admin as bp
+from ..forms import FormState
+from .institutions import all_institutions
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-# Zones people pick from: the canonical Area/City names (and UTC), not legacy aliases.
-LEGACY_ZONE_AREAS = {"Etc", "SystemV", "US", "posix", "right"}
-TIME_ZONES = [
-    *sorted(
-        z
-        for z in zoneinfo.available_timezones()
-        if "/" in z and z.split("/")[0] not in LEGACY_ZONE_AREAS
-    ),
-    "UTC",
-]
-MAX_SHORT_CODE = 20  # as the enrollment service allows
-# Levels a coordinator usually has; the enrollment service checks the value.
+# Levels a coordinator usually has, most senior first (of the contracts' training levels);
+# the enrollment service checks the value.
 STAFF_LEVELS = {
-    "faculty": "Faculty",
-    "fellow": "Fellow",
-    "research_resident": "Research resident",
-    **{f"PGY{n}": f"PGY{n}" for n in range(1, 8)},
-}
-
-
-@bp.before_request
-def consortium_admin_only() -> ResponseReturnValue | None:
-    user = current_user()
-    if user is None or not any(g.role == ADMIN and g.institution_id is None for g in user.grants):
-        return forbidden()
-    return None
-
-
-@dataclasses.dataclass
-class FormState:
-    """What a form shows: the values typed, per-field errors, a message for the whole form."""
-
-    values: dict[str, Any] = dataclasses.field(default_factory=dict)
-    errors: dict[str, str] = dataclasses.field(default_factory=dict)
-    message: str = ""
-
-    @property
-    def invalid(self) -> bool:
-        return bool(self.errors or self.message)
-
-
-def _institutions() -> list[dict]:
-    return fetch("enrollment", "/api/institutions")
-
-
-# --- institutions -------------------------------------------------------------------------------
-
-
-@bp.get("/institutions")
-def institutions() -> ResponseReturnValue:
-    return _institutions_page()
-
-
-def _institutions_page(status: int = 200, form: FormState | None = None) -> Response:
-    return render(
-        "admin/institutions.html",
-        status=status,
-        institutions=_institutions(),
-        form=form or FormState(),
-        time_zones={zone: zone.replace("_", " ") for zone in TIME_ZONES},
+    level: level if level.startswith("PGY") else level.replace("_", " ").capitalize()
+    for level in (
+        "faculty",
+        "fellow",
+        "research_resident",
+        *(level for level in TRAINING_LEVELS if level.startswith("PGY")),
     )
-
-
-@bp.post("/institutions")
-def create_institution() -> ResponseReturnValue:
-    values = {k: request.form.get(k, "").strip() for k in ("name", "short_code", "time_zone")}
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = "Enter the institution's name."
-    if not values["short_code"]:
-        errors["short_code"] = "Enter a short code, such as NUH."
-    elif len(values["short_code"]) > MAX_SHORT_CODE:
-        errors["short_code"] = f"Use at most {MAX_SHORT_CODE} letters or digits."
-    if values["time_zone"] not in TIME_ZONES:
-        errors["time_zone"] = "Choose the institution's time zone."
-    message = ""
-    if not errors:
-        reply = call("enrollment", "POST", "/api/institutions", json=values)
-        if reply.ok:
-            added = reply.body
-            flash(f"{added['name']} ({added['short_code']}) added. Next, appoint its coordinator.")
-            return redirect(url_for(".coordinators", institution=added["id"]))
-        if reply.status == 403:
-            abort(403)
-        errors = reply.form_errors()
-        message = "" if errors else reply.message
-    return _institutions_page(422, FormState(values, errors, message))
-
-
-# --- coordinators -------------------------------------------------------------------------------
+}
 
 
 @bp.get("/coordinators")
@@ -126,7 +39,7 @@ def coordinators() -> ResponseReturnValue:
 def _coordinators_page(
     status: int = 200, form: FormState | None = None, problem: str = ""
 ) -> Response:
-    listed = _institutions()
+    listed = all_institutions()
     staff = fetch("enrollment", "/api/staff", {"role": COORDINATOR})
     by_institution: dict[str, list[dict]] = {i["id"]: [] for i in listed}
     for grant in staff:
@@ -162,7 +75,7 @@ def _person_at(institution_id: str, email: str) -> dict | None:
 def grant_coordinator() -> ResponseReturnValue:
     keys = ("institution_id", "email", "name", "training_level")
     values = {k: request.form.get(k, "").strip() for k in keys}
-    institutions = {i["id"]: i for i in _institutions()}
+    institutions = {i["id"]: i for i in all_institutions()}
     institution = institutions.get(values["institution_id"])
     errors: dict[str, str] = {}
     message = ""
@@ -249,36 +162,3 @@ def revoke_coordinator(person_id: str) -> ResponseReturnValue:
         return _coordinators_page(422, problem=reply.message)
     flash(f"{name} no longer coordinates there.")
     return redirect(url_for(".coordinators") + f"#institution-{institution_id}")
-
-
-# --- outcomes -----------------------------------------------------------------------------------
-
-
-@bp.get("/outcomes")
-def outcomes() -> ResponseReturnValue:
-    data = fetch("feedback", "/api/outcomes")
-    found = {row["institution_id"]: row for row in data["institutions"]}
-    entries = []
-    for institution in _institutions():
-        row = found.get(institution["id"])
-        names: dict[str, str] = {}
-        if row and row["programs"]:
-            programs = fetch_or(
-                "enrollment", f"/api/institutions/{seg(institution['id'])}/programs", []
-            )
-            names = {p["id"]: p["name"] for p in programs}
-        entries.append({"institution": institution, "outcome": row, "program_names": names})
-    return render(
-        "admin/outcomes.html",
-        entries=entries,
-        min_people=data["min_people"],
-        likert_points=LIKERT_POINTS,
-    )
-
-
-# --- audit trail --------------------------------------------------------------------------------
-
-
-@bp.get("/audit")
-def audit() -> ResponseReturnValue:
-    return trail.admin_page()

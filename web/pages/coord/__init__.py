@@ -1,0 +1,1 @@
+"""Coordinator pages: programs and cycles, roster import, participants (the `coord` blueprint)."""

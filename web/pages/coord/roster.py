@@ -1,0 +1,162 @@
+"""Importing a cycle's roster from CSV, and the template to start from."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from ...calls import call, seg, staff_cycle
+from ...client import Reply
+from ...rendering import render
+from ..blueprints import coord as bp
+from .catalog import program_of, refuse_if_forbidden, staff_only
+
+# The roster CSV the enrollment service reads (services/enrollment/roster.py), as explained
+# to coordinators: (column, whether it is required, what goes in it, an example).
+ROSTER_COLUMNS = (
+    ("name", "Yes", "Full name.", "Ada Example"),
+    ("email", "Yes", "Work email; each person on one row only.", "ada.example@hospital.org"),
+    ("role", "Yes", "mentor or mentee.", "mentee"),
+    (
+        "training_level",
+        "Yes",
+        "MS1 to MS6, PGY1 to PGY7, research_resident, fellow or faculty.",
+        "PGY1",
+    ),
+    ("specialty", "No", "Specialty or department.", "General Surgery"),
+    ("pronouns", "No", "As the person wants them shown.", "she/her"),
+    ("interests", "No", "Separated by semicolons; at most 20.", "trauma; research"),
+    ("goals", "No", "What the person hopes to get from the program.", "Publish a case report"),
+    ("languages", "No", "Separated by semicolons.", "English; Spanish"),
+    ("meeting_mode", "No", "in person, virtual or either (the default).", "either"),
+    ("capacity", "Mentors", "How many mentees a mentor takes, 1 to 20; empty for mentees.", "2"),
+)
+TEMPLATE_ROWS = (
+    {
+        "name": "Sam Mentor",
+        "email": "sam.mentor@hospital.org",
+        "role": "mentor",
+        "training_level": "PGY4",
+        "specialty": "General Surgery",
+        "interests": "trauma; research",
+        "goals": "Help an intern settle in",
+        "languages": "English",
+        "meeting_mode": "in person",
+        "capacity": "2",
+    },
+    {
+        "name": "Ada Mentee",
+        "email": "ada.mentee@hospital.org",
+        "role": "mentee",
+        "training_level": "PGY1",
+        "specialty": "General Surgery",
+        "pronouns": "she/her",
+        "interests": "research; wellness",
+        "goals": "Start a research project",
+        "languages": "English; Spanish",
+        "meeting_mode": "either",
+    },
+)
+
+# Large enough for any real roster; the enrollment service applies its own, smaller limit.
+MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+ROSTER_RESULT_KEY = "coord.roster_result"
+SUMMARY_KEYS = ("rows", "people_registered", "enrolled", "updated", "unchanged")
+
+
+@bp.route("/cycles/<cycle_id>/roster", methods=["GET", "POST"])
+@staff_only
+def roster(cycle_id: str) -> ResponseReturnValue:
+    cycle = staff_cycle(cycle_id)
+    if request.method == "GET":
+        result = session.pop(ROSTER_RESULT_KEY, None)
+        summary = result if isinstance(result, dict) and result.get("cycle") == cycle_id else None
+        return _roster_page(cycle, summary=summary)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _roster_page(cycle, 422, file_error="Choose the roster's CSV file to upload.")
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _roster_page(
+            cycle,
+            422,
+            file_error="The file is too large. Split the roster and upload each part.",
+        )
+    reply = call(
+        "enrollment",
+        "POST",
+        f"/api/cycles/{seg(cycle_id)}/roster",
+        data=data,
+        content_type="text/csv",
+    )
+    refuse_if_forbidden(reply)
+    if not reply.ok:
+        return _roster_page(
+            cycle,
+            422 if reply.status == 422 else reply.status,
+            message=reply.message,
+            rows=_row_errors(reply),
+            filename=upload.filename,
+        )
+    summary = {k: int(reply.body.get(k, 0)) for k in SUMMARY_KEYS}
+    session[ROSTER_RESULT_KEY] = {"cycle": cycle_id, "filename": upload.filename, **summary}
+    return redirect(url_for(".roster", cycle_id=cycle_id))
+
+
+def _row_errors(reply: Reply) -> list[dict]:
+    """The bad rows of a refused roster, in file order: line, column (or None), message."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+    rows = errors.get("rows") if isinstance(errors.get("rows"), list) else []
+    found = [
+        {
+            "line": r.get("line") if isinstance(r.get("line"), int) else None,
+            "column": r.get("column") if isinstance(r.get("column"), str) else None,
+            "message": str(r.get("message", "")),
+        }
+        for r in rows
+        if isinstance(r, dict)
+    ]
+    return sorted(found, key=lambda r: r["line"] or 0)
+
+
+def _roster_page(
+    cycle: dict,
+    status: int = 200,
+    *,
+    summary: dict | None = None,
+    file_error: str = "",
+    message: str = "",
+    rows: list[dict] | None = None,
+    filename: str = "",
+) -> Response:
+    return render(
+        "coord/roster.html",
+        fragment="upload",
+        status=status,
+        columns=ROSTER_COLUMNS,
+        cycle=cycle,
+        program=program_of(cycle),
+        summary=summary,
+        file_error=file_error,
+        message=message,
+        rows=rows or [],
+        filename=filename,
+    )
+
+
+@bp.get("/roster-template.csv")
+@staff_only
+def roster_template() -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[c[0] for c in ROSTER_COLUMNS], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(TEMPLATE_ROWS)
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="tandem-roster-template.csv"'},
+    )

@@ -1,0 +1,49 @@
+"""The words the mentor and mentee pages use for the services' codes."""
+
+from __future__ import annotations
+
+MENTOR, MENTEE = "mentor", "mentee"
+PARTICIPANTS = (MENTOR, MENTEE)
+MAX_RANKED = 10  # the enrollment service's limit; the rank choices offer no more
+
+MODE_LABELS = {"in_person": "In person", "virtual": "Virtual", "either": "Either"}
+DAYS = (
+    ("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
+    ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"),
+)  # fmt: skip
+DAY_PARTS = (("am", "Morning"), ("pm", "Afternoon"), ("eve", "Evening"))
+CONCERN_LABELS = {
+    "no_contact": "No contact: they do not answer or do not meet",
+    "boundary": "A boundary was crossed (behaviour, remarks, pressure)",
+    "rematch": "I would like a different pairing",
+    "other": "Something else",
+}
+NOTICE_LABELS = {
+    "enrolled": "You are enrolled in a program",
+    "pair_published": "Your pairing is published",
+    "group_formed": "Your coaching group is formed",
+    "mentor_requested": "A mentee asks you to be their mentor",
+    "request_answered": "A mentor answered your request",
+    "request_expired": "A mentor did not answer your request in time",
+    "unmatched": "You have no mentor yet this round",
+    "meeting_logged": "A meeting was logged for you to confirm",
+    "no_meeting": "No meeting logged for a while",
+    "survey_due": "A survey is waiting for you",
+    "survey_reminder": "A reminder to answer a survey",
+    "mentee_unmatched": "A mentee has no mentor yet (coordinators)",
+    "pair_not_meeting": "A pair has not met yet (coordinators)",
+    "concern_raised": "A concern needs a coordinator's attention",
+    "concern_escalated": "An escalated concern needs attention",
+}
+CHANNEL_LABELS = {
+    "email": "Email",
+    "in_app": "Only here in Tandem",
+    "digest": "Daily email digest",
+    "weekly": "Weekly email digest",
+}
+REQUEST_LABELS = {
+    "pending": "Waiting for an answer",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "expired": "No answer in time",
+}

@@ -1,0 +1,109 @@
+"""The person's pairs and groups with their contacts, mentee-choice requests, and raising a concern
+privately."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request
+from flask.typing import ResponseReturnValue
+
+from services.eventkit.contracts.feedback import CONCERN_KINDS
+
+from ...calls import call, fetch_or
+from ...identity import roles_required
+from ...rendering import render
+from ..blueprints import me as bp
+from .labels import CONCERN_LABELS, MENTOR, PARTICIPANTS, REQUEST_LABELS
+from .mine import active_enrollments, back_to, my_enrollments, my_pairs, refused, signed_in
+
+
+def choice_requests() -> list[dict]:
+    """Mentee-choice requests the person sent or received, in their one-to-one cycles."""
+    cycles = {e["cycle_id"] for e in active_enrollments() if e["pairing_format"] == "one_to_one"}
+    found: list[dict] = []
+    for cycle_id in sorted(cycles):
+        found += fetch_or("pairing", f"/api/cycles/{cycle_id}/requests", [])
+    found.sort(key=lambda r: (r["status"] != "pending", r["deadline"]))
+    return found
+
+
+@bp.get("/pair")
+@roles_required(*PARTICIPANTS)
+def pair() -> ResponseReturnValue:
+    return _pair_page()
+
+
+def _pair_page(status: int = 200, error: str = "") -> ResponseReturnValue:
+    me = signed_in().person_id
+    pairs = my_pairs(with_contacts=True)
+    objectives = {
+        p.pair_id: fetch_or("feedback", f"/api/pairs/{p.pair_id}/objectives", []) for p in pairs
+    }
+    requests_ = choice_requests()
+    cycles = {e["cycle_id"]: e for e in my_enrollments()}
+    return render(
+        "me/pair.html",
+        status=status,
+        error=error,
+        pairs=pairs,
+        objectives=objectives,
+        asked_of_me=[r for r in requests_ if r["mentor_id"] == me],
+        asked_by_me=[r for r in requests_ if r["mentee_id"] == me],
+        cycles=cycles,
+        request_labels=REQUEST_LABELS,
+    )
+
+
+@bp.post("/pair/requests/<request_id>/<answer>")
+@roles_required(MENTOR)
+def answer_request(request_id: str, answer: str) -> ResponseReturnValue:
+    if answer not in ("accept", "decline"):
+        abort(404)
+    body = {"reason": request.form.get("reason", "").strip()} if answer == "decline" else None
+    reply = call("pairing", "POST", f"/api/requests/{request_id}/{answer}", json=body)
+    if reply.ok:
+        name = reply.body.get("mentee_name") or "the mentee"
+        flash(
+            f"You accepted {name}'s request: you are now their mentor."
+            if answer == "accept"
+            else f"You declined {name}'s request. They will be offered their next choice."
+        )
+        return back_to("me.pair")
+    return _pair_page(422, refused(reply).get("_form") or reply.message)
+
+
+@bp.route("/concern", methods=["GET", "POST"])
+@roles_required(*PARTICIPANTS)
+def concern() -> ResponseReturnValue:
+    pairs = my_pairs()
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {"pair_id": pairs[0].pair_id if len(pairs) == 1 else ""}
+    status = 200
+    if request.method == "POST":
+        values = {
+            "pair_id": request.form.get("pair_id", ""),
+            "kind": request.form.get("kind", ""),
+            "text": request.form.get("text", "").strip(),
+        }
+        if not any(p.pair_id == values["pair_id"] for p in pairs):
+            errors = {"pair_id": "Choose the pairing your concern is about."}
+        else:
+            body = {"kind": values["kind"], "text": values["text"]}
+            reply = call("feedback", "POST", f"/api/pairs/{values['pair_id']}/concerns", json=body)
+            if reply.ok:
+                # Say that it arrived, never what it says: the text stays out of pages and cookies.
+                flash(
+                    "Your concern was sent privately to your program's coordinators. "
+                    "The people in your pairing are not told. A coordinator will contact you."
+                )
+                return back_to("me.concern")
+            errors = refused(reply)
+        status = 422
+    return render(
+        "me/concern.html",
+        status=status,
+        pairs=pairs,
+        errors=errors,
+        values=values,
+        kinds=CONCERN_KINDS,
+        kind_labels=CONCERN_LABELS,
+    )

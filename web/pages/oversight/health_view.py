@@ -1,0 +1,86 @@
+"""Program health as the dashboard shows it: the service's answer turned into charts and rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ...charts import column_chart, fraction, month_labels, share_line_chart
+from .common import percent
+
+
+def _month_name(month: str) -> str:
+    return dt.date.fromisoformat(f"{month}-01").strftime("%B %Y")
+
+
+def dashboard(health: dict[str, Any]) -> dict[str, Any]:
+    """Charts and rows prepared for the template, from the service's health answer."""
+    trends = health.get("trends", [])
+    months = [
+        {
+            **t,
+            "name": _month_name(t["month"]),
+            "pairs_met": percent(t.get("pairs_met_share")),
+            "confirmed": percent(t.get("confirmed_share")),
+        }
+        for t in trends
+    ]
+    labels = month_labels([t["month"] for t in trends])
+    meetings_chart = column_chart(
+        [
+            (label, None if t["suppressed"] else t["meetings"])
+            for label, t in zip(labels, trends, strict=True)
+        ]
+    )
+    met_chart = share_line_chart(
+        [
+            (label, None if t["suppressed"] else t.get("pairs_met_share"))
+            for label, t in zip(labels, trends, strict=True)
+        ]
+    )
+    outcomes = health.get("mentor_outcomes", [])
+    largest = max(
+        (o["outcome"]["meetings_per_pair"] for o in outcomes if not o["outcome"]["suppressed"]),
+        default=0,
+    )
+    mentors = [
+        {
+            "who": o.get("mentor_name") or f"Mentor {o['mentor_id']}",
+            **o["outcome"],
+            "bar": fraction(o["outcome"].get("meetings_per_pair"), largest),
+        }
+        for o in outcomes
+    ]
+    objectives = health.get("objectives", {})
+    by_status = objectives.get("by_status", {}) if not objectives.get("suppressed") else {}
+    most = max(by_status.values(), default=0)
+    statuses = [
+        {"status": s.replace("_", " ").capitalize(), "count": n, "bar": fraction(n, most)}
+        for s, n in by_status.items()
+    ]
+    surveys = []
+    for survey in health.get("surveys", []):
+        rate = survey["response_rate"]
+        surveys.append(
+            {
+                **survey,
+                "due": survey["due_on"],
+                "rate_shown": percent(rate.get("rate")),
+                "likert": [
+                    {
+                        **item,
+                        "bar": fraction(item["mean"].get("mean"), 5),
+                    }
+                    for item in survey["likert"]
+                ],
+            }
+        )
+    return {
+        "months": months,
+        "meetings_chart": meetings_chart,
+        "met_chart": met_chart,
+        "mentors": mentors,
+        "statuses": statuses,
+        "surveys": surveys,
+        "percent": percent,
+    }

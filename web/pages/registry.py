@@ -1,0 +1,28 @@
+"""Every page module, and their blueprints registered on the app. Importing a page module adds
+its routes to its area's blueprint (blueprints.py)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import blueprints, trails
+from .admin import coordinators, institutions, outcomes
+from .coord import participants, programs, roster
+from .me import inbox, meetings, pair, profile, ranking, surveys
+from .oversight import concerns, health, survey_templates
+from .oversight import surveys as survey_schedules
+from .pairing import choice, edits, runs
+
+PAGE_MODULES = (
+    *(coordinators, institutions, outcomes),
+    *(participants, programs, roster),
+    *(inbox, meetings, pair, profile, ranking, surveys),
+    *(concerns, health, survey_templates, survey_schedules),
+    *(choice, edits, runs),
+    trails,
+)
+
+
+def register(app: Flask) -> None:
+    for blueprint in blueprints.ALL:
+        app.register_blueprint(blueprint)
