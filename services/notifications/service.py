@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.eventkit import Service
+from services.eventkit import EventStore, Service
 from services.eventkit.contracts import enrollment, feedback, notifications, pairing
 
-from . import readmodels as rm
+from .api import blueprints
+from .app.reactions import reactions
 from .delivery import sender
+from .readmodels import inbox, mail
+from .readmodels.tables import deliveries, kit, local_mail, metadata, recipients
+from .readmodels.tables import notifications as inbox_table
 from .timers import timers
 
 
-def _blueprints():
-    from .api import blp
-
-    return [blp]
+def _event_store() -> EventStore:
+    """The store the consumer's reactions append notices to: the service's own."""
+    return SERVICE.event_store()
 
 
 SERVICE = Service(
     name="notifications",
     title="Tandem notifications",
-    metadata=rm.metadata,
-    tables=rm.kit,
+    metadata=metadata,
+    tables=kit,
     registry=notifications.registry,
-    projections=[rm.in_app, rm.settings, rm.mail],
-    consumers=[rm.reactions],
+    projections=[inbox.in_app, inbox.settings, mail.mail],
+    consumers=[reactions(_event_store)],
     contracts=[enrollment.registry, pairing.registry, feedback.registry],
-    blueprints=_blueprints,
+    blueprints=blueprints,
     migrations=Path(__file__).parent / "migrations",
-    stats_tables=[rm.recipients, rm.notifications, rm.deliveries, rm.local_mail],
+    stats_tables=[recipients, inbox_table, deliveries, local_mail],
     background=[sender, timers],
 )

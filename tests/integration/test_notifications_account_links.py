@@ -19,6 +19,7 @@ from services.eventkit.operations import rebuild_own
 from services.eventkit.worker import Worker
 from services.notifications import delivery
 from services.notifications import readmodels as rm
+from services.notifications.domain.notification import LINK_WITHHELD
 from services.notifications.service import SERVICE
 from support import auth_headers, deliver, read_topic, wait_until
 
@@ -69,7 +70,7 @@ def test_a_link_is_emailed_with_the_link_and_no_event_keeps_it(world, smtp):
 
     [event] = [e for e in base.stored(world, "NotificationQueued") if e.payload["kind"] == "password_reset"]  # fmt: skip
     assert event.payload["channels"] == ["email"] and event.payload["email"] == mentee["email"]
-    assert rm.LINK_WITHHELD in event.payload["body"]
+    assert LINK_WITHHELD in event.payload["body"]
     assert "SECRET" not in everything_stored(world.rt)  # no event, no outbox message
     row = base.deliveries(world)["mentee:password_reset"]
     assert row.state == "sent" and "SECRET" not in row.text_body + row.html_body

@@ -18,7 +18,7 @@ from services.eventkit.migrations import upgrade
 from services.notifications import delivery
 from services.notifications import readmodels as rm
 from services.notifications.app import create_app
-from services.notifications.messages import KINDS
+from services.notifications.domain.messages import KINDS
 from services.notifications.service import SERVICE
 from support import SmtpServer, auth_headers, deliver, wait_until
 

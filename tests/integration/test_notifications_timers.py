@@ -21,8 +21,10 @@ from services.eventkit.db import make_engine
 from services.eventkit.envelope import GENESIS_HASH, SYSTEM_ACTOR, Envelope, new_id, utcnow
 from services.eventkit.migrations import upgrade
 from services.feedback.domain import SurveyInstance, SurveySchedule
-from services.notifications import delivery, schedule
+from services.notifications import delivery
 from services.notifications import readmodels as rm
+from services.notifications.app import reminders
+from services.notifications.domain import schedule
 from services.notifications.service import SERVICE
 from services.notifications.timers import Timers
 from support import deliver
@@ -173,7 +175,7 @@ def test_a_timer_round_killed_midway_loses_nothing_and_repeats_nothing(world, sm
     smtp.mailbox.messages.clear()
     first = at_nine(due_on - dt.timedelta(days=3))
 
-    real_queue, calls = rm.queue, []
+    real_queue, calls = reminders.queue, []
 
     def dies_on_the_second(*args, **kwargs):
         calls.append(args[2])
@@ -181,10 +183,10 @@ def test_a_timer_round_killed_midway_loses_nothing_and_repeats_nothing(world, sm
             raise Killed  # inside the second reminder's transaction
         return real_queue(*args, **kwargs)
 
-    monkeypatch.setattr(rm, "queue", dies_on_the_second)
+    monkeypatch.setattr(reminders, "queue", dies_on_the_second)
     with pytest.raises(Killed):
         Timers(world.rt).run_once(first + SECOND)
-    monkeypatch.setattr(rm, "queue", real_queue)
+    monkeypatch.setattr(reminders, "queue", real_queue)
     assert len(queued(world, "survey_reminder")) == 1  # the first committed, the second not
 
     assert Timers(world.rt).run_once(first + dt.timedelta(minutes=5)) == 1  # the one left

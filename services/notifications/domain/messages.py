@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parents[1] / "templates"
 
 # Every kind a person can be told about; mandatory ones always go by email.
 KINDS: dict[str, bool] = {

@@ -1,0 +1,43 @@
+"""Notices about enrollment's events: a participant enrolled, a coordinator appointed."""
+
+from __future__ import annotations
+
+from services.eventkit import Envelope
+
+from ..readmodels import concern_routing as concerns
+from ..readmodels import directory
+from .notices import queue, web_link
+from .unit_of_work import UnitOfWork
+from .waiting import Reactions, notifying, program_of, ready
+
+reactions = Reactions()
+
+
+@reactions.on("ParticipantEnrolled")
+@notifying
+def _enrolled(uow: UnitOfWork, e: Envelope) -> None:
+    p = e.payload
+    program = program_of(uow, p["program_id"])
+    ready(uow, p["person_id"])
+    role = "a mentor" if p["role"] == "mentor" else "a mentee"
+    queue(uow, e, p["person_id"], "enrolled", {"program": program, "role": role})
+
+
+@reactions.on("RoleGranted")
+def _role_granted(uow: UnitOfWork, e: Envelope) -> None:
+    p = e.payload
+    if directory.grant_role(uow.conn, e) and p["role"] == "coordinator" and p.get("institution_id"):
+        _tell_new_coordinator(uow, e)
+
+
+def _tell_new_coordinator(uow: UnitOfWork, e: Envelope) -> None:
+    """A new coordinator hears of the open concerns they now handle (those not about them), each
+    once: the notice has the id it would have had if they had been told when it was raised."""
+    p = e.payload
+    for concern in concerns.still_open(uow.conn, p["institution_id"], p.get("program_id")):
+        if p["person_id"] in concerns.involved(concern):
+            continue
+        raised = concern.raised_event_id or concern.id
+        context = {"link": web_link(f"/concerns/{concern.id}")}
+        key = f"{raised}/{p['person_id']}/concern_raised"
+        queue(uow, e, p["person_id"], "concern_raised", context, key=key)

@@ -1,0 +1,1 @@
+"""Notifications' aggregates and rules. Pure Python: no Flask, no SQLAlchemy."""
