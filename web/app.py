@@ -37,7 +37,7 @@ from .client import Client, ServiceError
 from .identity import STAFF, roles_required
 from .pages import registry
 from .pages.coord.roster import MAX_UPLOAD_BYTES
-from .rendering import htmx
+from .rendering import htmx, private
 
 # No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
 # htmx-config meta tag keeps htmx from evaluating code or injecting its indicator styles.
@@ -225,8 +225,7 @@ def status() -> Response:
         body = render_block("status.html", "status_table", **context)
     else:
         body = render_template("status.html", **context)
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
+    response = private(make_response(body))
     response.vary.add("HX-Request")
     return response
 

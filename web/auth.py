@@ -10,9 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -20,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from services.eventkit import config
 
-from . import client, directory, identity, navigation, outbox
+from . import client, directory, identity, navigation, outbox, rendering
 from .accounts import LOCK_FOR, RESET, SET, Account, AccountError, Accounts, Outcome
 from .client import ServiceError
 from .directory import Person
@@ -72,15 +70,6 @@ def _limits() -> Limits:
     return current_app.extensions[LIMITS_KEY]
 
 
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _page(template: str, status: int = 200, **context) -> Response:
-    return _private(make_response(render_template(template, **context), status))
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
     next_url = identity.safe_next(request.values.get("next"))
@@ -89,28 +78,28 @@ def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
-        return _page("sign_in.html", status, form=form, next_url=next_url, error=None)
+        return rendering.page("sign_in.html", status, form=form, next_url=next_url, error=None)
     address = request.remote_addr or "unknown"
     if _limits().failed_sign_ins.exceeded(address):
-        return _page("sign_in.html", 429, form=form, next_url=next_url, error=IP_LIMITED)
+        return rendering.page("sign_in.html", 429, form=form, next_url=next_url, error=IP_LIMITED)
     result = _accounts().sign_in(form.email.data, form.password.data)
     if result.outcome is Outcome.LOCKED:
         _limits().failed_sign_ins.add(address)
-        return _page("sign_in.html", 429, form=form, next_url=next_url, error=LOCKED)
+        return rendering.page("sign_in.html", 429, form=form, next_url=next_url, error=LOCKED)
     if result.outcome is Outcome.WRONG:
         _limits().failed_sign_ins.add(address)
-        return _page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
+        return rendering.page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
     assert result.person_id and result.email
     try:
         person = directory.person_by_email(client.current(), result.email)
         grants = directory.grants_of(client.current(), result.person_id)
     except ServiceError as exc:
         log.warning("sign-in could not reach enrollment: %s", exc)
-        return _page("sign_in.html", 503, form=form, next_url=next_url, error=UNAVAILABLE)
+        return rendering.page("sign_in.html", 503, form=form, next_url=next_url, error=UNAVAILABLE)
     if person is None or person.id != result.person_id or grants is None:
         # The account no longer matches anyone enrollment knows: no way in, same answer.
         log.warning("an account's person is unknown to enrollment; refusing sign-in")
-        return _page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
+        return rendering.page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
     identity.start_session(person.id, person.name, result.email, grants)
     return redirect(next_url)
 
@@ -127,16 +116,16 @@ def forgot() -> ResponseReturnValue:
     form = ForgotForm()
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
-        return _page("forgot.html", status, form=form)
+        return rendering.page("forgot.html", status, form=form)
     if not _limits().reset_requests.hit(request.remote_addr or "unknown"):
-        return _page(
+        return rendering.page(
             "error.html",
             429,
             title="Too many requests",
             message="Too many reset requests from your network. Wait a few minutes and try again.",
         )
     _send_password_link(form.email.data)
-    return _page("forgot_sent.html", message=RESET_SENT)
+    return rendering.page("forgot_sent.html", message=RESET_SENT)
 
 
 def _send_password_link(email: str) -> None:
@@ -188,13 +177,13 @@ def reset(token: str) -> ResponseReturnValue:
     form = ResetForm(link.email)
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
-        response = _page("reset.html", status, form=form, link=link)
+        response = rendering.page("reset.html", status, form=form, link=link)
     else:
         try:
             done = accounts.set_password(token, form.password.data)
         except AccountError as exc:  # the form checks the same rules; kept as a guard
             form.password.errors = [str(exc)]
-            return _page("reset.html", 400, form=form, link=link)
+            return rendering.page("reset.html", 400, form=form, link=link)
         if done is None:
             return _invalid_link()
         identity.end_session()
@@ -202,11 +191,11 @@ def reset(token: str) -> ResponseReturnValue:
         response = redirect(url_for("auth.sign_in"))
     # The token is in this page's address: send it to no one, not even as a referrer.
     response.headers["Referrer-Policy"] = "no-referrer"
-    return _private(response)
+    return rendering.private(response)
 
 
 def _invalid_link() -> Response:
-    response = _page(
+    response = rendering.page(
         "error.html",
         410,
         title="This link no longer works",
@@ -223,7 +212,7 @@ def dev_outbox() -> ResponseReturnValue:
     only (the links in it sign people in)."""
     if config.env("TANDEM_ENV", "development") == "production":
         abort(404)
-    return _page("outbox.html", messages=outbox.messages(client.current()))
+    return rendering.page("outbox.html", messages=outbox.messages(client.current()))
 
 
 @bp.get("/home")
@@ -240,7 +229,7 @@ def home() -> ResponseReturnValue:
             label = institutions.get(grant.institution_id, "an institution")
         if label not in places:
             places.append(label)
-    return _page(
+    return rendering.page(
         "home.html",
         user=user,
         by_role=by_role,

@@ -34,9 +34,7 @@ from flask import (
     Response,
     abort,
     current_app,
-    make_response,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -46,7 +44,7 @@ from joserfc.errors import JoseError
 
 from services.eventkit import config
 
-from . import client, directory, identity
+from . import client, directory, identity, rendering
 from .accounts import AccountError, Accounts, normalise_email
 from .client import ServiceError
 from .directory import Person
@@ -202,7 +200,7 @@ def start(key: str) -> ResponseReturnValue:
         session.pop(stale)
     session[NEXT_KEY] = next_url
     response = oidc.authorize_redirect(callback_url(key))
-    return _private(response)
+    return rendering.private(response)
 
 
 @bp.get("/sign-in/sso/<key>/callback")
@@ -283,10 +281,4 @@ def _sign_in_page(
     status: int, message: str, provider: Provider, next_url: str, **details: str
 ) -> Response:
     error = message.format(label=provider.name, **details)
-    page = render_template("sign_in.html", form=SignInForm(), next_url=next_url, error=error)
-    return _private(make_response(page, status))
-
-
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return rendering.page("sign_in.html", status, form=SignInForm(), next_url=next_url, error=error)

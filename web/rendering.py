@@ -25,7 +25,17 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
         body = render_block(template, fragment, **context)
     else:
         body = render_template(template, **context)
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
+    response = private(make_response(body, status))
     response.vary.add("HX-Request")
+    return response
+
+
+def page(template: str, status: int = 200, **context) -> Response:
+    """The whole page, whatever htmx asked for (sign-in and password pages)."""
+    return private(make_response(render_template(template, **context), status))
+
+
+def private(response: Response) -> Response:
+    """Kept by no cache: the page shows personal data or a one-time link."""
+    response.headers["Cache-Control"] = "no-store"
     return response
