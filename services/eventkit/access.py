@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from flask import abort, g
 
 from .aggregate import NotFound
-from .http import principal
+from .context import principal
 from .policy import POLICY, Resource, Who, allowed_as
 
 T = TypeVar("T")

@@ -12,8 +12,8 @@ from marshmallow import validate
 from . import rls
 from .access import authorize, consortium, guard
 from .aggregate import Aggregate
+from .context import runtime
 from .envelope import Metadata, new_id
-from .http import runtime
 from .inputs import INT64_MAX
 from .operations import verify
 from .policy import Resource

@@ -8,15 +8,19 @@ from pathlib import Path
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, g, jsonify, request
 from flask_smorest import Api, Blueprint
 
 from . import config, rls
+from .access import consortium, guard
 from .aggregate import DomainError, NotFound
-from .auth import InvalidToken, Principal, TokenSigner
+from .audit import audit_blueprint
+from .auth import InvalidToken, TokenSigner
 from .bus import broker_reachable
+from .context import principal as principal  # routes import it from here too
+from .context import request_meta as request_meta  # routes import it from here too
+from .context import runtime
 from .db import ping
-from .envelope import Metadata, new_id
 from .inputs import install_input_checks
 from .service import Runtime, Service
 from .store import ConcurrencyError
@@ -52,8 +56,6 @@ def create_service_app(service: Service, database_url: str | None = None) -> Fla
     for blueprint in service.blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(_stats_blueprint(service))
-    from .audit import audit_blueprint  # imported here: it builds on this module's helpers
-
     api.register_blueprint(audit_blueprint(service))
     _install_auth(app)
     _install_errors(app)
@@ -68,8 +70,6 @@ class StatsOut(ma.Schema):
 
 def _stats_blueprint(service: Service) -> Blueprint:
     """Row counts of the read models across the consortium, for its admin and the status page."""
-    from .access import consortium, guard  # built on this module's helpers
-
     blp = Blueprint("stats", __name__, url_prefix="/api", description="Operations")
 
     @blp.route("/stats", methods=["GET"])
@@ -84,14 +84,6 @@ def _stats_blueprint(service: Service) -> Blueprint:
         return {"service": service.name, "counts": counts}
 
     return blp
-
-
-def runtime() -> Runtime:
-    return current_app.extensions["tandem"]
-
-
-def principal() -> Principal:
-    return g.principal
 
 
 def _install_auth(app: Flask) -> None:
@@ -187,11 +179,3 @@ def _broker_ok(cache: dict[str, tuple[float, bool]]) -> bool:
         ok = broker_reachable(config.bootstrap_servers())
         cache["broker"] = (now, ok)
     return ok
-
-
-def request_meta(institution_id: str | None) -> Metadata:
-    """Who is acting and under which correlation id (X-Correlation-ID is carried through)."""
-    correlation = request.headers.get("X-Correlation-ID", "").strip()[:36] or new_id()
-    return Metadata(
-        institution_id=institution_id, actor=principal().actor(), correlation_id=correlation
-    )
