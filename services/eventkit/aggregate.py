@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .catalogue import UnknownEventHandler, declared, suggestion
 from .envelope import Envelope, NewEvent
 
 
@@ -30,6 +31,17 @@ class Aggregate:
     """Subclasses define `when_<snake_event_type>(payload)` to fold each event into state."""
 
     stream_prefix: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A misspelt `when_` would never be called: refuse it when the class is defined.
+        folds = {f"when_{_snake(event_type)}" for event_type in declared()}
+        for name in vars(cls):
+            if name.startswith("when_") and name not in folds:
+                raise UnknownEventHandler(
+                    f"{cls.__qualname__}.{name} folds an event type no contract declares"
+                    + suggestion(name, folds)
+                )
 
     def __init__(self, aggregate_id: str) -> None:
         self.id = aggregate_id

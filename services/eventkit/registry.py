@@ -62,6 +62,12 @@ class Registry:
     ) -> EventType:
         if name in self._types:
             raise ValueError(f"event type {name} registered twice")
+        # Every older version stored must be readable: one upcaster per step, declared with it.
+        if set(upcasters or {}) != set(range(1, version)):
+            raise ValueError(
+                f"event type {name} version {version} needs an upcaster from each of versions "
+                f"{list(range(1, version))}; it has {sorted(upcasters or {})}"
+            )
         event_type = EventType(name, schema, version, dict(upcasters or {}), wire)
         self._types[name] = event_type
         return event_type

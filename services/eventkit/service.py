@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from . import config, rls
 from .aggregate import Aggregate
+from .catalogue import check_handled
 from .db import make_engine, reading
 from .envelope import Metadata
 from .projections import Projection
@@ -38,6 +39,14 @@ class Service:
     # Loops the worker runs beside its relay and consumer (timers, senders); each returns when
     # the event is set.
     background: Sequence[Callable[[Runtime, threading.Event], None]] = ()
+
+    def __post_init__(self) -> None:
+        # Own read models see the service's own events; consumers also its contracts'.
+        own, reading = self.registry.names(), self.reading_registry().names()
+        for projection in self.projections:
+            check_handled(f"{self.name}: projection {projection.name!r}", projection.handlers, own)
+        for consumer in self.consumers:
+            check_handled(f"{self.name}: consumer {consumer.name!r}", consumer.handlers, reading)
 
     @property
     def topic(self) -> str:

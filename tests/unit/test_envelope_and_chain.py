@@ -102,7 +102,7 @@ def test_registry_upcasts_old_versions_on_read():
 
 def test_registry_validates_payloads_with_field_errors():
     registry = Registry()
-    registry.register("ThingHappened", V2, version=2)
+    registry.register("ThingHappened", V2)
     with pytest.raises(ma.ValidationError) as info:
         registry.get("ThingHappened").validate({"label": "x", "size": "big"})
     assert "size" in info.value.messages
