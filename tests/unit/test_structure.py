@@ -111,6 +111,19 @@ def test_no_import_cycle() -> None:
     )
 
 
+def test_the_services_and_the_web_do_not_import_the_launcher() -> None:
+    # tandem/ starts them; they run without it (each image's entry point aside).
+    graph = import_graph()
+    uses = sorted(
+        f"{name} -> {target}"
+        for name, targets in graph.items()
+        if name.startswith(("services.", "web."))
+        for target in targets
+        if target == "tandem" or target.startswith("tandem.")
+    )
+    assert not uses, uses
+
+
 def line_counts() -> dict[str, int]:
     return {
         path.relative_to(ROOT).as_posix(): len(path.read_text().splitlines())
