@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = sub.add_parser("demo", help="load the demo consortium through the enrollment API")
     demo.add_argument("--url", default=None, help="enrollment API (default ENROLLMENT_URL)")
+    demo.add_argument(
+        "--no-accounts",
+        dest="accounts",
+        action="store_false",
+        help="no web sign-ins (where the web's database is elsewhere): people use password links",
+    )
 
     sub.add_parser("policy", help="print the authorization policy as a Markdown table")
     token = sub.add_parser("token", help="mint a service token for scripts")
@@ -135,7 +141,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tandem.demo import load_demo
 
         enrollment = args.url or config.service_url("enrollment")
-        print(json.dumps(load_demo(enrollment, config.service_url("pairing"))))
+        loaded = load_demo(enrollment, config.service_url("pairing"), accounts=args.accounts)
+        print(json.dumps(loaded))
         return 0
     if args.command == "token":
         return _mint(args)

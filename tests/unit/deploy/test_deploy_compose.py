@@ -54,7 +54,7 @@ def test_images_and_commands(compose: dict[str, Any]) -> None:
     assert web_migrate["image"].startswith("tandem-web:")
     assert web_migrate["build"] == services["web"]["build"]
     assert services["topics"]["command"] == ["topics"]
-    assert services["demo"]["command"] == ["demo"]
+    assert services["demo"]["command"] == ["demo", "--no-accounts"]
     assert services["demo"]["profiles"] == ["demo"]
 
 
