@@ -16,10 +16,6 @@ TOO_LONG_FOR_NOW = {
     "services/feedback/domain.py",
     "services/feedback/readmodels.py",
     "services/notifications/readmodels.py",
-    "web/views/coordinator.py",
-    "web/views/oversight.py",
-    "web/views/pairing.py",
-    "web/views/participant.py",
 }
 
 
