@@ -137,9 +137,8 @@ def test_autoscalers_and_disruption_budgets(rendered: list[dict[str, Any]]) -> N
             assert "replicas" not in deployment["spec"], f"{name}: the HPA owns replicas"
             assert 1 <= hpas[name]["spec"]["minReplicas"] <= hpas[name]["spec"]["maxReplicas"]
     expected = {"tandem-web"} | {f"tandem-{s}-api" for s in config.SERVICES}
-    # Consumers: every service that reads another's topic. Enrollment's worker only relays
-    # (one relay publishes at a time), so it has a fixed replica count instead.
-    expected |= {f"tandem-{s}-worker" for s in config.SERVICES if s != "enrollment"}
+    # Every worker consumes topics (enrollment's for the consortium audit trail).
+    expected |= {f"tandem-{s}-worker" for s in config.SERVICES}
     assert set(hpas) == expected
 
 
