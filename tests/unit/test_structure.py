@@ -15,7 +15,6 @@ TOO_LONG_FOR_NOW = {
     "services/enrollment/roster.py",
     "services/feedback/domain.py",
     "services/feedback/readmodels.py",
-    "services/notifications/readmodels.py",
 }
 
 
