@@ -1,43 +1,30 @@
-"""The web front end: app factory, security headers and the public pages."""
+"""The web front end: the app factory, security headers and error pages."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import hashlib
 import logging
-from importlib import resources
-from typing import Any
 
-import sqlalchemy as sa
 from flask import (
-    Blueprint,
     Flask,
     Response,
-    current_app,
-    make_response,
     render_template,
     request,
-    url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.eventkit import config
 from services.eventkit.auth import TokenSigner
-from services.eventkit.db import make_engine, reading
+from services.eventkit.db import make_engine
 from services.eventkit.inputs import InputRefused, body_limit, install_input_checks
 
-from . import auth, client, db, identity, navigation, oidc, suite_status
+from . import auth, client, db, identity, oidc
 from .accounts import Accounts
-from .calls import can
 from .client import Client, ServiceError
-from .identity import STAFF, roles_required
-from .pages import registry
+from .pages import registry, site
 from .pages.coord.roster import MAX_UPLOAD_BYTES
-from .rendering import htmx, private
+from .rendering import htmx
 
 # No 'unsafe-inline' or 'unsafe-eval': templates carry no inline script or style, and the
 # htmx-config meta tag keeps htmx from evaluating code or injecting its indicator styles.
@@ -60,25 +47,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 HSTS = "max-age=31536000; includeSubDomains"
-ONE_YEAR_S = 365 * 24 * 3600
-ONE_DAY_S = 24 * 3600
 
-HTMX_PACKAGE = "js_lib_htmx"
-HTMX_RESOURCE = "static/htmx/htmx.min.js"
-
-HTMX_JS_KEY = "tandem.htmx_js"
-ENGINE_KEY = "tandem.web_db"
 
 log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
-bp = Blueprint("web", __name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class Asset:
-    body: bytes
-    digest: str
 
 
 def create_app() -> Flask:
@@ -106,11 +79,11 @@ def create_app() -> Flask:
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())
     urls = {name: config.service_url(name) for name in config.SERVICES}
     engine = make_engine(db.database_url())
-    app.extensions[ENGINE_KEY] = engine
+    app.extensions[db.ENGINE_KEY] = engine
     app.extensions[identity.ACCOUNTS_KEY] = Accounts(engine)
     app.extensions[client.CLIENT_KEY] = Client(urls, signer)
-    app.extensions[HTMX_JS_KEY] = _load_htmx()
-    app.register_blueprint(bp)
+    app.extensions[site.HTMX_JS_KEY] = site.load_htmx()
+    app.register_blueprint(site.bp)
     auth.init_app(app)
     oidc.init_app(app)
     registry.register(app)
@@ -129,12 +102,6 @@ def secret_key() -> str:
 
 def _flag(name: str) -> bool:
     return config.env(name, "0").lower() in {"1", "true", "yes", "on"}
-
-
-def _load_htmx() -> Asset:
-    # Served from the installed package so the version is pinned with the other dependencies.
-    body = (resources.files(HTMX_PACKAGE) / HTMX_RESOURCE).read_bytes()
-    return Asset(body=body, digest=hashlib.sha256(body).hexdigest()[:16])
 
 
 def _security_headers(response: Response) -> Response:
@@ -190,78 +157,3 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
         ),
         error.code,
     )
-
-
-@bp.app_context_processor
-def _asset_urls() -> dict[str, Any]:
-    # The digest in the URL lets browsers cache htmx for a year and still see upgrades.
-    digest = current_app.extensions[HTMX_JS_KEY].digest
-    return {
-        "htmx_js_url": url_for("web.htmx_js", v=digest),
-        "current_user": identity.current_user(),
-        "nav_links": navigation.nav_links(identity.current_user()),
-        "can": can,
-    }
-
-
-@bp.get("/")
-def index() -> str:
-    return render_template("index.html")
-
-
-@bp.get("/status")
-@roles_required(*STAFF)
-def status() -> Response:
-    statuses = suite_status.statuses(client.current())
-    context = {
-        "statuses": statuses,
-        "ready_count": sum(s.ready for s in statuses),
-        "checked_at": dt.datetime.now(dt.UTC).replace(microsecond=0),
-        "workers": suite_status.worker_health(client.current()),
-        "processes": suite_status.processes(),
-    }
-    # htmx polls for the table alone; a history restore needs the whole page back.
-    if htmx and not htmx.history_restore_request:
-        body = render_block("status.html", "status_table", **context)
-    else:
-        body = render_template("status.html", **context)
-    response = private(make_response(body))
-    response.vary.add("HX-Request")
-    return response
-
-
-@bp.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "alive", "service": "web"}
-
-
-@bp.get("/readyz")
-def readyz() -> tuple[dict[str, Any], int]:
-    checks = {"database": _database_ready(), **suite_status.alive(client.current())}
-    ready = all(checks.values())
-    return {"ready": ready, "service": "web", "checks": checks}, 200 if ready else 503
-
-
-def _database_ready() -> bool:
-    """The web's database answers and is migrated (its accounts table is there)."""
-    try:
-        with reading(current_app.extensions[ENGINE_KEY]) as conn:
-            conn.execute(sa.select(sa.func.count()).select_from(db.accounts)).scalar_one()
-    except sa.exc.SQLAlchemyError as exc:
-        log.warning("web database not ready: %s", exc)
-        return False
-    return True
-
-
-@bp.get("/static/vendor/htmx.min.js")
-def htmx_js() -> Response:
-    asset: Asset = current_app.extensions[HTMX_JS_KEY]
-    response = Response(asset.body, mimetype="text/javascript")
-    response.set_etag(asset.digest)
-    response.cache_control.public = True
-    if request.args.get("v") == asset.digest:
-        response.cache_control.max_age = ONE_YEAR_S
-        response.cache_control.immutable = True
-    else:
-        response.cache_control.max_age = ONE_DAY_S
-    return response.make_conditional(request)

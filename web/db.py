@@ -13,6 +13,7 @@ from services.eventkit import config
 from services.eventkit.migrations import upgrade
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+ENGINE_KEY = "tandem.web_db"  # where the running app keeps its engine
 
 metadata = sa.MetaData()
 

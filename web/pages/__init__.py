@@ -1,2 +1,2 @@
-"""The pages of each role, by area (one blueprint each) and capability (one module each);
-registry.py registers them on the app."""
+"""The pages: the site's own (site.py), and each role's by area (one blueprint each) and
+capability (one module each), which registry.py registers on the app."""
