@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.eventkit import Envelope, Projection, define_kit_tables
+from services.eventkit.directory import Directory
 
 from .domain import apply_edit, draft_from_proposal
 
@@ -58,108 +59,9 @@ conflicts = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),
 )  # fmt: skip
 
-PROFILE = (
-    "interests",
-    "capacity",
-    "goals",
-    "languages",
-    "meeting_mode",
-    "availability",
-    "identity",
-)
-
-pool = Projection(
-    "candidate_pool", tables=[people, cycles, candidates, conflicts], sources=["enrollment"]
-)
-
-
-@pool.on("PersonRegistered")
-def _person(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(people.insert().values(
-        id=p["person_id"], institution_id=p["institution_id"], name=p["name"],
-        training_level=p["training_level"], specialty=p["specialty"],
-    ))  # fmt: skip
-
-
-@pool.on("PersonUpdated")
-def _person_updated(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    changes = {k: p[k] for k in ("name", "training_level", "specialty") if k in p}
-    if changes:
-        conn.execute(people.update().where(people.c.id == p["person_id"]).values(**changes))
-
-
-@pool.on("CycleOpened")
-def _cycle(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(cycles.insert().values(
-        id=p["cycle_id"], program_id=p["program_id"], institution_id=p["institution_id"],
-        name=p["name"], is_open=True, cross_institution=p["cross_institution"],
-        pairing_format=p["pairing_format"], group_size=p["group_size"],
-    ))  # fmt: skip
-
-
-@pool.on("CycleClosed", "CycleReopened")
-def _cycle_state(conn: sa.Connection, e: Envelope) -> None:
-    conn.execute(
-        cycles.update()
-        .where(cycles.c.id == e.payload["cycle_id"])
-        .values(is_open=e.event_type == "CycleReopened")
-    )
-
-
-@pool.on("ParticipantEnrolled")
-def _enrolled(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(candidates.insert().values(
-        enrollment_id=p["enrollment_id"], cycle_id=p["cycle_id"], institution_id=e.institution_id,
-        person_id=p["person_id"], role=p["role"], status="active", ranking=[],
-        **{k: p[k] for k in PROFILE},
-    ))  # fmt: skip
-
-
-def _update(conn: sa.Connection, enrollment_id: str, **values) -> None:
-    conn.execute(
-        candidates.update().where(candidates.c.enrollment_id == enrollment_id).values(**values)
-    )
-
-
-@pool.on("ProfileUpdated")
-def _profile(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    _update(conn, p["enrollment_id"], **{k: p[k] for k in PROFILE if k in p})
-
-
-@pool.on("InterestRanked")
-def _ranked(conn: sa.Connection, e: Envelope) -> None:
-    _update(conn, e.payload["enrollment_id"], ranking=e.payload["mentor_enrollment_ids"])
-
-
-@pool.on("ParticipantWithdrew", "ParticipantReenrolled")
-def _status(conn: sa.Connection, e: Envelope) -> None:
-    status = "withdrawn" if e.event_type == "ParticipantWithdrew" else "active"
-    _update(conn, e.payload["enrollment_id"], status=status)
-
-
-@pool.on("ConflictDeclared")
-def _conflict(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    _remove_conflict(conn, e)
-    conn.execute(conflicts.insert().values(
-        enrollment_id=p["enrollment_id"], other_person_id=p["other_person_id"], kind=p["kind"]
-    ))  # fmt: skip
-
-
-@pool.on("ConflictRemoved")
-def _remove_conflict(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        conflicts.delete().where(
-            conflicts.c.enrollment_id == p["enrollment_id"],
-            conflicts.c.other_person_id == p["other_person_id"],
-        )
-    )
+pool = Directory(
+    people=people, cycles=cycles, enrollments=candidates, conflicts=conflicts
+).projection("candidate_pool")
 
 
 # --- the service's own read models: proposals and pairs ----------------------------------------

@@ -1,0 +1,297 @@
+"""One projection of enrollment's events, configured by each service that keeps a copy.
+
+Enrollment owns institutions, programs, cycles, people, enrollments, declared conflicts and staff
+roles; every other service keeps the part it needs. A service declares its own tables (its schema
+and migrations stay its own) and hands them to `Directory`; each event then writes the columns
+the table has and skips those it lacks, so a table keeps just the columns it declares.
+
+    from services.eventkit.directory import Directory
+
+    people = sa.Table("people", metadata,
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("institution_id", sa.String(36), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+    )
+    participants = sa.Table("participants", metadata,
+        sa.Column("enrollment_id", sa.String(36), primary_key=True),
+        sa.Column("cycle_id", sa.String(36), nullable=False),
+        sa.Column("person_id", sa.String(36), nullable=False),
+        sa.Column("role", sa.String(10), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+    )
+    directory = Directory(people=people, enrollments=participants)
+    roster = directory.projection("roster", sources=["enrollment", "pairing"])
+
+    @roster.on("PairCreated")        # the service's own handlers go on the same projection
+    def _pair(conn, e): ...
+
+    @roster.on("PersonRegistered")   # to do more on one of enrollment's events, wrap it
+    def _person(conn, e):
+        directory.apply(conn, e)
+        wake_what_waited_for(conn, e.payload["person_id"])
+
+A table's row id is its `id` column, or else the event's own id field (`enrollment_id` for
+enrollments, `person_id` for people, …). The columns each kind of row can keep:
+
+| kind | columns |
+|---|---|
+| institutions | id, name, short_code, time_zone |
+| programs | id, institution_id, name, program_type, guidelines, guidelines_version |
+| cycles | id, program_id, institution_id, name, is_open, cross_institution, pairing_format, group_size, meeting_expectations, review_months, opened_at |
+| people | id, institution_id, name, email, training_level, specialty, pronouns |
+| enrollments | id, cycle_id, program_id, institution_id, person_id, role, status (active, withdrawn), withdrawal_reason, ranking (mentor enrollment ids), guidelines_accepted_version, interests, capacity, goals, languages, meeting_mode, availability, identity |
+| conflicts | enrollment_id, other_person_id, person_id, cycle_id, kind |
+| staff_roles | person_id, grant_key, role, institution_id, program_id |
+
+A column the service adds that no event carries (a NOT NULL one wants a server default) can be
+computed for new rows: `Directory(institutions=t, derive={"institutions": lambda row:
+{"signature": f"The {row['name']} team"}})`.
+
+A new row replaces any row with its key, so applying an event twice changes nothing. A staff role
+is matched by person, role, institution and program; its `grant_key` only makes the primary key
+(it names the person too when `person_id` is not part of the table's primary key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .envelope import Envelope, format_time
+from .projections import Handler, Projection
+
+Row = dict[str, Any]
+
+# Each kind of row, parents first, with the event field that carries the row's id.
+KINDS: Mapping[str, str | None] = {
+    "institutions": "institution_id",
+    "programs": "program_id",
+    "cycles": "cycle_id",
+    "people": "person_id",
+    "enrollments": "enrollment_id",
+    "conflicts": None,
+    "staff_roles": None,
+}
+PERSON_FIELDS = ("name", "training_level", "specialty", "pronouns")
+PROFILE_FIELDS = (
+    "interests", "capacity", "goals", "languages", "meeting_mode", "availability", "identity",
+)  # fmt: skip
+GRANT_FIELDS = ("person_id", "role", "institution_id", "program_id")
+
+
+def grant_key(role: str, institution_id: str | None, program_id: str | None) -> str:
+    return f"{role}:{institution_id or ''}:{program_id or ''}"
+
+
+class Directory:
+    """The handlers of enrollment's events for the tables a service keeps (see the module)."""
+
+    def __init__(
+        self,
+        *,
+        institutions: sa.Table | None = None,
+        programs: sa.Table | None = None,
+        cycles: sa.Table | None = None,
+        people: sa.Table | None = None,
+        enrollments: sa.Table | None = None,
+        conflicts: sa.Table | None = None,
+        staff_roles: sa.Table | None = None,
+        derive: Mapping[str, Callable[[Row], Row]] | None = None,
+    ) -> None:
+        given = {
+            "institutions": institutions, "programs": programs, "cycles": cycles,
+            "people": people, "enrollments": enrollments, "conflicts": conflicts,
+            "staff_roles": staff_roles,
+        }  # fmt: skip
+        self._tables = {kind: given[kind] for kind in KINDS if given[kind] is not None}
+        self._derive = dict(derive or {})
+        unknown = set(self._derive) - set(self._tables)
+        if unknown:
+            raise ValueError(f"derive names tables not kept: {sorted(unknown)}")
+        self.handlers: dict[str, Handler] = {
+            event_type: handler
+            for event_type, (kind, handler) in self._all_handlers().items()
+            if kind in self._tables
+        }
+
+    @property
+    def tables(self) -> list[sa.Table]:
+        """The tables kept, parents first."""
+        return list(self._tables.values())
+
+    def projection(self, name: str, *, sources: Sequence[str] = ("enrollment",)) -> Projection:
+        """A projection of these tables and handlers; add the service's own with `.on`. With no
+        sources it follows the service's own store (enrollment's own directory)."""
+        return Projection(name, tables=self.tables, handlers=dict(self.handlers), sources=sources)
+
+    def apply(self, conn: sa.Connection, event: Envelope) -> None:
+        handler = self.handlers.get(event.event_type)
+        if handler is not None:
+            handler(conn, event)
+
+    # --- the events -----------------------------------------------------------------------------
+
+    def _all_handlers(self) -> dict[str, tuple[str, Handler]]:
+        return {
+            "InstitutionAdded": ("institutions", self._institution_added),
+            "ProgramCreated": ("programs", self._program_created),
+            "GuidelinesUpdated": ("programs", self._guidelines_updated),
+            "CycleOpened": ("cycles", self._cycle_opened),
+            "CycleClosed": ("cycles", self._cycle_state),
+            "CycleReopened": ("cycles", self._cycle_state),
+            "PersonRegistered": ("people", self._person_registered),
+            "PersonUpdated": ("people", self._person_updated),
+            "ParticipantEnrolled": ("enrollments", self._enrolled),
+            "ProfileUpdated": ("enrollments", self._profile_updated),
+            "InterestRanked": ("enrollments", self._interest_ranked),
+            "GuidelinesAccepted": ("enrollments", self._guidelines_accepted),
+            "ParticipantWithdrew": ("enrollments", self._withdrew),
+            "ParticipantReenrolled": ("enrollments", self._reenrolled),
+            "ConflictDeclared": ("conflicts", self._conflict_declared),
+            "ConflictRemoved": ("conflicts", self._conflict_removed),
+            "RoleGranted": ("staff_roles", self._role_granted),
+            "RoleRevoked": ("staff_roles", self._role_revoked),
+        }
+
+    def _institution_added(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._put(conn, "institutions", {
+            "id": p["institution_id"], "name": p["name"], "short_code": p["short_code"],
+            "time_zone": p["time_zone"],
+        })  # fmt: skip
+
+    def _program_created(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._put(conn, "programs", {
+            "id": p["program_id"], "institution_id": p["institution_id"], "name": p["name"],
+            "program_type": p["program_type"], "guidelines": p["guidelines"],
+            "guidelines_version": 1,
+        })  # fmt: skip
+
+    def _guidelines_updated(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._set(conn, "programs", p["program_id"], {
+            "guidelines": p["guidelines"], "guidelines_version": p["guidelines_version"],
+        })  # fmt: skip
+
+    def _cycle_opened(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._put(conn, "cycles", {
+            "id": p["cycle_id"], "program_id": p["program_id"],
+            "institution_id": p["institution_id"], "name": p["name"], "is_open": True,
+            "cross_institution": p["cross_institution"], "pairing_format": p["pairing_format"],
+            "group_size": p["group_size"], "meeting_expectations": p["meeting_expectations"],
+            "review_months": list(p["review_months"] or []),
+            "opened_at": format_time(e.occurred_at),
+        })  # fmt: skip
+
+    def _cycle_state(self, conn: sa.Connection, e: Envelope) -> None:
+        is_open = e.event_type == "CycleReopened"
+        self._set(conn, "cycles", e.payload["cycle_id"], {"is_open": is_open})
+
+    def _person_registered(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._put(conn, "people", {
+            "id": p["person_id"], "institution_id": p["institution_id"], "email": p["email"],
+            **{k: p[k] for k in PERSON_FIELDS},
+        })  # fmt: skip
+
+    def _person_updated(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._set(conn, "people", p["person_id"], {k: p[k] for k in PERSON_FIELDS if k in p})
+
+    def _enrolled(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._put(conn, "enrollments", {
+            "id": p["enrollment_id"], "cycle_id": p["cycle_id"], "program_id": p["program_id"],
+            "institution_id": e.institution_id, "person_id": p["person_id"], "role": p["role"],
+            "status": "active", "ranking": [],
+            "guidelines_accepted_version": p["guidelines_accepted_version"],
+            **{k: p[k] for k in PROFILE_FIELDS},
+        })  # fmt: skip
+
+    def _profile_updated(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._set(conn, "enrollments", p["enrollment_id"], {
+            k: p[k] for k in PROFILE_FIELDS if k in p
+        })  # fmt: skip
+
+    def _interest_ranked(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._set(conn, "enrollments", p["enrollment_id"], {"ranking": p["mentor_enrollment_ids"]})
+
+    def _guidelines_accepted(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._set(conn, "enrollments", p["enrollment_id"], {
+            "guidelines_accepted_version": p["guidelines_version"],
+        })  # fmt: skip
+
+    def _withdrew(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._set(conn, "enrollments", p["enrollment_id"], {
+            "status": "withdrawn", "withdrawal_reason": p["reason"],
+        })  # fmt: skip
+
+    def _reenrolled(self, conn: sa.Connection, e: Envelope) -> None:
+        self._set(conn, "enrollments", e.payload["enrollment_id"], {
+            "status": "active", "withdrawal_reason": None,
+        })  # fmt: skip
+
+    def _conflict_declared(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        fields = ("enrollment_id", "other_person_id", "person_id", "cycle_id", "kind")
+        self._put(conn, "conflicts", {k: p[k] for k in fields})
+
+    def _conflict_removed(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._delete(conn, "conflicts", {k: p[k] for k in ("enrollment_id", "other_person_id")})
+
+    def _role_granted(self, conn: sa.Connection, e: Envelope) -> None:
+        grant = {k: e.payload.get(k) for k in GRANT_FIELDS}
+        key = grant_key(grant["role"], grant["institution_id"], grant["program_id"])
+        table = self._tables["staff_roles"]
+        if "person_id" not in table.primary_key.columns:
+            key = f"{grant['person_id']}:{key}"
+        self._put(conn, "staff_roles", {**grant, "grant_key": key}, match=GRANT_FIELDS)
+
+    def _role_revoked(self, conn: sa.Connection, e: Envelope) -> None:
+        self._delete(conn, "staff_roles", {k: e.payload.get(k) for k in GRANT_FIELDS})
+
+    # --- writing rows -----------------------------------------------------------------------
+
+    def _put(
+        self, conn: sa.Connection, kind: str, row: Row, *, match: Iterable[str] | None = None
+    ) -> None:
+        """Insert a row, replacing the row with the same key (or the same `match` columns)."""
+        table = self._tables[kind]
+        derive = self._derive.get(kind)
+        values = self._columns(kind, {**row, **(derive(row) if derive else {})})
+        keys = match or [c.name for c in table.primary_key.columns]
+        self._delete(conn, kind, {k: values[k] for k in keys})
+        conn.execute(table.insert().values(**values))
+
+    def _set(self, conn: sa.Connection, kind: str, row_id: str, changes: Row) -> None:
+        table = self._tables[kind]
+        values = self._columns(kind, changes)
+        if values:
+            conn.execute(table.update().where(self._id(kind) == row_id).values(**values))
+
+    def _delete(self, conn: sa.Connection, kind: str, where: Row) -> None:
+        table = self._tables[kind]
+        conn.execute(
+            table.delete().where(
+                *(table.c[k].is_(None) if v is None else table.c[k] == v for k, v in where.items())
+            )
+        )
+
+    def _id(self, kind: str) -> sa.Column:
+        table = self._tables[kind]
+        return table.c["id"] if "id" in table.c else table.c[KINDS[kind]]
+
+    def _columns(self, kind: str, row: Row) -> Row:
+        """The row's values the table has a column for; `id` goes to the table's id column."""
+        table = self._tables[kind]
+        named = {self._id(kind).name if k == "id" else k: v for k, v in row.items()}
+        return {k: v for k, v in named.items() if k in table.c}
