@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from web.client import Reply
 from web.pages.me.inbox import inbox_signature
 from web.pages.me.meetings import meeting_payload
-from web.pages.me.mine import Pair, split_list
+from web.pages.me.participation import Pair, split_list
 from web.pages.me.profile import profile_payload
 from web.pages.me.ranking import apply_move, focus_after, parse_ranks
 from web.pages.me.surveys import survey_answers
@@ -126,7 +126,7 @@ def test_the_inbox_signature_changes_when_a_notice_arrives_or_is_read():
 
 
 def test_refusals_name_their_fields(make_client):
-    from web.pages.me.mine import refused
+    from web.pages.me.participation import refused
 
     client = make_client()
     body = {"message": "A meeting cannot be dated in the future.", "errors": {"json": {"date": ["A meeting cannot be dated in the future."]}}}  # fmt: skip

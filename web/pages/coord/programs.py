@@ -16,9 +16,6 @@ from ..blueprints import coord as bp
 from ..forms import FormState, whole_numbers
 from .catalog import catalog, program_of, refuse_if_forbidden, staff_only
 
-PROGRAM_TYPES = PROGRAM_TYPE_LABELS
-FORMATS = FORMAT_LABELS
-
 # --- programs and cycles -------------------------------------------------------------------
 
 
@@ -41,8 +38,8 @@ def _programs_page(
     return render(
         "coord/programs.html",
         status=status,
-        program_types=PROGRAM_TYPES,
-        formats=FORMATS,
+        program_types=PROGRAM_TYPE_LABELS,
+        formats=FORMAT_LABELS,
         catalog=entries,
         program_form=program_form,
         cycle_form=cycle_form or FormState(),
@@ -60,7 +57,7 @@ def create_program() -> ResponseReturnValue:
         errors["institution_id"] = "Choose the institution that runs the program."
     if not values["name"]:
         errors["name"] = "Enter the program's name."
-    if values["program_type"] not in PROGRAM_TYPES:
+    if values["program_type"] not in PROGRAM_TYPE_LABELS:
         errors["program_type"] = "Choose the kind of program."
     message = ""
     if not errors:
@@ -91,7 +88,7 @@ def open_cycle(program_id: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     if not values["name"]:
         errors["name"] = "Enter a name for the cycle, such as the academic year."
-    if values["pairing_format"] not in FORMATS:
+    if values["pairing_format"] not in FORMAT_LABELS:
         errors["pairing_format"] = "Choose how people are paired."
     group_size = None
     if values["group_size"]:
@@ -194,7 +191,7 @@ def cycle(cycle_id: str) -> ResponseReturnValue:
         counts=counts,
         accepted=accepted,
         active_count=len(active),
-        formats=FORMATS,
+        formats=FORMAT_LABELS,
         other_pages=_other_pages(cycle_id),
     )
 

@@ -13,7 +13,7 @@ from ...calls import call, fetch, fetch_or
 from ...rendering import render, wants_fragment
 from ..blueprints import me as bp
 from .labels import CHANNEL_LABELS, NOTICE_LABELS
-from .mine import back_to, refused, signed_in
+from .participation import back_to, refused, signed_in
 
 
 def inbox_signature(items: list[dict]) -> str:

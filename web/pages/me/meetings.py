@@ -15,7 +15,7 @@ from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
 from .labels import MODE_LABELS, PARTICIPANTS
-from .mine import Pair, back_to, find, my_pairs, refused, signed_in, split_list
+from .participation import Pair, back_to, find, my_pairs, refused, signed_in, split_list
 
 
 def meeting_payload(form: Any, pair: Pair) -> dict:

@@ -13,7 +13,7 @@ from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
 from .labels import CONCERN_LABELS, MENTOR, PARTICIPANTS, REQUEST_LABELS
-from .mine import active_enrollments, back_to, my_enrollments, my_pairs, refused, signed_in
+from .participation import active_enrollments, back_to, my_enrollments, my_pairs, refused, signed_in
 
 
 def choice_requests() -> list[dict]:

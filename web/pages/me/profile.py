@@ -16,7 +16,15 @@ from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
 from .labels import DAY_PARTS, DAYS, MENTOR, MODE_LABELS, PARTICIPANTS
-from .mine import active_enrollments, back_to, find, my_enrollments, refused, signed_in, split_list
+from .participation import (
+    active_enrollments,
+    back_to,
+    find,
+    my_enrollments,
+    refused,
+    signed_in,
+    split_list,
+)
 
 
 def profile_payload(form: Mapping[str, Any], role: str, availability: list[str]) -> dict:

@@ -14,7 +14,7 @@ from ...identity import roles_required
 from ...rendering import render, wants_fragment
 from ..blueprints import me as bp
 from .labels import MAX_RANKED, MENTEE
-from .mine import active_enrollments, back_to, find, refused
+from .participation import active_enrollments, back_to, find, refused
 
 
 @dataclasses.dataclass

@@ -13,7 +13,7 @@ from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
 from .labels import PARTICIPANTS
-from .mine import back_to, find, my_enrollments, refused
+from .participation import back_to, find, my_enrollments, refused
 
 
 def survey_answers(items: list[dict], form: Mapping[str, Any]) -> dict[str, Any]:
