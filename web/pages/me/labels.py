@@ -1,4 +1,5 @@
-"""The words the mentor and mentee pages use for the services' codes."""
+"""What the mentor and mentee pages share: the roles, the ranking limit, and the words they use
+for the services' codes."""
 
 from __future__ import annotations
 
