@@ -1,19 +1,17 @@
-"""The audit trail as the pages show it: every service's own trail (GET /api/audit), merged
-newest first, paged with one cursor per feed, and each store's hash-chain check.
+"""The consortium audit trail as the pages show it: enrollment's trail (GET /api/trail), filtered
+and paged newest first with the cursor it gives, its CSV export, and each service's last tamper
+check (kept by each worker, so a page view never reads a whole store).
 
-A feed is one service's trail, for one institution or for all. A page takes up to PAGE_SIZE
-events from each feed, merges them by time and keeps the newest PAGE_SIZE; the next page asks
-each feed for events older than the last one it contributed, so nothing is skipped or shown
-twice. The coordinator's page and the consortium admin's page both render through `show`.
+Enrollment decides what the signed-in user may read (the consortium, an institution, or one
+program); the page only offers the institutions and programs that scope covers. The coordinator's
+page and the consortium admin's page both render through `show`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import heapq
-import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -24,12 +22,13 @@ from services.eventkit.contracts import enrollment, feedback, notifications, pai
 from services.eventkit.envelope import parse_time
 
 from .calls import call, can, fetch, fetch_or
+from .client import ServiceError
 from .identity import ROLE_LABELS, current_user
 from .rendering import render, wants_fragment
 
 PAGE_SIZE = 50
 TEMPLATE = "oversight/audit.html"
-EXHAUSTED = 0  # a feed's cursor once it has nothing older (positions start at 1)
+TRAIL = "/api/trail"
 
 EVENT_TYPES: dict[str, list[str]] = {
     "enrollment": enrollment.registry.names(),
@@ -37,170 +36,97 @@ EVENT_TYPES: dict[str, list[str]] = {
     "feedback": feedback.registry.names(),
     "notifications": notifications.registry.names(),
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class Feed:
-    service: str
-    institution_id: str | None  # None: every institution (consortium admin only)
-
-    @property
-    def key(self) -> str:
-        return f"{self.service}:{self.institution_id or '*'}"
+# The page's filter fields, as the trail API names them.
+FILTERS = {
+    "institution": "institution_id",
+    "program": "program_id",
+    "actor": "actor",
+    "event_type": "event_type",
+    "service": "service",
+    "entity": "entity_id",
+    "since": "since",
+    "until": "until",
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class Row:
     service: str
-    position: int
     event_type: str
-    stream_id: str
+    entity_type: str
+    entity_id: str
     institution_id: str | None
+    program_id: str | None
     actor_id: str
     actor_role: str
     occurred_at: dt.datetime
-    hash: str
+    correlation_id: str
+    summary: dict[str, Any]
 
     @property
-    def short_hash(self) -> str:
-        return self.hash[:12]
+    def entity_short(self) -> str:
+        return self.entity_id[:8]
 
     @property
-    def stream_kind(self) -> str:
-        kind, _ = _split_stream(self.stream_id)
-        return kind
-
-    @property
-    def stream_short(self) -> str:
-        _, ident = _split_stream(self.stream_id)
-        return ident[:8]
+    def summary_items(self) -> list[tuple[str, str]]:
+        return [(k.replace("_", " "), _text(v)) for k, v in sorted(self.summary.items())]
 
 
-def _split_stream(stream_id: str) -> tuple[str, str]:
-    """("survey-response", "<uuid>") from "survey-response-<uuid>"; ids end in a 36-char UUID."""
-    if len(stream_id) > 37 and stream_id[-37] == "-":
-        return stream_id[:-37], stream_id[-36:]
-    return "", stream_id
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
-@dataclasses.dataclass(frozen=True)
-class Page:
-    rows: list[Row]
-    cursor: dict[str, int]  # feed key -> `before` for the next page, EXHAUSTED when done
-
-    @property
-    def more(self) -> bool:
-        return any(before != EXHAUSTED for before in self.cursor.values())
-
-
-@dataclasses.dataclass(frozen=True)
-class FeedAnswer:
-    """One feed's answer: its events newest first, and whether older ones remain."""
-
-    feed: Feed
-    events: list[dict[str, Any]]
-    next_before: int | None
-
-
-def parse_cursor(values: Iterable[str]) -> dict[str, int]:
-    """`before` query values "service:institution:position" -> {feed key: position}."""
-    cursor: dict[str, int] = {}
-    for value in values:
-        key, _, position = value.rpartition(":")
-        if key and position.isdigit():
-            cursor[key] = int(position)
-    return cursor
-
-
-def cursor_values(cursor: dict[str, int]) -> list[str]:
-    return [f"{key}:{before}" for key, before in sorted(cursor.items())]
-
-
-def merge(answers: Sequence[FeedAnswer], limit: int = PAGE_SIZE) -> Page:
-    """The newest `limit` events of all feeds, and where each feed's next page starts."""
-    streams = [[(answer.feed, event) for event in answer.events] for answer in answers]
-    newest = heapq.merge(*streams, key=lambda item: item[1]["occurred_at"], reverse=True)
-    taken = list(itertools.islice(newest, limit))
-    used: dict[str, list[int]] = {}
-    for feed, event in taken:
-        used.setdefault(feed.key, []).append(event["position"])
-    cursor: dict[str, int] = {}
-    for answer in answers:
-        shown = used.get(answer.feed.key, [])
-        if len(shown) == len(answer.events):  # all it gave is shown: go on where it said
-            cursor[answer.feed.key] = answer.next_before or EXHAUSTED
-        elif shown:  # the rest of what it gave comes next
-            cursor[answer.feed.key] = shown[-1]
-        else:  # none of it made this page: ask again from its newest
-            cursor[answer.feed.key] = answer.events[0]["position"] + 1
-    return Page([_row(feed, event) for feed, event in taken], cursor)
-
-
-def _row(feed: Feed, event: dict[str, Any]) -> Row:
-    actor = event.get("actor") or {}
+def row_of(entry: dict[str, Any]) -> Row:
     return Row(
-        service=feed.service,
-        position=int(event["position"]),
-        event_type=str(event["event_type"]),
-        stream_id=str(event["stream_id"]),
-        institution_id=event.get("institution_id"),
-        actor_id=str(actor.get("id", "")),
-        actor_role=str(actor.get("role", "")),
-        occurred_at=parse_time(str(event["occurred_at"])),
-        hash=str(event["hash"]),
+        service=str(entry["service"]),
+        event_type=str(entry["event_type"]),
+        entity_type=str(entry.get("entity_type") or ""),
+        entity_id=str(entry.get("entity_id") or ""),
+        institution_id=entry.get("institution_id"),
+        program_id=entry.get("program_id"),
+        actor_id=str(entry.get("actor_id") or ""),
+        actor_role=str(entry.get("actor_role") or ""),
+        occurred_at=parse_time(str(entry["occurred_at"])),
+        correlation_id=str(entry.get("correlation_id") or ""),
+        summary=dict(entry.get("summary") or {}),
     )
-
-
-def load(
-    feeds: Sequence[Feed],
-    cursor: dict[str, int],
-    event_type: str = "",
-    actor: str = "",
-    limit: int = PAGE_SIZE,
-) -> Page:
-    """One page of the merged trail; feeds missing from `cursor` start at their newest."""
-    answers = []
-    for feed in feeds:
-        before = cursor.get(feed.key)
-        if before == EXHAUSTED:
-            continue
-        params: dict[str, Any] = {"limit": limit}
-        if before is not None:
-            params["before"] = before
-        if feed.institution_id:
-            params["institution_id"] = feed.institution_id
-        if event_type:
-            params["event_type"] = event_type
-        if actor:
-            params["actor"] = actor
-        body = fetch(feed.service, "/api/audit", params)
-        answers.append(FeedAnswer(feed, body["events"], body["next_before"]))
-    page = merge(answers, limit)
-    # Feeds already finished stay finished on the next page.
-    return Page(page.rows, {**{f.key: EXHAUSTED for f in feeds}, **page.cursor})
 
 
 @dataclasses.dataclass(frozen=True)
 class Chain:
+    """A service's last tamper check, as its worker kept it."""
+
     service: str
-    ok: bool
-    events_checked: int
+    ok: bool | None  # None: not checked yet, or unavailable
+    events_checked: int = 0
+    checked_at: dt.datetime | None = None
     break_position: int | None = None
     reason: str = ""
 
 
-def chains(services: Sequence[str], institution_id: str | None) -> list[Chain]:
-    """Each service's own check of its whole store's hash chains."""
+def chains(institution_id: str | None) -> list[Chain]:
+    """Each service's last check of its whole store, as its worker kept it."""
     found = []
     params = {"institution_id": institution_id} if institution_id else None
-    for service in services:
-        body = fetch(service, "/api/audit/verify", params)
+    for service in SERVICES:
+        try:
+            reply = call(service, "GET", "/api/audit/verify", params=params)
+        except ServiceError:
+            found.append(Chain(service, None, reason="the service did not answer"))
+            continue
+        body = reply.body if reply.ok and isinstance(reply.body, dict) else {}
         broken = body.get("first_break") or {}
+        checked = body.get("checked_at")
         found.append(
             Chain(
                 service=service,
-                ok=bool(body["ok"]),
-                events_checked=int(body["events_checked"]),
+                ok=body.get("ok"),
+                events_checked=int(body.get("events_checked") or 0),
+                checked_at=parse_time(checked) if checked else None,
                 break_position=broken.get("position"),
                 reason=str(broken.get("reason", "")),
             )
@@ -218,94 +144,135 @@ def actor_names(actor_ids: Iterable[str]) -> dict[str, str]:
     return cache
 
 
-def show(
-    endpoint: str,
-    scope: str,
-    institutions: dict[str, str],
-    feed_institutions: Sequence[str | None],
-    verify_institution: str | None,
-) -> Response:
-    """The audit page (or the rows, or the chain check, for an htmx swap).
-
-    `institutions`: id -> name of those the filter offers; `feed_institutions`: whose events to
-    read (None: all, for the consortium admin); `verify_institution` is named to the service's
-    check the way it requires (coordinators name theirs).
-    """
+def _filters() -> dict[str, str]:
+    """The page's filters from the query, each bounded the way the API bounds it."""
     args = request.args
-    service = args.get("service", "")
-    services = [service] if service in SERVICES else list(SERVICES)
-    event_type = args.get("event_type", "")
+    found = {name: args.get(name, "").strip()[:200] for name in FILTERS}
     known = {t for types in EVENT_TYPES.values() for t in types}
-    if event_type not in known:
-        event_type = ""
-    actor = args.get("actor", "").strip()[:200]
-    filters = {
-        "service": service if service in SERVICES else "",
-        "event_type": event_type,
-        "actor": actor,
-    }
-    if scope == "admin" or len(institutions) > 1:
-        filters["institution"] = args.get("institution", "")
-    feeds = [Feed(s, i) for s in services for i in feed_institutions]
+    if found["event_type"] not in known:
+        found["event_type"] = ""
+    if found["service"] not in SERVICES:
+        found["service"] = ""
+    for day in ("since", "until"):
+        try:
+            dt.date.fromisoformat(found[day])
+        except ValueError:
+            found[day] = ""
+    return {k: v for k, v in found.items() if v}
+
+
+def _params(filters: dict[str, str]) -> dict[str, str]:
+    return {FILTERS[name]: value for name, value in filters.items()}
+
+
+def _programs(institutions: dict[str, str]) -> dict[str, str]:
+    """Programs of these institutions whose trail the user may read: id -> "Institution · name"."""
+    found = {}
+    for inst, inst_name in institutions.items():
+        for program in fetch_or("enrollment", f"/api/institutions/{inst}/programs", []):
+            if can("trail.read", inst, program["id"]):
+                found[program["id"]] = f"{inst_name} · {program['name']}"
+    return found
+
+
+def show(endpoint: str, scope: str, institutions: dict[str, str]) -> Response:
+    """The audit page, or its rows for an htmx "older" swap, or the tamper check's fragment.
+
+    `institutions`: id -> name of those the user may read (every one for the admin).
+    """
+    filters = _filters()
+    if filters.get("institution") and filters["institution"] not in institutions:
+        abort(403 if scope == "coordinator" else 404)
+    programs = _programs(institutions)
+    if filters.get("program") and filters["program"] not in programs:
+        abort(403 if scope == "coordinator" else 404)
+    auditable = [i for i in institutions if can("institution.audit", i)]
+    verify_institution = filters.get("institution") or (auditable[0] if auditable else None)
     context: dict[str, Any] = {
         "endpoint": endpoint,
         "scope": scope,
         "filters": filters,
         "institutions": institutions,
+        "programs": programs,
         "services": SERVICES,
         "event_types": EVENT_TYPES,
         "role_labels": ROLE_LABELS,
-        "query": _query(filters),
-        "everyone_query": _query({**filters, "actor": ""}),
-        "verify_url": url_for(endpoint, **_query(filters), verify=1),
+        "csv_url": url_for(endpoint + "_csv", **filters),
+        "everyone_query": {k: v for k, v in filters.items() if k != "actor"},
+        "verify_url": url_for(endpoint, **filters, verify=1)
+        if auditable or scope == "admin"
+        else None,
         "chains": None,
     }
-    if args.get("verify"):
-        context["chains"] = chains(services, verify_institution)
+    if request.args.get("verify") and context["verify_url"]:
+        context["chains"] = chains(
+            None if scope == "admin" and not filters.get("institution") else verify_institution
+        )
         if wants_fragment():
             return render(TEMPLATE, fragment="chains", **context)
-    cursor = parse_cursor(args.getlist("before"))
-    page = load(feeds, cursor, event_type, actor)
+    cursor = request.args.get("cursor", "")[:80]
+    params: dict[str, Any] = {**_params(filters), "limit": PAGE_SIZE}
+    if cursor:
+        params["cursor"] = cursor
+    body = fetch("enrollment", TRAIL, params)
+    rows = [row_of(e) for e in body["entries"]]
+    next_cursor = body.get("next_cursor")
     context.update(
-        page=page,
+        rows=rows,
         older=bool(cursor),
-        older_url=url_for(endpoint, **_query(filters), before=cursor_values(page.cursor)),
-        names=actor_names([*(r.actor_id for r in page.rows), actor]),
+        older_url=url_for(endpoint, **filters, cursor=next_cursor) if next_cursor else None,
+        names=actor_names([*(r.actor_id for r in rows), filters.get("actor", "")]),
     )
     return render(TEMPLATE, fragment="rows" if cursor else None, **context)
 
 
-def _query(filters: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in filters.items() if v}
+def export(scope: str, institutions: dict[str, str]) -> Response:
+    """The trail as CSV with the page's filters; enrollment records the export before sending."""
+    filters = _filters()
+    if filters.get("institution") and filters["institution"] not in institutions:
+        abort(403 if scope == "coordinator" else 404)
+    reply = call("enrollment", "GET", TRAIL + ".csv", params=_params(filters))
+    if reply.status in (403, 404):
+        abort(reply.status)
+    if not reply.ok:
+        raise ServiceError("enrollment", f"HTTP {reply.status}")
+    response = Response(reply.content, mimetype="text/csv")
+    name = f"tandem-audit-trail-{dt.date.today().isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
-def coordinator_page() -> Response:
-    """The trail of the institutions the signed-in coordinator coordinates."""
+def coordinator_institutions() -> dict[str, str]:
+    """The institutions whose trail (or one of whose programs' trail) the coordinator reads."""
     user = current_user()
     grants = user.grants if user else ()
-    mine = sorted(
-        {
-            g.institution_id
-            for g in grants
-            if g.institution_id and can("institution.audit", g.institution_id)
-        }
-    )
+    mine = {
+        g.institution_id
+        for g in grants
+        if g.institution_id and can("trail.read", g.institution_id, g.program_id)
+    }
     if not mine:
         abort(403)
     names = {i["id"]: i["name"] for i in fetch_or("enrollment", "/api/institutions", [])}
-    institutions = {i: names.get(i, "your institution") for i in mine}
-    chosen = request.args.get("institution", "")
-    if chosen and chosen not in institutions:
-        abort(403)
-    feeds = [chosen] if chosen else mine
-    return show("oversight.audit", "coordinator", institutions, feeds, feeds[0])
+    return {i: names.get(i, "your institution") for i in sorted(mine)}
+
+
+def coordinator_page() -> Response:
+    return show("oversight.audit", "coordinator", coordinator_institutions())
+
+
+def coordinator_csv() -> Response:
+    return export("coordinator", coordinator_institutions())
+
+
+def admin_institutions() -> dict[str, str]:
+    return {i["id"]: i["name"] for i in fetch("enrollment", "/api/institutions")}
 
 
 def admin_page() -> Response:
-    """The whole consortium's trail, or one institution's."""
-    institutions = {i["id"]: i["name"] for i in fetch("enrollment", "/api/institutions")}
-    chosen = request.args.get("institution", "")
-    if chosen and chosen not in institutions:
-        abort(404)
-    feed = chosen or None
-    return show("admin.audit", "admin", institutions, [feed], feed)
+    return show("admin.audit", "admin", admin_institutions())
+
+
+def admin_csv() -> Response:
+    return export("admin", admin_institutions())

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from services.eventkit import config
 
-from . import client, directory, identity, navigation, outbox, rendering
+from . import access_log, client, directory, identity, navigation, outbox, rendering
 from .accounts import LOCK_FOR, RESET, SET, Account, AccountError, Accounts, Outcome
 from .client import ServiceError
 from .directory import Person
@@ -83,11 +83,14 @@ def sign_in() -> ResponseReturnValue:
     if _limits().failed_sign_ins.exceeded(address):
         return rendering.page("sign_in.html", 429, form=form, next_url=next_url, error=IP_LIMITED)
     result = _accounts().sign_in(form.email.data, form.password.data)
-    if result.outcome is Outcome.LOCKED:
+    if result.outcome in (Outcome.LOCKED, Outcome.WRONG):
         _limits().failed_sign_ins.add(address)
-        return rendering.page("sign_in.html", 429, form=form, next_url=next_url, error=LOCKED)
-    if result.outcome is Outcome.WRONG:
-        _limits().failed_sign_ins.add(address)
+        access_log.record(
+            client.current(), access_log.SIGN_IN_FAILED, email=form.email.data,
+            method="locked" if result.outcome is Outcome.LOCKED else "password",
+        )  # fmt: skip
+        if result.outcome is Outcome.LOCKED:
+            return rendering.page("sign_in.html", 429, form=form, next_url=next_url, error=LOCKED)
         return rendering.page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
     assert result.person_id and result.email
     try:
@@ -101,6 +104,7 @@ def sign_in() -> ResponseReturnValue:
         log.warning("an account's person is unknown to enrollment; refusing sign-in")
         return rendering.page("sign_in.html", 401, form=form, next_url=next_url, error=WRONG)
     identity.start_session(person.id, person.name, result.email, grants)
+    access_log.record(client.current(), access_log.SIGN_IN, person_id=person.id, method="password")
     return redirect(next_url)
 
 

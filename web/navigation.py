@@ -23,7 +23,7 @@ MENTEE = "mentee"
 class Link:
     endpoint: str
     label: str
-    # Shown only to someone who holds this permission at one of their institutions.
+    # Shown only to someone who holds this permission at one of their institutions or programs.
     permission: str | None = None
 
     @property
@@ -33,8 +33,8 @@ class Link:
         if self.permission is None:
             return True
         user = current_user()
-        institutions = {g.institution_id for g in user.grants} if user else set()
-        return any(can(self.permission, i) for i in institutions)
+        grants = user.grants if user else ()
+        return any(can(self.permission, g.institution_id, g.program_id) for g in grants)
 
     @property
     def href(self) -> str:
@@ -54,7 +54,7 @@ AREAS: dict[str, tuple[Link, ...]] = {
         Link("coord.participants", "Participants"),
         Link("oversight.concerns", "Concerns inbox"),
         Link("oversight.surveys", "Survey templates"),
-        Link("oversight.audit", "Audit trail", "institution.audit"),
+        Link("oversight.audit", "Audit trail", "trail.read"),
         Link("web.status", "Suite status"),
     ),
     MENTOR: (

@@ -44,7 +44,7 @@ from joserfc.errors import JoseError
 
 from services.eventkit import config
 
-from . import client, directory, identity, rendering
+from . import access_log, client, directory, identity, rendering
 from .accounts import AccountError, Accounts, normalise_email
 from .client import ServiceError
 from .directory import Person
@@ -254,6 +254,9 @@ def callback(key: str) -> ResponseReturnValue:
         log.warning("single sign-on %s: no account for the person: %s", key, exc)
         return _refuse(403, UNKNOWN, provider, next_url, email=email)
     identity.start_session(person.id, person.name, account.email, grants)
+    access_log.record(
+        client.current(), access_log.SIGN_IN, person_id=person.id, method=f"sso:{key}"
+    )
     log.info("single sign-on %s: signed in person %s", key, person.id)
     return redirect(next_url)
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from services.eventkit import config
 
+from . import access_log
 from .accounts import INVITE_TTL, RESET_TTL, SET, Accounts
 from .client import Client, ServiceError
 
@@ -78,6 +79,9 @@ def issue_and_send(
     """A new one-time link for the person's account, and why it was not emailed (None if it was).
     The link goes back to the caller too, for the command that also prints it."""
     link = password_link(accounts.issue_link(recipient.person_id, purpose))
+    access_log.record(
+        client, access_log.PASSWORD_LINK, person_id=recipient.person_id, method=purpose
+    )
     try:
         send_link(client, recipient, link, purpose)
     except ServiceError as exc:

@@ -103,7 +103,7 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "InstitutionAdded": ("name", "short_code"),
     "ProgramCreated": ("name", "program_type"),
     "GuidelinesUpdated": ("guidelines_version",),
-    "CycleOpened": ("name", "pairing_format", "cross_institution"),
+    "CycleOpened": ("cycle_id", "name", "pairing_format", "cross_institution"),
     "CycleClosed": ("cycle_id",),
     "CycleReopened": ("cycle_id",),
     "PersonRegistered": ("person_id", "training_level"),
@@ -155,7 +155,7 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "ObjectiveUpdated": ("objective_id", "pair_id", "status"),
     "ConcernRaised": ("concern_id", "pair_id"),
     "ConcernAcknowledged": ("concern_id",),
-    "ConcernEscalated": ("concern_id", "reason"),
+    "ConcernEscalated": ("concern_id",),  # not why: that can say who is party to it
     "ConcernResolved": ("concern_id",),
     "ConfidentialRecordViewed": ("concern_id", "viewer_id", "viewer_role"),
     "RecordsExported": ("what", "cycle_id", "rows"),

@@ -9,12 +9,19 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from . import config
+from . import config, rls
 from .bus import KafkaPublisher, read_topics_from_start
 from .consumer import EventConsumer
 from .envelope import format_time, utcnow
 from .hashchain import ChainBreak, VerifyReport, verify_events
-from .seal import Checkpoint, CheckpointFile, check_checkpoints, verify_seals
+from .seal import (
+    Checkpoint,
+    CheckpointFile,
+    Verification,
+    VerificationFile,
+    check_checkpoints,
+    verify_seals,
+)
 from .service import Runtime
 from .tables import OUTBOX_FAILED, OUTBOX_IN_PROGRESS, OUTBOX_PENDING, OUTBOX_SKIPPED
 
@@ -51,14 +58,71 @@ def checkpoint_file(rt: Runtime) -> CheckpointFile:
 
 
 def checkpoint_every(rt: Runtime, stop: threading.Event) -> None:
-    """The worker's loop: a checkpoint at start and every TANDEM_CHECKPOINT_INTERVAL_S."""
+    """The worker's loop: a checkpoint, then a full verification kept for the audit page, at
+    start and every TANDEM_CHECKPOINT_INTERVAL_S (the page never reads a whole store)."""
     interval = config.env_int("TANDEM_CHECKPOINT_INTERVAL_S", 300)
     while not stop.is_set():
         try:
             checkpoint(rt)
         except Exception:  # a full disk or a database blip: try again next time
             log.exception("%s: writing a checkpoint failed", rt.service.name)
+        try:
+            verify_and_keep(rt)
+        except Exception:
+            log.exception("%s: verifying the store failed", rt.service.name)
         stop.wait(interval)
+
+
+def verification_file(rt: Runtime) -> VerificationFile:
+    return VerificationFile(config.checkpoint_dir(), rt.service.name)
+
+
+def verify_and_keep(rt: Runtime) -> Verification:
+    """Verify the whole store and keep the result, signed, beside the checkpoints."""
+    with rls.scoped(rls.UNRESTRICTED):
+        report = verify(rt)
+        found = None
+        if report.first_break is not None:
+            br = report.first_break
+            found = {
+                "position": _position(rt, br.stream_id, br.stream_version),
+                "stream_id": br.stream_id,
+                "stream_version": br.stream_version,
+                "event_id": br.event_id,
+                "reason": br.reason,
+            }
+    kept = Verification(
+        rt.service.name, report.ok, report.events_checked, report.streams_checked,
+        format_time(utcnow()), found,
+    ).signed(config.audit_key())  # fmt: skip
+    verification_file(rt).write(kept)
+    if not report.ok:
+        log.error("%s: the store does not verify: %s", rt.service.name, report.first_break)
+    return kept
+
+
+def _position(rt: Runtime, stream_id: str, stream_version: int) -> int | None:
+    events = rt.service.tables.events
+    with rt.reading() as conn:
+        return conn.execute(
+            sa.select(events.c.position).where(
+                events.c.stream_id == stream_id, events.c.stream_version == stream_version
+            )
+        ).scalar()
+
+
+def last_verification(rt: Runtime) -> Verification | None:
+    """The last verification the worker kept, or None before its first; one not signed with
+    the audit key is reported as a failed verification."""
+    kept = verification_file(rt).read()
+    if kept is None or (kept.service == rt.service.name and kept.authentic(config.audit_key())):
+        return kept
+    return Verification(
+        rt.service.name, False, 0, 0, kept.checked_at, {
+            "position": None, "stream_id": "", "stream_version": 0, "event_id": "",
+            "reason": "the kept verification is not signed with the audit key",
+        },
+    )  # fmt: skip
 
 
 def checkpoint(rt: Runtime) -> Checkpoint:

@@ -19,8 +19,10 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Self
 
 GENESIS_SEAL = "0" * 64
 
@@ -38,8 +40,27 @@ def sealed(key: bytes, head: tuple[int, str], hashes: Iterable[str]) -> Iterator
         yield seq, seal
 
 
+class Signed:
+    """A record signed with the audit key over its `_message()`, kept outside the database."""
+
+    signature: str
+
+    def _message(self) -> bytes:
+        raise NotImplementedError
+
+    def signed(self, key: bytes) -> Self:
+        signature = hmac.new(key, self._message(), hashlib.sha256).hexdigest()
+        return dataclasses.replace(self, signature=signature)  # type: ignore[type-var]
+
+    def authentic(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.signed(key).signature, self.signature)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)  # type: ignore[call-overload]
+
+
 @dataclasses.dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(Signed):
     """A signed record of a store's head at one moment, kept where the database writer is not."""
 
     service: str
@@ -50,16 +71,6 @@ class Checkpoint:
 
     def _message(self) -> bytes:
         return f"checkpoint|{self.service}|{self.seq}|{self.seal}|{self.at}".encode()
-
-    def signed(self, key: bytes) -> Checkpoint:
-        signature = hmac.new(key, self._message(), hashlib.sha256).hexdigest()
-        return dataclasses.replace(self, signature=signature)
-
-    def authentic(self, key: bytes) -> bool:
-        return hmac.compare_digest(self.signed(key).signature, self.signature)
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, line: str) -> Checkpoint:
@@ -156,3 +167,53 @@ def check_checkpoints(
         if checkpoint.seq and seal_at.get(checkpoint.seq) != checkpoint.seal:
             return f"event {checkpoint.seq} differs from the checkpoint of {checkpoint.at}"
     return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Verification(Signed):
+    """The last full verification of a store, signed, so the audit page can show it without
+    reading the store, and a database writer cannot turn a broken result into a clean one."""
+
+    service: str
+    ok: bool
+    events_checked: int
+    streams_checked: int
+    checked_at: str
+    first_break: dict | None = None  # position, stream_id, stream_version, event_id, reason
+    signature: str = ""
+
+    def _message(self) -> bytes:
+        fields = dataclasses.asdict(self)
+        fields.pop("signature")
+        return ("verification|" + json.dumps(fields, sort_keys=True)).encode()
+
+    @classmethod
+    def from_json(cls, text: str) -> Verification:
+        data = json.loads(text)
+        return cls(
+            str(data["service"]), bool(data["ok"]), int(data["events_checked"]),
+            int(data["streams_checked"]), str(data["checked_at"]), data.get("first_break"),
+            str(data.get("signature", "")),
+        )  # fmt: skip
+
+
+class VerificationFile:
+    """The last verification of a service's store, beside its checkpoints (one file, replaced
+    whole, so a reader never sees half of one)."""
+
+    def __init__(self, directory: Path, service: str) -> None:
+        self.path = directory / f"{service}.verification.json"
+
+    def write(self, verification: Verification) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(verification.to_json() + "\n", encoding="utf-8")
+        os.replace(partial, self.path)
+
+    def read(self) -> Verification | None:
+        try:
+            return Verification.from_json(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):
+            return Verification("", False, 0, 0, "", {"reason": "unreadable"}, "")

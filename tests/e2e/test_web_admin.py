@@ -17,7 +17,7 @@ from support import wait_until
 pytestmark = [pytest.mark.kafka]
 
 STYLE_ATTRIBUTE = re.compile(r"<[^>]+\sstyle=", re.IGNORECASE)
-HASH_CELL = re.compile(r"<td><code>([0-9a-f]{12})</code></td>")
+TIME_CELL = re.compile(r'<td(?: data-focus)?><time datetime="([^"]+)"')
 ROW_SERVICE = re.compile(r"</th>\s*<td>(Enrollment|Pairing|Feedback|Notifications)</td>")
 
 
@@ -145,6 +145,15 @@ def test_a_coordinator_is_refused_every_admin_page(live_suite, small):
     assert refused.status_code == 403
 
 
+def _events(page) -> list[str]:
+    return re.findall(r'<th scope="row">(\w+)</th>', page.text)
+
+
+def _rows(page) -> str:
+    """The entries' rows only (the filters list every institution and event type)."""
+    return page.text.split('id="audit-rows"')[-1] if 'id="audit-rows"' in page.text else ""
+
+
 def test_a_coordinator_audits_their_own_institution_only(live_suite, paired, small):
     coordinator = paired.coordinator
     # Something the coordinator did themself, so the trail names them.
@@ -159,24 +168,43 @@ def test_a_coordinator_audits_their_own_institution_only(live_suite, paired, sma
         principal=as_coordinator,
     )
     web = _session(live_suite, coordinator["email"])
-    page = web.get("/coordinator/audit")
+    # The trail is a projection: the worker brings each service's events in shortly.
+    page = wait_until(
+        lambda: (p := web.get("/coordinator/audit")) and "PersonUpdated" in _events(p) and p
+    )
     assert page.status_code == 200
     assert not STYLE_ATTRIBUTE.search(page.text)
-    assert "PersonUpdated" in page.text and "Cora Ordinator" in _text(page)
+    assert "Cora Ordinator" in _text(page)
     assert f'href="/coordinator/audit?actor={coordinator["id"]}"' in page.text
 
-    enrolled = web.get("/coordinator/audit?event_type=ParticipantEnrolled")
-    assert len(HASH_CELL.findall(enrolled.text)) == len(paired.mentors) + len(paired.mentees)
+    enrolled = wait_until(
+        lambda: (
+            (p := web.get("/coordinator/audit?event_type=ParticipantEnrolled"))
+            and len(_events(p)) == len(paired.mentors) + len(paired.mentees)
+            and p
+        )
+    )
+    assert set(_events(enrolled)) == {"ParticipantEnrolled"}
     registered = web.get("/coordinator/audit?event_type=PersonRegistered")
-    assert set(re.findall(r'<th scope="row">(\w+)</th>', registered.text)) == {"PersonRegistered"}
+    assert set(_events(registered)) == {"PersonRegistered"}
     own = [coordinator, *paired.mentors, *paired.mentees]
-    assert all(p["id"][:8] in registered.text for p in own)
+    assert all(p["id"][:8] in _rows(registered) for p in own)
     others = [small.coordinator, *small.mentors, *small.mentees]
-    assert not any(p["id"][:8] in registered.text for p in others)
+    assert not any(p["id"][:8] in _rows(registered) for p in others)
 
     by_them = web.get(f"/coordinator/audit?actor={coordinator['id']}")
-    assert set(re.findall(r'<th scope="row">(\w+)</th>', by_them.text)) == {"PersonUpdated"}
+    assert "PersonUpdated" in _events(by_them)
+    assert set(_events(by_them)) <= {"PersonUpdated", "AccessRecorded", "RecordsExported"}
     assert "Showing only what Cora Ordinator did." in _text(by_them)
+    # Their own sign-in, recorded by the web through enrollment.
+    signed_in = wait_until(
+        lambda: (
+            (p := web.get(f"/coordinator/audit?actor={coordinator['id']}"))
+            and "sign_in" in _rows(p)
+            and p
+        )
+    )
+    assert "AccessRecorded" in _events(signed_in)
     pairing = web.get("/coordinator/audit?service=pairing")
     assert set(ROW_SERVICE.findall(pairing.text)) == {"Pairing"}
 
@@ -186,6 +214,16 @@ def test_a_coordinator_audits_their_own_institution_only(live_suite, paired, sma
     assert checked.status_code == 200 and _text(checked).count("chain intact") == 4
     fragment = web.get("/coordinator/audit?verify=1", headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and fragment.text.count("Verified") == 4
+    assert fragment.text.count("Checked ") == 4  # the worker's last check, with its time
+
+    exported = web.get("/coordinator/audit.csv?event_type=PersonRegistered")
+    assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")
+    lines = exported.text.strip().splitlines()
+    assert lines[0].startswith("occurred_at,service,event_type")
+    assert len(lines) - 1 == len(_events(registered))
+    assert small.institution["id"] not in exported.text
+    # The export itself is in the trail.
+    wait_until(lambda: "export" in _rows(web.get("/coordinator/audit?event_type=AccessRecorded")))
 
 
 def test_the_admin_audit_pages_through_every_service(live_suite, admin, paired, small):
@@ -203,8 +241,8 @@ def test_the_admin_audit_pages_through_every_service(live_suite, admin, paired, 
 
     first = web.get("/admin/audit")
     assert first.status_code == 200
-    hashes = HASH_CELL.findall(first.text)
-    assert len(hashes) == 50
+    times = TIME_CELL.findall(first.text)
+    assert len(times) == 50
     older = re.search(r'<a class="button" href="([^"]+)" hx-get="([^"]+)"', first.text)
     assert older and older.group(1) == older.group(2)
     older_url = html.unescape(older.group(1))
@@ -213,22 +251,38 @@ def test_the_admin_audit_pages_through_every_service(live_suite, admin, paired, 
     swapped = web.get(older_url, headers={"HX-Request": "true"})
     assert swapped.status_code == 200 and "<html" not in swapped.text
     assert swapped.text.lstrip().startswith("<tr")
-    more = HASH_CELL.findall(swapped.text)
-    assert more and not set(more) & set(hashes)
+    more = TIME_CELL.findall(swapped.text)
+    assert more and not set(more) & set(times) and max(more) <= min(times)
     # Without JavaScript the same link is a page of its own.
     plain = web.get(older_url)
-    assert "<html" in plain.text and "Older events" in plain.text
-    assert HASH_CELL.findall(plain.text) == more
+    assert "<html" in plain.text and "Older entries" in plain.text
+    assert TIME_CELL.findall(plain.text) == more
 
-    only_small = web.get(f"/admin/audit?institution={small.institution['id']}")
-    institutions = set(
-        re.findall(r"</td>\s*<td>([^<]+)</td>\s*<td>(?:[a-z ]+ )?<code>", only_small.text)
+    only_small = _rows(web.get(f"/admin/audit?institution={small.institution['id']}"))
+    assert small.institution["name"] in only_small
+    assert paired.institution["name"] not in only_small
+
+    # A failed sign-in for an email nobody has: recorded, without the email.
+    stranger = f"nobody-{secrets.token_hex(3)}@nowhere.example"
+    anonymous = WebSession(live_suite.url)
+    anonymous.get("/sign-in")
+    refused = anonymous.form("/sign-in", {"email": stranger, "password": "wrong-password-123"})
+    assert refused.status_code == 401
+    failed = wait_until(
+        lambda: (
+            (p := web.get("/admin/audit?event_type=AccessRecorded"))
+            and "sign_in_failed" in _rows(p)
+            and p
+        )
     )
-    assert institutions == {small.institution["name"]}
+    assert stranger not in failed.text and "nowhere.example" not in failed.text
+    assert "email hash" in _rows(failed)
 
     assert web.get("/admin/audit?institution=nope").status_code == 404
     checked = web.get("/admin/audit?verify=1")
     assert _text(checked).count("chain intact") == 4
+    exported = web.get("/admin/audit.csv")
+    assert exported.status_code == 200 and paired.institution["id"] in exported.text
 
 
 def test_the_admin_sees_deidentified_outcomes_per_institution(live_suite, admin, paired, small):

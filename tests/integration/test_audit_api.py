@@ -3,14 +3,24 @@ paging newest first, filters, no payloads, who may audit what, and a tampered ro
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import threading
 
 import pytest
 import sqlalchemy as sa
 
+from services.eventkit import config
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, Grant
 from services.eventkit.migrations import upgrade
-from support import auth_headers
+from services.eventkit.operations import (
+    checkpoint_every,
+    checkpoint_file,
+    last_verification,
+    verification_file,
+    verify_and_keep,
+)
+from support import auth_headers, wait_until
 
 
 @pytest.fixture
@@ -130,15 +140,18 @@ def test_coordinators_audit_only_their_own_institution(client, world):
     assert client.get("/api/audit", headers=local_admin).status_code == 403
 
 
-def test_verify_finds_a_tampered_event(client, admin, world, enrollment_app):
+def test_verify_serves_the_workers_last_check(client, admin, world, enrollment_app):
+    rt = enrollment_app.extensions["tandem"]
+    before = client.get("/api/audit/verify", headers=admin).json
+    assert before["ok"] is None and before["checked_at"] is None  # nothing checked yet
+    verify_and_keep(rt)
     clean = client.get("/api/audit/verify", headers=admin).json
-    assert clean["ok"] is True and clean["first_break"] is None
+    assert clean["ok"] is True and clean["first_break"] is None and clean["checked_at"]
     assert clean["events_checked"] > 0
 
     target = client.get(
         "/api/audit", query_string={"event_type": "PersonRegistered", "limit": 1}, headers=admin
     ).json["events"][0]
-    rt = enrollment_app.extensions["tandem"]
     events = rt.service.tables.events
     with rt.engine.begin() as conn:
         payload = conn.execute(
@@ -150,8 +163,11 @@ def test_verify_finds_a_tampered_event(client, admin, world, enrollment_app):
             .values(payload={**payload, "name": "Someone Else"})
         )
 
+    # The page shows the last check; the store is read again only when the worker checks.
+    assert client.get("/api/audit/verify", headers=admin).json == clean
+    verify_and_keep(rt)
     broken = client.get("/api/audit/verify", headers=admin).json
-    assert broken["ok"] is False
+    assert broken["ok"] is False and broken["checked_at"] >= clean["checked_at"]
     assert broken["first_break"]["position"] == target["position"]
     assert broken["first_break"]["event_id"] == target["event_id"]
     assert "hash" in broken["first_break"]["reason"]
@@ -160,6 +176,16 @@ def test_verify_finds_a_tampered_event(client, admin, world, enrollment_app):
         f"/api/audit/verify?institution_id={world['a']}", headers=world["coordinator_a"]
     )
     assert coordinator_view.status_code == 200 and coordinator_view.json["ok"] is False
+
+
+def test_a_forged_kept_check_is_reported_broken(client, admin, world, enrollment_app):
+    rt = enrollment_app.extensions["tandem"]
+    kept = verify_and_keep(rt)
+    forged = dataclasses.replace(kept, events_checked=kept.events_checked + 100)
+    verification_file(rt).write(forged)
+    shown = client.get("/api/audit/verify", headers=admin).json
+    assert shown["ok"] is False
+    assert "not signed with the audit key" in shown["first_break"]["reason"]
 
 
 @pytest.mark.parametrize("name", ["pairing", "feedback", "notifications"])
@@ -176,8 +202,23 @@ def test_every_service_serves_its_trail(name, database_url, tmp_path, request, a
         page = client.get("/api/audit", headers=admin)
         assert page.status_code == 200
         assert page.json == {"service": name, "events": [], "next_before": None}
+        verify_and_keep(app.extensions["tandem"])
         verified = client.get("/api/audit/verify", headers=admin).json
         assert verified["ok"] is True and verified["events_checked"] == 0
         assert "/api/audit" in client.get("/api/openapi.json").json["paths"]
     finally:
         app.extensions["tandem"].engine.dispose()
+
+
+def test_the_worker_checks_and_keeps_the_result_with_each_checkpoint(world, enrollment_app):
+    rt = enrollment_app.extensions["tandem"]
+    stop = threading.Event()
+    loop = threading.Thread(target=checkpoint_every, args=(rt, stop), daemon=True)
+    loop.start()
+    try:
+        kept = wait_until(lambda: last_verification(rt), timeout_s=30)
+    finally:
+        stop.set()
+        loop.join(10)
+    assert kept.ok and kept.events_checked > 0 and kept.authentic(config.audit_key())
+    assert checkpoint_file(rt).read(), "the checkpoint is written first"
