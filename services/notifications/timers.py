@@ -77,7 +77,7 @@ class Timers:
                 conn.execute(
                     sa.select(w.c.pair_id)
                     .join(c, c.c.id == w.c.cycle_id)
-                    .where(w.c.active & ~c.c.closed & (w.c.next_alert_at <= now))
+                    .where(w.c.active & c.c.is_open & (w.c.next_alert_at <= now))
                     .order_by(w.c.next_alert_at)
                     .limit(limit)
                 ).scalars()

@@ -11,7 +11,14 @@ from services.eventkit import Envelope, EventStore, Projection
 from services.eventkit.projections import Handler
 
 from ..readmodels.directory import directory
-from ..readmodels.tables import concerns, pair_watch, survey_answers, survey_reminders, waiting
+from ..readmodels.tables import (
+    concerns,
+    pair_members,
+    pair_watch,
+    survey_answers,
+    survey_reminders,
+    waiting,
+)
 from . import on_enrollment, on_feedback, on_pairing
 from .unit_of_work import UnitOfWork
 from .waiting import Reaction
@@ -64,6 +71,7 @@ def reactions(events: Callable[[], EventStore]) -> Projection:
         "reactions",
         tables=[
             *directory.tables,
+            pair_members,
             waiting,
             concerns,
             survey_reminders,

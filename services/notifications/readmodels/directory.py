@@ -8,126 +8,34 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.eventkit import Envelope, Projection
+from services.eventkit import Envelope
+from services.eventkit.directory import Directory, grant_key
 
 from .tables import cycles, institutions, pair_members, programs, recipients, staff_grants
 
 # Applied by the consumer's reactions (app.reactions), which also wake what waited for a record.
-directory = Projection(
-    "directory", tables=[recipients, programs, institutions, cycles, staff_grants, pair_members]
+directory = Directory(
+    institutions=institutions,
+    programs=programs,
+    cycles=cycles,
+    people=recipients,
+    staff_roles=staff_grants,
+    derive={
+        "institutions": lambda row: {"signature": f"The {row['name']} mentorship program team"}
+    },
 )
-
-
-@directory.on("InstitutionAdded")
-def _institution(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        institutions.insert().values(
-            id=p["institution_id"],
-            name=p["name"],
-            time_zone=p["time_zone"],
-            signature=f"The {p['name']} mentorship program team",
-        )
-    )
-
-
-@directory.on("PersonRegistered")
-def _person(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        recipients.insert().values(
-            id=p["person_id"], institution_id=p["institution_id"], name=p["name"], email=p["email"]
-        )
-    )
-
-
-@directory.on("PersonUpdated")
-def _person_updated(conn: sa.Connection, e: Envelope) -> None:
-    if "name" in e.payload:
-        conn.execute(
-            recipients.update()
-            .where(recipients.c.id == e.payload["person_id"])
-            .values(name=e.payload["name"])
-        )
-
-
-@directory.on("ProgramCreated")
-def _program(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        programs.insert().values(
-            id=p["program_id"],
-            name=p["name"],
-            guidelines=p["guidelines"],
-            institution_id=p["institution_id"],
-        )
-    )
-
-
-@directory.on("GuidelinesUpdated")
-def _guidelines(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        programs.update().where(programs.c.id == p["program_id"]).values(guidelines=p["guidelines"])
-    )
-
-
-@directory.on("CycleOpened")
-def _cycle(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        cycles.insert().values(
-            id=p["cycle_id"],
-            program_id=p["program_id"],
-            meeting_expectations=p["meeting_expectations"],
-            closed=False,
-        )
-    )
-
-
-@directory.on("CycleClosed", "CycleReopened")
-def _cycle_closed(conn: sa.Connection, e: Envelope) -> None:
-    # A closed cycle's pairs get no no-meeting alerts (they resume if it is reopened).
-    closed = e.event_type == "CycleClosed"
-    conn.execute(cycles.update().where(cycles.c.id == e.payload["cycle_id"]).values(closed=closed))
 
 
 def grant_role(conn: sa.Connection, e: Envelope) -> bool:
     """RoleGranted: True if the grant is new."""
     p = e.payload
-    key = _grant_key(p)
-    exists = conn.execute(
-        sa.select(staff_grants.c.person_id).where(
-            (staff_grants.c.person_id == p["person_id"]) & (staff_grants.c.grant_key == key)
-        )
+    g = staff_grants
+    key = grant_key(p["role"], p.get("institution_id"), p.get("program_id"))
+    known = conn.execute(
+        sa.select(g.c.person_id).where((g.c.person_id == p["person_id"]) & (g.c.grant_key == key))
     ).first()
-    if exists is not None:
-        return False
-    conn.execute(
-        staff_grants.insert().values(
-            person_id=p["person_id"],
-            grant_key=key,
-            role=p["role"],
-            institution_id=p.get("institution_id"),
-            program_id=p.get("program_id"),
-        )
-    )
-    return True
-
-
-@directory.on("RoleRevoked")
-def _role_revoked(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        staff_grants.delete().where(
-            (staff_grants.c.person_id == p["person_id"])
-            & (staff_grants.c.grant_key == _grant_key(p))
-        )
-    )
-
-
-def _grant_key(p: dict[str, Any]) -> str:
-    return f"{p['role']}:{p.get('institution_id') or ''}:{p.get('program_id') or ''}"
+    directory.apply(conn, e)
+    return known is None
 
 
 def remember_members(conn: sa.Connection, pair_id: str, person_ids: list[str]) -> None:

@@ -44,7 +44,7 @@ cycles = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("program_id", sa.String(36), nullable=False),
     sa.Column("meeting_expectations", sa.Text, nullable=False),
-    sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("is_open", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 # Staff grants (RoleGranted / RoleRevoked): who coordinates which institution (or one of its
 # programs), and who the consortium admins are.
