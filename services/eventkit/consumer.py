@@ -14,6 +14,7 @@ from .config import dlq_topic
 from .envelope import Envelope, MalformedEvent, utcnow
 from .projections import Projection
 from .registry import Registry
+from .seal import is_checkpoint_message
 from .tables import KitTables
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class EventConsumer:
         return offsets
 
     def _handle(self, conn: sa.Connection, message: Message) -> None:
+        if is_checkpoint_message(message.headers):
+            return  # a store's signed checkpoint on its topic, not an event
         try:
             event = self.registry.current(Envelope.from_json(message.value or b""))
         except (MalformedEvent, ValueError) as exc:

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from . import config, rls
-from .bus import KafkaPublisher, read_topics_from_start
+from .bus import KafkaPublisher, Publisher, read_topics_from_start
 from .consumer import EventConsumer
 from .envelope import format_time, utcnow
 from .hashchain import ChainBreak, VerifyReport, verify_events
 from .seal import (
+    CHECKPOINT_HEADER,
     Checkpoint,
     CheckpointFile,
     Verification,
@@ -57,15 +58,22 @@ def checkpoint_file(rt: Runtime) -> CheckpointFile:
     return CheckpointFile(config.checkpoint_dir(), rt.service.name)
 
 
-def checkpoint_every(rt: Runtime, stop: threading.Event) -> None:
+def checkpoint_every(
+    rt: Runtime, stop: threading.Event, publisher: Publisher | None = None
+) -> None:
     """The worker's loop: a checkpoint, then a full verification kept for the audit page, at
-    start and every TANDEM_CHECKPOINT_INTERVAL_S (the page never reads a whole store)."""
+    start and every TANDEM_CHECKPOINT_INTERVAL_S (the page never reads a whole store). From the
+    second on, each checkpoint also goes out on the service's topic with `publisher`."""
     interval = config.env_int("TANDEM_CHECKPOINT_INTERVAL_S", 300)
+    first = True
     while not stop.is_set():
         try:
-            checkpoint(rt)
-        except Exception:  # a full disk or a database blip: try again next time
+            # Not on the topic at start: the relay first asks whether a fresh broker's topic is
+            # empty (lost), and a checkpoint there would hide that.
+            checkpoint(rt, None if first else publisher)
+        except Exception:  # a full disk, a database blip or the broker away: try again later
             log.exception("%s: writing a checkpoint failed", rt.service.name)
+        first = False
         try:
             verify_and_keep(rt)
         except Exception:
@@ -125,14 +133,20 @@ def last_verification(rt: Runtime) -> Verification | None:
     )  # fmt: skip
 
 
-def checkpoint(rt: Runtime) -> Checkpoint:
-    """Sign the store's head and write it outside the store."""
+def checkpoint(rt: Runtime, publisher: Publisher | None = None) -> Checkpoint:
+    """Sign the store's head and write it outside the store (and, with `publisher`, on the
+    service's own topic too, marked so consumers skip it)."""
     with rt.reading() as conn:
         seq, seal = rt.store.seal_head(conn)
     signed = Checkpoint(rt.service.name, seq, seal, format_time(utcnow())).signed(
         config.audit_key()
     )
     checkpoint_file(rt).append(signed)
+    if publisher is not None:
+        publisher.publish(
+            rt.service.topic, b"checkpoint", signed.to_json().encode(), [CHECKPOINT_HEADER]
+        )
+        publisher.flush()
     return signed
 
 

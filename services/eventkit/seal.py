@@ -25,6 +25,13 @@ from pathlib import Path
 from typing import Self
 
 GENESIS_SEAL = "0" * 64
+# Checkpoints also go out on the service's own topic, marked by this header, so a copy lives
+# wherever the topic is kept; consumers skip them (they are not events).
+CHECKPOINT_HEADER = ("tandem-kind", b"checkpoint")
+
+
+def is_checkpoint_message(headers) -> bool:
+    return any((key, value) == CHECKPOINT_HEADER for key, value in headers or ())
 
 
 def seal_of(key: bytes, prev_seal: str, seq: int, event_hash: str) -> str:

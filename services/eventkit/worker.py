@@ -63,8 +63,10 @@ class Worker:
         )
         self._spawn(f"{name}-watch", self._watch_broker)
         self._spawn(f"{name}-relay", relay.run, self.stop)
-        for task in (*self.service.background, checkpoint_every):
+        for task in self.service.background:
             self._spawn(f"{name}-{task.__name__}", task, self.runtime, self.stop)
+        checkpoints = KafkaPublisher(self.bootstrap, client_id=f"tandem-{name}-checkpoints")
+        self._spawn(f"{name}-checkpoints", self._checkpoints, checkpoints)
         if self.service.subscriptions:
             consumer = EventConsumer(
                 self.runtime.engine,
@@ -74,6 +76,12 @@ class Worker:
                 dlq=KafkaPublisher(self.bootstrap, client_id=f"tandem-{name}-dlq"),
             )
             self._spawn(f"{name}-consumer", self._consume, consumer)
+
+    def _checkpoints(self, publisher: KafkaPublisher) -> None:
+        try:
+            checkpoint_every(self.runtime, self.stop, publisher)
+        finally:
+            publisher.close()
 
     def _ensure_topics(self) -> None:
         ensure_topics(

@@ -10,17 +10,22 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from services.enrollment import trail
 from services.eventkit import config
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, Grant
+from services.eventkit.bus import KafkaPublisher, Message, ensure_topics
+from services.eventkit.consumer import EventConsumer
 from services.eventkit.migrations import upgrade
 from services.eventkit.operations import (
+    checkpoint,
     checkpoint_every,
     checkpoint_file,
     last_verification,
     verification_file,
     verify_and_keep,
 )
-from support import auth_headers, wait_until
+from services.eventkit.seal import Checkpoint, is_checkpoint_message
+from support import NoDeadLetters, auth_headers, read_topic, wait_until
 
 
 @pytest.fixture
@@ -222,3 +227,63 @@ def test_the_worker_checks_and_keeps_the_result_with_each_checkpoint(world, enro
         loop.join(10)
     assert kept.ok and kept.events_checked > 0 and kept.authentic(config.audit_key())
     assert checkpoint_file(rt).read(), "the checkpoint is written first"
+
+
+@pytest.mark.kafka
+def test_checkpoints_go_out_on_the_topic_and_consumers_skip_them(
+    kafka_bootstrap, topic_prefix, world, enrollment_app
+):
+    rt = enrollment_app.extensions["tandem"]
+    ensure_topics(kafka_bootstrap, [rt.service.topic], 1, 1)
+    publisher = KafkaPublisher(kafka_bootstrap, client_id="checkpoint-test")
+    try:
+        signed = checkpoint(rt, publisher)
+    finally:
+        publisher.close()
+    [record] = read_topic(kafka_bootstrap, rt.service.topic, 1)
+    assert is_checkpoint_message(record.headers) and record.key == b"checkpoint"
+    on_topic = Checkpoint.from_json(record.value.decode())
+    assert on_topic == signed and on_topic.authentic(config.audit_key())
+    assert checkpoint_file(rt).read()[-1] == signed
+
+    # Every consumer skips it: nothing applied, nothing dead-lettered, the offset moves on.
+    consumer = EventConsumer(
+        rt.engine, rt.service.tables, rt.service.reading_registry(), rt.service.consumers,
+        NoDeadLetters(),
+    )  # fmt: skip
+    message = Message(record.topic, record.partition, record.offset, record.key, record.value,
+                      list(record.headers))  # fmt: skip
+    offsets = consumer.handle_batch([message])
+    assert offsets == {(record.topic, record.partition): record.offset + 1}
+    with rt.reading() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(trail.entries)).scalar() == 0
+
+
+class _Kept:
+    """A publisher that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+
+    def publish(self, topic, key, value, headers=None) -> None:
+        self.sent.append((topic, key, value, headers))
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        pass
+
+
+def test_the_worker_publishes_every_checkpoint_but_the_first(world, enrollment_app, monkeypatch):
+    monkeypatch.setenv("TANDEM_CHECKPOINT_INTERVAL_S", "0")
+    rt = enrollment_app.extensions["tandem"]
+    kept, stop = _Kept(), threading.Event()
+    loop = threading.Thread(target=checkpoint_every, args=(rt, stop, kept), daemon=True)
+    loop.start()
+    try:
+        wait_until(lambda: len(kept.sent) >= 2, timeout_s=30)
+    finally:
+        stop.set()
+        loop.join(10)
+    written = checkpoint_file(rt).read()
+    assert len(kept.sent) == len(written) - 1  # the start-up one stays off the topic
+    assert [Checkpoint.from_json(v.decode()) for _, _, v, _ in kept.sent] == written[1:]
+    assert all(is_checkpoint_message(h) for *_, h in kept.sent)
