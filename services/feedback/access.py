@@ -23,7 +23,7 @@ from services.eventkit.policy import Resource, Who
 
 from . import readmodels as rm
 from . import relationships
-from .domain import Relationship
+from .domain.relationships import Relationship
 
 # How a concern's reader is named in its access log (ConfidentialRecordViewed.viewer_role).
 VIEWER_ROLES = {

@@ -13,7 +13,7 @@ from services.eventkit.config import env_int
 from services.eventkit.envelope import format_time, utcnow
 
 from . import readmodels as rm
-from .domain import RAISED, Concern
+from .domain.concerns import RAISED, Concern
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from services.eventkit.db import one
 from services.eventkit.envelope import parse_time
 
 from . import readmodels as rm
-from .domain import Relationship
+from .domain.relationships import Relationship
 
 
 def cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:

@@ -19,7 +19,7 @@ from services.eventkit.envelope import parse_time
 
 from . import concerns as timers
 from . import readmodels as rm
-from .domain import SurveyInstance, add_months, stable_id
+from .domain.surveys import SurveyInstance, add_months, stable_id
 from .relationships import cycle_relationships
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from services.eventkit.migrations import upgrade
 from services.feedback import concerns as timers
 from services.feedback.app import create_app as create_feedback_app
 from services.feedback.concerns import concern_deadlines
-from services.feedback.domain import pseudonym
+from services.feedback.domain.outcomes import pseudonym
 from services.feedback.service import SERVICE as FEEDBACK
 from services.pairing.app import create_app as create_pairing_app
 from services.pairing.service import SERVICE as PAIRING

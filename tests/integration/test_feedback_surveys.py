@@ -21,7 +21,7 @@ from services.feedback import concerns as timers
 from services.feedback import readmodels as rm
 from services.feedback import surveys
 from services.feedback.app import create_app as create_feedback_app
-from services.feedback.domain import SurveyInstance, add_months
+from services.feedback.domain.surveys import SurveyInstance, add_months
 from services.feedback.service import SERVICE as FEEDBACK
 from support import wait_until
 

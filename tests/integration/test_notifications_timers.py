@@ -20,7 +20,7 @@ from services.eventkit.contracts import enrollment, feedback, pairing
 from services.eventkit.db import make_engine
 from services.eventkit.envelope import GENESIS_HASH, SYSTEM_ACTOR, Envelope, new_id, utcnow
 from services.eventkit.migrations import upgrade
-from services.feedback.domain import SurveyInstance, SurveySchedule
+from services.feedback.domain.surveys import SurveyInstance, SurveySchedule
 from services.notifications import delivery
 from services.notifications import readmodels as rm
 from services.notifications.app import reminders

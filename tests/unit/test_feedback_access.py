@@ -6,7 +6,7 @@ import datetime as dt
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, MENTOR, SYSTEM, Grant, Principal
 from services.eventkit.policy import Resource, Who, allowed_as
 from services.feedback.access import VIEWER_ROLES, concern_of, instance_of, pair_of
-from services.feedback.domain import Relationship
+from services.feedback.domain.relationships import Relationship
 
 A, B = "inst-a", "inst-b"
 CYCLE = {"id": "c1", "institution_id": A, "program_id": "prog-1"}

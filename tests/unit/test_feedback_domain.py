@@ -7,19 +7,17 @@ import pytest
 
 from services.eventkit.aggregate import DomainError, NotFound
 from services.eventkit.contracts.feedback import registry
-from services.feedback.domain import (
+from services.feedback.domain.concerns import Concern, ConcernAccessLog
+from services.feedback.domain.health import (
     MIN_PEOPLE,
     SUPPRESSED,
-    Concern,
-    ConcernAccessLog,
-    Meeting,
-    Objective,
-    Relationship,
-    export_rows,
     program_health,
-    pseudonym,
     suppressed_unless,
 )
+from services.feedback.domain.meetings import Meeting
+from services.feedback.domain.objectives import Objective
+from services.feedback.domain.outcomes import export_rows, pseudonym
+from services.feedback.domain.relationships import Relationship
 
 TODAY = dt.date(2026, 3, 10)
 NOW = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)

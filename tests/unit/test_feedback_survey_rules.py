@@ -6,9 +6,10 @@ import pytest
 
 from services.eventkit.aggregate import DomainError
 from services.eventkit.contracts.feedback import registry
-from services.feedback.domain import (
-    BUILTIN_TEMPLATES,
-    Relationship,
+from services.feedback.domain.builtin_surveys import BUILTIN_TEMPLATES
+from services.feedback.domain.health import survey_health
+from services.feedback.domain.relationships import Relationship
+from services.feedback.domain.surveys import (
     SurveyInstance,
     SurveyResponse,
     SurveySchedule,
@@ -17,7 +18,6 @@ from services.feedback.domain import (
     answer_errors,
     normalize_items,
     stable_id,
-    survey_health,
 )
 
 PAIR = Relationship(

@@ -14,6 +14,10 @@ from marshmallow import validate
 
 from ..registry import Registry
 
+# The survey item kinds live in .surveys; named here too, with the events that carry them.
+from .surveys import LIKERT_POINTS as LIKERT_POINTS
+from .surveys import SURVEY_ITEM_KINDS as SURVEY_ITEM_KINDS
+
 registry = Registry()
 
 F = ma.fields
@@ -147,9 +151,6 @@ class RecordsExported(ma.Schema):
 
 
 # --- surveys ------------------------------------------------------------------------------------
-
-SURVEY_ITEM_KINDS = ("likert", "choice", "text")
-LIKERT_POINTS = 5
 
 
 class SurveyItem(ma.Schema):

@@ -18,7 +18,7 @@ from services.eventkit.http import principal, request_meta, runtime
 from .. import access, relationships
 from .. import concerns as timers
 from .. import readmodels as rm
-from ..domain import Concern, ConcernAccessLog
+from ..domain.concerns import Concern, ConcernAccessLog
 from .schemas import AccessOut, ConcernIn, ConcernOut, ConcernQuery, ConcernSummaryOut, ResolveIn
 
 blp = Blueprint("concerns", __name__, url_prefix="/api", description="Confidential concerns")

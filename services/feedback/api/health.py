@@ -22,16 +22,9 @@ from services.eventkit.policy import Who
 from .. import access, relationships
 from .. import concerns as timers
 from .. import readmodels as rm
-from ..domain import (
-    EXPORT_COLUMNS,
-    MIN_PEOPLE,
-    Relationship,
-    export_rows,
-    program_health,
-    pseudonym,
-    suppressed_unless,
-    survey_health,
-)
+from ..domain.health import MIN_PEOPLE, program_health, suppressed_unless, survey_health
+from ..domain.outcomes import EXPORT_COLUMNS, export_rows, pseudonym
+from ..domain.relationships import Relationship
 from .schemas import HealthQuery, OutcomesQuery
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Program health and outcomes")

@@ -17,7 +17,7 @@ from services.eventkit.http import principal, request_meta, runtime
 from .. import access, relationships
 from .. import concerns as timers
 from .. import readmodels as rm
-from ..domain import Meeting
+from ..domain.meetings import Meeting
 from .schemas import MeetingIn, MeetingOut, RelationshipOut
 
 blp = Blueprint("meetings", __name__, url_prefix="/api", description="Pairs and their meetings")

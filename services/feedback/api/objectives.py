@@ -13,7 +13,7 @@ from services.eventkit.http import principal, request_meta, runtime
 
 from .. import access, relationships
 from .. import readmodels as rm
-from ..domain import Objective
+from ..domain.objectives import Objective
 from .schemas import ObjectiveIn, ObjectiveOut, ObjectiveStatusIn
 
 blp = Blueprint("objectives", __name__, url_prefix="/api", description="Objectives")

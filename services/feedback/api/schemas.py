@@ -12,10 +12,10 @@ from services.eventkit.contracts.feedback import (
     MEETING_MODES,
     OBJECTIVE_AREAS,
     OBJECTIVE_STATUSES,
-    SURVEY_ITEM_KINDS,
 )
+from services.eventkit.contracts.surveys import SURVEY_ITEM_KINDS, TEXT_MAX_LENGTH, item_shape_error
 
-from ..domain import BUILTIN_TEMPLATES
+from ..domain.builtin_surveys import BUILTIN_TEMPLATES
 
 F = ma.fields
 DateField = F.Date  # ISO dates in and out
@@ -181,17 +181,19 @@ class SurveyItemIn(ma.Schema):
         load_default=list,
         validate=validate.Length(max=20),
     )
-    max_length = F.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2000))
+    max_length = F.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(1, TEXT_MAX_LENGTH)
+    )
 
     @ma.validates_schema
     def _fits_kind(self, data, **kwargs):
-        kind = data.get("kind")
-        if kind == "likert" and data.get("labels") and len(data["labels"]) != 5:
-            raise ma.ValidationError("A Likert item has 5 labels, for 1 to 5.", "labels")
-        if kind == "choice" and len(data.get("options") or []) < 2:
-            raise ma.ValidationError("A choice item has at least two options.", "options")
-        if kind == "choice" and len(set(data["options"])) != len(data["options"]):
-            raise ma.ValidationError("Options must differ from each other.", "options")
+        broken = item_shape_error(
+            data.get("kind"), data.get("labels") or [], data.get("options") or [],
+            data.get("max_length"),
+        )  # fmt: skip
+        if broken:
+            field, message = broken
+            raise ma.ValidationError(message, field)
 
 
 class TemplateIn(ma.Schema):

@@ -18,8 +18,8 @@ from services.eventkit.http import principal, request_meta, runtime
 from .. import access, relationships
 from .. import readmodels as rm
 from .. import surveys as issuing
-from ..domain import (
-    BUILTIN_TEMPLATES,
+from ..domain.builtin_surveys import BUILTIN_TEMPLATES
+from ..domain.surveys import (
     SurveyResponse,
     SurveySchedule,
     SurveyTemplate,
