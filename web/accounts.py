@@ -99,6 +99,11 @@ class Account:
     email: str
     has_password: bool
     session_epoch: int
+    sso_issuer: str | None = None  # the single sign-on identity bound to the account, if any
+    sso_subject: str | None = None
+
+    def bound_to(self, issuer: str, subject: str) -> bool:
+        return (self.sso_issuer, self.sso_subject) == (issuer, subject)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +177,36 @@ class Accounts:
         with reading(self.engine) as conn:
             found = conn.execute(sa.select(a).where(a.c.email == normalise_email(email))).first()
         return _account(found)
+
+    # -- single sign-on identities -------------------------------------------------------
+
+    def by_sso(self, issuer: str, subject: str) -> Account | None:
+        """The account bound to this provider's subject (sub), if any."""
+        a = db.accounts
+        with reading(self.engine) as conn:
+            found = conn.execute(
+                sa.select(a).where(a.c.sso_issuer == issuer, a.c.sso_subject == subject)
+            ).first()
+        return _account(found)
+
+    def bind_sso(self, person_id: str, issuer: str, subject: str) -> bool:
+        """Bind the account to the provider's subject, once; True if it is bound to exactly it.
+
+        False when the account is already bound to another identity, or the identity to another
+        account: the first binding stays, whoever races.
+        """
+        a = db.accounts
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    sa.update(a)
+                    .where(a.c.person_id == person_id, a.c.sso_subject.is_(None))
+                    .values(sso_issuer=issuer, sso_subject=subject)
+                )
+        except sa.exc.IntegrityError:
+            return False
+        account = self.get(person_id)
+        return account is not None and account.bound_to(issuer, subject)
 
     # -- signing in -----------------------------------------------------------------------
 
@@ -339,4 +374,6 @@ def _account(found) -> Account | None:
         email=found.email,
         has_password=found.password_hash is not None,
         session_epoch=found.session_epoch,
+        sso_issuer=found.sso_issuer,
+        sso_subject=found.sso_subject,
     )

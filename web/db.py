@@ -1,4 +1,5 @@
-"""The web's own database: accounts, one-time links and sign-in throttles.
+"""The web's own database: accounts (with their single sign-on identity), one-time links and
+sign-in throttles.
 
 SQLAlchemy Core tables; the schema itself is made by the Alembic migrations in web/migrations.
 """
@@ -30,6 +31,11 @@ accounts = sa.Table(
     sa.Column("session_epoch", sa.Integer, nullable=False, default=0),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True),
+    # The single sign-on identity bound at the first sign-in through a provider: later sign-ins
+    # are matched by it, so a changed email still finds the person and a reused email does not.
+    sa.Column("sso_issuer", sa.String(255), nullable=True),
+    sa.Column("sso_subject", sa.String(255), nullable=True),
+    sa.UniqueConstraint("sso_issuer", "sso_subject", name="uq_accounts_sso"),
 )
 
 # Failed sign-ins for emails that have no account, counted exactly like an account's, so the

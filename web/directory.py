@@ -28,7 +28,20 @@ def person_by_email(client: Client, email: str) -> Person | None:
     )
     if reply.status in (404, 422):
         return None
-    body = reply.expect(SERVICE, dict)
+    return _person(reply.expect(SERVICE, dict))
+
+
+def person_by_id(client: Client, person_id: str) -> Person | None:
+    """The enrollment record of this person; None if there is none."""
+    reply = client.request(
+        SERVICE, "GET", f"/api/people/{quote(person_id, safe='')}", token=client.system_token()
+    )
+    if reply.status == 404:
+        return None
+    return _person(reply.expect(SERVICE, dict))
+
+
+def _person(body: dict) -> Person:
     try:
         return Person(
             str(body["id"]), str(body["name"]), str(body["institution_id"]), str(body["email"])

@@ -14,7 +14,10 @@ document; sign-in is the authorization code flow with PKCE (S256). Authlib keeps
 nonce and code verifier in the session, checks state and nonce on return, and verifies the ID
 token's signature against the provider's JWKS. Tandem then lets in only the person enrollment
 knows by the provider's verified email, and only if that person belongs to the provider's
-institution; the session is the same as after a password sign-in.
+institution; the session is the same as after a password sign-in. The first sign-in binds the
+account to the provider's issuer and subject (sub): later sign-ins are matched by the subject, so
+a changed email at the provider still finds the person, and another subject arriving with the
+person's email is refused.
 """
 
 from __future__ import annotations
@@ -83,6 +86,15 @@ UNKNOWN = (
 OTHER_INSTITUTION = (
     "Your Tandem account belongs to another institution, so you cannot sign in through {label}. "
     "Use your own institution's sign-in, or your Tandem password."
+)
+OTHER_SUBJECT = (
+    "Your Tandem account is linked to another {label} account than the one you just used, so "
+    "you are not signed in. Sign in with the account you used before, or ask your program's "
+    "coordinator for help."
+)
+GONE = (
+    "Your {label} account is linked to a Tandem account that no longer exists. Ask your "
+    "program's coordinator for help."
 )
 UNVERIFIABLE = (
     "The answer from {label} could not be verified, so you are not signed in. Start again from "
@@ -228,37 +240,78 @@ def callback(key: str) -> ResponseReturnValue:
     if not claims:  # no ID token came back: nothing says who this is
         log.warning("single sign-on %s: no ID token", key)
         return _refuse(400, UNVERIFIABLE, provider, next_url)
-    email = claims.get("email")
-    verified = claims.get("email_verified")
-    if not isinstance(email, str) or not email or (verified is not True and verified != "true"):
-        log.info("single sign-on %s: no verified email", key)
-        return _refuse(403, NOT_VERIFIED, provider, next_url)
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:  # nothing says which account this is
+        log.warning("single sign-on %s: no subject", key)
+        return _refuse(400, UNVERIFIABLE, provider, next_url)
+    accounts: Accounts = current_app.extensions[identity.ACCOUNTS_KEY]
     try:
-        person = directory.person_by_email(client.current(), email)
-        if person is None or normalise_email(person.email) != normalise_email(email):
-            log.info("single sign-on %s: no person has the email", key)
-            return _refuse(403, UNKNOWN, provider, next_url, email=email)
+        person = _person_signing_in(provider, subject, claims, accounts)
         if not _belongs(person, provider):
             log.warning("single sign-on %s: a person of another institution was refused", key)
-            return _refuse(403, OTHER_INSTITUTION, provider, next_url)
+            raise Refused(403, OTHER_INSTITUTION)
         grants = directory.grants_of(client.current(), person.id)
+        if grants is None:
+            raise Refused(403, UNKNOWN, email=person.email)
+        try:
+            account = accounts.ensure(person.id, person.email)
+        except AccountError as exc:
+            log.warning("single sign-on %s: no account for the person: %s", key, exc)
+            raise Refused(403, UNKNOWN, email=person.email) from exc
+        if not accounts.bind_sso(person.id, provider.issuer, subject):
+            log.warning("single sign-on %s: the account is bound to another subject", key)
+            raise Refused(403, OTHER_SUBJECT)
+    except Refused as refusal:
+        return _refuse(refusal.status, refusal.message, provider, next_url, **refusal.details)
     except ServiceError as exc:
         log.warning("single sign-on %s could not reach enrollment: %s", key, exc)
         return _refuse(503, UNAVAILABLE, provider, next_url)
-    if grants is None:
-        return _refuse(403, UNKNOWN, provider, next_url, email=email)
-    accounts: Accounts = current_app.extensions[identity.ACCOUNTS_KEY]
-    try:
-        account = accounts.ensure(person.id, person.email)
-    except AccountError as exc:
-        log.warning("single sign-on %s: no account for the person: %s", key, exc)
-        return _refuse(403, UNKNOWN, provider, next_url, email=email)
     identity.start_session(person.id, person.name, account.email, grants)
     access_log.record(
         client.current(), access_log.SIGN_IN, person_id=person.id, method=f"sso:{key}"
     )
     log.info("single sign-on %s: signed in person %s", key, person.id)
     return redirect(next_url)
+
+
+class Refused(Exception):
+    """Why this sign-in is refused: the status and the message for the sign-in page."""
+
+    def __init__(self, status: int, message: str, **details: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+def _person_signing_in(
+    provider: Provider, subject: str, claims: dict[str, Any], accounts: Accounts
+) -> Person:
+    """Who the provider's subject is: the person whose account is bound to it, else (the first
+    time) the person with the provider's verified email, whose account is not bound to another
+    subject of any provider."""
+    bound = accounts.by_sso(provider.issuer, subject)
+    if bound is not None:
+        # Matched by sub: the email the provider holds may have changed since.
+        person = directory.person_by_id(client.current(), bound.person_id)
+        if person is None:
+            raise Refused(403, GONE)
+        return person
+    email = claims.get("email")
+    verified = claims.get("email_verified")
+    if not isinstance(email, str) or not email or (verified is not True and verified != "true"):
+        log.info("single sign-on %s: no verified email", provider.key)
+        raise Refused(403, NOT_VERIFIED)
+    person = directory.person_by_email(client.current(), email)
+    if person is None or normalise_email(person.email) != normalise_email(email):
+        log.info("single sign-on %s: no person has the email", provider.key)
+        raise Refused(403, UNKNOWN, email=email)
+    account = accounts.get(person.id)
+    if account is not None and account.sso_subject is not None:
+        # The address now belongs to another account at the provider (or another provider).
+        log.warning(
+            "single sign-on %s: the person's account is bound to another subject", provider.key
+        )
+        raise Refused(403, OTHER_SUBJECT)
+    return person
 
 
 def _belongs(person: Person, provider: Provider) -> bool:

@@ -347,3 +347,60 @@ def test_a_cancelled_sign_in_says_so_on_the_sign_in_page(sso: Sso) -> None:
 def test_an_unknown_provider_is_not_found(sso: Sso) -> None:
     response = requests.get(f"{sso.url}/sign-in/sso/nowhere", allow_redirects=False, timeout=30)
     assert response.status_code == 404
+
+
+def signs_in(sso: Sso, provider: ProviderProcess, key: str, sub: str) -> requests.Session:
+    browser, back = through_provider(sso, provider, key, sub)
+    landed = browser.get(back, allow_redirects=False, timeout=30)
+    assert landed.status_code == 302 and landed.headers["Location"] == "/home", landed.text
+    return browser
+
+
+def test_the_first_sign_in_binds_the_account_to_the_providers_subject(sso: Sso) -> None:
+    person = sso.person(sso.a, "Bo Bound")
+    sub = f"north-bo-{secrets.token_hex(2)}"
+    sso.north.add_user(sub, email=person["email"], email_verified=True)
+
+    signs_in(sso, sso.north, "north", sub)
+
+    engine = make_engine(sso.live.web_database_url)
+    try:
+        account = Accounts(engine).get(person["id"])
+        assert account is not None
+        assert (account.sso_issuer, account.sso_subject) == (sso.north.issuer, sub)
+        assert Accounts(engine).by_sso(sso.north.issuer, sub) == account
+    finally:
+        engine.dispose()
+
+
+def test_a_changed_email_at_the_provider_is_matched_by_the_subject(sso: Sso) -> None:
+    person = sso.person(sso.a, "Cy Changed")
+    sub = f"north-cy-{secrets.token_hex(2)}"
+    sso.north.add_user(sub, email=person["email"], email_verified=True)
+    signs_in(sso, sso.north, "north", sub)
+    # The provider's directory now has another address, one Tandem does not know.
+    sso.north.add_user(sub, email=f"cy.{secrets.token_hex(3)}@renamed.example", email_verified=True)
+
+    browser = signs_in(sso, sso.north, "north", sub)
+
+    home = browser.get(f"{sso.url}/home", timeout=30)
+    assert home.status_code == 200 and "Cy Changed" in home.text
+
+
+def test_another_subject_with_the_same_email_is_refused(sso: Sso) -> None:
+    person = sso.person(sso.a, "Di Dup")
+    first, second = (f"north-di-{n}-{secrets.token_hex(2)}" for n in (1, 2))
+    sso.north.add_user(first, email=person["email"], email_verified=True)
+    signs_in(sso, sso.north, "north", first)
+    # The provider gave the address to another of its accounts.
+    sso.north.add_user(second, email=person["email"], email_verified=True)
+
+    browser, back = through_provider(sso, sso.north, "north", second)
+    refused = browser.get(back, allow_redirects=False, timeout=30)
+
+    assert refused.status_code == 403
+    assert "linked to another Northfield SSO account" in refused.text
+    assert 'role="alert"' in refused.text
+    assert signed_out(sso, browser)
+    # The bound subject still signs in.
+    signs_in(sso, sso.north, "north", first)
