@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.eventkit import config
+from services.eventkit import config, http_metrics
 from services.eventkit.auth import TokenSigner
 from services.eventkit.db import make_engine
 from services.eventkit.inputs import InputRefused, body_limit, install_input_checks
@@ -73,7 +73,8 @@ def create_app() -> Flask:
     if _flag("WEB_BEHIND_PROXY"):
         # Trust exactly one proxy hop, so a client cannot claim https or another address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
-    install_input_checks(app)  # first: odd or oversized input gets a 4xx page, never a 500
+    http_metrics.install(app, "web")  # first, so every request is timed and counted
+    install_input_checks(app)  # odd or oversized input gets a 4xx page, never a 500
     htmx.init_app(app)
     csrf.init_app(app)
     signer = TokenSigner(config.token_key(), config.token_ttl_seconds())

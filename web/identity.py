@@ -41,6 +41,7 @@ PUBLIC_ENDPOINTS = {
     "web.index",
     "web.healthz",
     "web.readyz",
+    "metrics",  # its own check: the scraper's address or token (services/eventkit/metrics.py)
     "web.htmx_js",
     "static",
     "auth.sign_in",

@@ -378,6 +378,7 @@ class BrokerWatch:
         self.losses = 0
         self.cluster_id: str | None = None
         self.lag: int | None = None
+        self.lag_by_partition: dict[tuple[str, int], int] = {}
         self.reachable = False  # whether the broker answered the last check
         self._own_end: int | None = None
         self._settled_at = 0.0
@@ -444,7 +445,8 @@ class BrokerWatch:
         committed = self._admin_client().list_group_offsets(self.group).get(self.group, {})
         done = {(tp.topic, tp.partition): max(o.offset, 0) for tp, o in committed.items()}
         ends = self.end_offsets(self.subscriptions)
-        return sum(max(end - done.get(key, 0), 0) for key, end in ends.items())
+        self.lag_by_partition = {key: max(end - done.get(key, 0), 0) for key, end in ends.items()}
+        return sum(self.lag_by_partition.values())
 
     def _admin_client(self) -> KafkaAdminClient:
         if self._admin is None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from .bus import Message, Publisher, Subscriber
 from .config import dlq_topic
 from .envelope import Envelope, MalformedEvent, utcnow
+from .metrics import DEAD_LETTERED
 from .projections import Projection
 from .registry import Registry
 from .seal import is_checkpoint_message
@@ -109,6 +110,7 @@ class EventConsumer:
             dlq_topic(message.topic), message.key or b"", message.value or b"", headers
         )
         self.dead_lettered += 1
+        DEAD_LETTERED.labels(message.topic).inc()
 
     def run(
         self,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, g, jsonify, request
 from flask_smorest import Api, Blueprint
 
-from . import config, rls
+from . import config, http_metrics, rls
 from .access import consortium, guard
 from .aggregate import DomainError, NotFound
 from .audit import audit_blueprint
@@ -27,7 +27,7 @@ from .store import ConcurrencyError
 
 log = logging.getLogger(__name__)
 
-PUBLIC_ENDPOINTS = {"healthz", "readyz", "api-docs.openapi_json", "static"}
+PUBLIC_ENDPOINTS = {"healthz", "readyz", "metrics", "api-docs.openapi_json", "static"}
 
 
 def create_service_app(service: Service, database_url: str | None = None) -> Flask:
@@ -51,6 +51,7 @@ def create_service_app(service: Service, database_url: str | None = None) -> Fla
     runtime = Runtime(service, database_url)
     app.extensions["tandem"] = runtime
     app.extensions["tandem.signer"] = TokenSigner(config.token_key(), config.token_ttl_seconds())
+    http_metrics.install(app, service.name)  # first: every request is timed and counted
     api = Api(app)
     install_input_checks(app, api)  # before the blueprints, so their OpenAPI lists the errors
     for blueprint in service.blueprints():

@@ -24,6 +24,7 @@ from . import config
 from .bus import Outgoing, Publisher, is_message_error
 from .db import is_postgres, reading
 from .envelope import utcnow
+from .metrics import RELAYED
 from .tables import (
     OUTBOX_FAILED,
     OUTBOX_IN_PROGRESS,
@@ -316,6 +317,9 @@ class Relay:
                     .where(outbox.c.id.in_(held))
                     .values(state=OUTBOX_PENDING, updated_at=now)
                 )
+        RELAYED.labels("published").inc(len(published))
+        RELAYED.labels("parked").inc(len(parked))
+        RELAYED.labels("failed").inc(len(failed))
         for row_id, exc in parked.items():
             log.error("relay: parked outbox row %d, the broker will never take it: %r", row_id, exc)
 

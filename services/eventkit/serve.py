@@ -10,7 +10,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
 
-from . import config
+from . import config, metrics
 
 # Refusals gunicorn answers itself, before the app sees the request: (status, reason, message).
 _OWN_REFUSALS = {
@@ -58,11 +58,12 @@ class _Gunicorn(BaseApplication):
 
 def serve(factory: str, port: int, name: str) -> None:
     """Run `module:factory` on 0.0.0.0:port (workers and threads from the environment)."""
+    workers = config.env_int("TANDEM_API_WORKERS", 1)
     _Gunicorn(
         factory,
         {
             "bind": f"{config.env('TANDEM_BIND_HOST', '0.0.0.0')}:{port}",
-            "workers": config.env_int("TANDEM_API_WORKERS", 1),
+            "workers": workers,
             "threads": config.env_int("TANDEM_API_THREADS", 4),
             # The web keeps gunicorn's HTML pages for browsers; the APIs answer JSON.
             "worker_class": ThreadWorker if name == "web" else JsonErrorWorker,
@@ -70,5 +71,7 @@ def serve(factory: str, port: int, name: str) -> None:
             "accesslog": "-" if config.env("TANDEM_ACCESS_LOG", "0") == "1" else None,
             "graceful_timeout": 10,
             "timeout": 60,
+            # Several workers: each writes its metrics to files any of them adds up.
+            **metrics.prepare_multiprocess(name, workers),
         },
     ).run()

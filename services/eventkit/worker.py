@@ -8,7 +8,7 @@ import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import config
+from . import config, metrics
 from .bus import (
     BrokerWatch,
     KafkaPublisher,
@@ -18,6 +18,7 @@ from .bus import (
 )
 from .consumer import EventConsumer
 from .operations import checkpoint_every, republish
+from .pipeline_metrics import PipelineCollector
 from .relay import Healing, Relay, relay_status
 from .service import Runtime, Service
 
@@ -45,6 +46,7 @@ class Worker:
             subscriptions=service.subscriptions,
         )
         self.stuck_after_s = config.env_int("TANDEM_RELAY_STUCK_S", 60)
+        self.dlq_sizes: dict[str, int] = {}  # messages on each dead-letter topic it writes to
 
     def start(self) -> None:
         self._ensure_topics()
@@ -98,7 +100,19 @@ class Worker:
     def _watch_broker(self, interval_s: float = 2.0) -> None:
         while not self.stop.wait(interval_s):
             self.watch.check()
+            self._measure_dead_letters()
         self.watch.close()
+
+    def _measure_dead_letters(self) -> None:
+        """Messages on each dead-letter topic the consumer writes to (for /metrics); the
+        watch's thread asks, since its broker clients are not shared between threads."""
+        topics = [config.dlq_topic(t) for t in self.service.subscriptions]
+        try:
+            ends = self.watch.end_offsets(topics) if topics else {}
+        except Exception as exc:  # the broker away: keep the last numbers
+            log.debug("dead-letter topics: %r", exc)
+            return
+        self.dlq_sizes = {t: sum(n for (tp, _), n in ends.items() if tp == t) for t in topics}
 
     def _subscriber(self) -> KafkaSubscriber:
         return KafkaSubscriber(
@@ -163,6 +177,20 @@ class Worker:
             "broker_losses": self.watch.losses,
         }
 
+    def metrics(self) -> bytes:
+        return metrics.exposition(
+            [
+                PipelineCollector(
+                    self.service.name,
+                    self.runtime.engine,
+                    self.service.tables,
+                    self.watch,
+                    self.dlq_sizes,
+                    self.stuck_after_s,
+                )
+            ]
+        )
+
     def ready(self) -> dict[str, bool]:
         return self.readiness()["checks"]
 
@@ -190,6 +218,9 @@ def serve_forever(service: Service) -> int:
 def _health_server(worker: Worker, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
+            if self.path == "/metrics":
+                self._metrics()
+                return
             if self.path == "/healthz":
                 ok, body = worker.healthy(), {"status": "alive" if worker.healthy() else "failed"}
             elif self.path == "/readyz":
@@ -200,6 +231,19 @@ def _health_server(worker: Worker, port: int) -> ThreadingHTTPServer:
                 self._send(404, body)
                 return
             self._send(200 if ok else 503, body)
+
+        def _metrics(self) -> None:
+            if not metrics.scrape_allowed(
+                self.client_address[0], self.headers.get("Authorization")
+            ):
+                self._send(403, {"message": "metrics are for the scraper"})
+                return
+            data = worker.metrics()
+            self.send_response(200)
+            self.send_header("Content-Type", metrics.CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _send(self, status: int, body: dict) -> None:
             data = json.dumps(body).encode()

@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.eventkit.envelope import utcnow
+from services.eventkit.metrics import EMAILS
 from services.eventkit.service import Runtime
 
 from .app import mail
@@ -157,16 +158,19 @@ class Sender:
             self._email_failed(claimed, exc)
             return
         self._record(lambda uow: mail.record_sent(uow, row, self.transport, claimed.attempts))
+        EMAILS.labels("email", "sent").inc()
 
     def _email_failed(self, claimed: Claimed, exc: Exception) -> None:
         row, error = claimed.row, _error(exc)
         permanent = is_permanent(exc)
         if permanent or claimed.attempts >= self.settings.max_attempts:
-            log.warning("giving up on %s to %s: %s", row.notification_id, row.to_address, error)
+            log.warning("giving up on mail %s: %s", row.notification_id, error)
             self._record(
                 lambda uow: mail.record_failed(uow, row, claimed.attempts, permanent, error)
             )
+            EMAILS.labels("email", "failed").inc()
             return
+        EMAILS.labels("email", "retried").inc()
         retry_at = self.clock() + self.settings.backoff(claimed.attempts)
         log.info("mail %s failed (attempt %d), retry at %s: %s", row.notification_id,
                  claimed.attempts, retry_at.isoformat(), error)  # fmt: skip
@@ -247,6 +251,7 @@ class Sender:
         self._record(
             lambda uow: mail.record_digest(uow, digest_id, claimed, items, self.transport, rendered)
         )
+        EMAILS.labels("digest", "sent").inc()
 
     def _digest_failed(self, claimed: Claimed, items: list[Any], exc: Exception) -> None:
         error, permanent = _error(exc), is_permanent(exc)
@@ -260,7 +265,9 @@ class Sender:
                 )
             with self.engine.begin() as conn:
                 conn.execute(digests.delete().where(this_digest))
+            EMAILS.labels("digest", "failed").inc()
             return
+        EMAILS.labels("digest", "retried").inc()
         with self.engine.begin() as conn:
             conn.execute(
                 digests.update()

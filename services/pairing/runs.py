@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.eventkit.metrics import PAIRING_RUN, timed
+
 from . import engine
 from . import readmodels as rm
 
@@ -106,6 +108,7 @@ def rules_for(cycle: sa.RowMapping, params: dict[str, Any]) -> engine.Rules:
     )
 
 
+@timed(PAIRING_RUN, lambda algorithm, *_args, **_kw: algorithm)
 def run_engine(
     algorithm: str,
     mentees: list[engine.Mentee],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from browsing import assert_accessible, screenshot, sign_in
 from live import seed_program, seed_program_coordinator, seed_second_program
+
 from support import wait_until
 
 pytestmark = [pytest.mark.kafka]
