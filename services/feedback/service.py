@@ -9,8 +9,7 @@ from services.eventkit.contracts import enrollment, feedback, pairing
 
 from . import readmodels as rm
 from .api import blueprints
-from .concerns import concern_deadlines
-from .surveys import survey_issuer
+from .worker import concern_deadlines, survey_issuer
 
 SERVICE = Service(
     name="feedback",

@@ -19,16 +19,28 @@ import sqlalchemy as sa
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, MENTOR, SYSTEM, Grant
 from services.eventkit.envelope import utcnow
 from services.eventkit.migrations import upgrade
-from services.feedback import concerns as timers
 from services.feedback.app import create_app as create_feedback_app
-from services.feedback.concerns import concern_deadlines
 from services.feedback.domain.outcomes import pseudonym
 from services.feedback.service import SERVICE as FEEDBACK
+from services.feedback.worker import concern_deadlines
 from services.pairing.app import create_app as create_pairing_app
 from services.pairing.service import SERVICE as PAIRING
 from support import auth_headers, deliver, wait_until
 
 TODAY = dt.date.today
+
+
+class MovableClock:
+    """The feedback app's (and a worker loop's) clock: now, until a test moves it on."""
+
+    def __init__(self) -> None:
+        self.at: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.at or utcnow()
+
+    def move_to(self, when: dt.datetime) -> None:
+        self.at = when
 
 
 def _db(request, database_url, tmp_path, name):
@@ -114,7 +126,8 @@ def world(client, admin, enrollment_app, request, database_url, tmp_path, monkey
 
     url = _db(request, database_url, tmp_path, "feedback")
     upgrade(FEEDBACK.migrations, url)
-    app = create_feedback_app(url)
+    clock = MovableClock()
+    app = create_feedback_app(url, clock=clock)
     rt = app.extensions["tandem"]
     deliver(FEEDBACK, rt, pairing_events, topic="tandem.pairing.v1")  # before who they are
     deliver(FEEDBACK, rt, enrollment_events)
@@ -142,7 +155,7 @@ def world(client, admin, enrollment_app, request, database_url, tmp_path, monkey
             return conn.execute(query).scalar_one()
 
     yield {
-        "client": app.test_client(), "rt": rt, "people": people, "pairs": pairs, "cycles": cycles,
+        "client": app.test_client(), "rt": rt, "clock": clock, "people": people, "pairs": pairs, "cycles": cycles,
         "by_id": by_id, "headers": headers, "pair_of": pair_of, "count": count,
         "coordinator": coordinator,
         "outsider": auth_headers(Grant(COORDINATOR, other["id"]), user="coord-b"),
@@ -388,7 +401,7 @@ def test_concern_escalates_when_not_acknowledged_in_time(world, monkeypatch):
     )
 
     later = utcnow() + dt.timedelta(hours=2, minutes=1)
-    monkeypatch.setattr(timers, "clock", lambda: later)
+    world["clock"].move_to(later)
     escalated = c.post(escalate, headers=world["admin"])
     assert escalated.status_code == 200
     assert [x["concern_id"] for x in escalated.json] == [concern["concern_id"]]
@@ -404,9 +417,11 @@ def test_the_worker_loop_escalates_overdue_concerns(world, monkeypatch):
     assert concern_deadlines in FEEDBACK.background
     concern, *_ = _raise(world, "big-mentor1")
     later = utcnow() + dt.timedelta(hours=73)  # CONCERN_ACK_HOURS defaults to 72
-    monkeypatch.setattr(timers, "clock", lambda: later)
+    world["clock"].move_to(later)
     stop = threading.Event()
-    loop = threading.Thread(target=concern_deadlines, args=(world["rt"], stop, 0.05))
+    loop = threading.Thread(
+        target=concern_deadlines, args=(world["rt"], stop, 0.05, world["clock"])
+    )
     loop.start()
     try:
         wait_until(lambda: world["count"]("ConcernEscalated") == 1, timeout_s=10)
@@ -444,7 +459,7 @@ def test_health_suppresses_small_aggregates_and_export_is_deidentified(world, mo
     # 31 days on: every pair is at risk; the cycle's 9 people give numbers, each mentor's
     # 3 people (mentor and two mentees) do not.
     later = utcnow() + dt.timedelta(days=31)
-    monkeypatch.setattr(timers, "clock", lambda: later)
+    world["clock"].move_to(later)
     health = c.get(f"/api/cycles/{big}/health", headers=world["coordinator"]).json
     assert len(health["at_risk"]) == 6
     meetings = health["meetings"]

@@ -17,12 +17,12 @@ import test_feedback_api
 
 from services.eventkit import ConcurrencyError, Metadata
 from services.eventkit.envelope import utcnow
-from services.feedback import concerns as timers
 from services.feedback import readmodels as rm
-from services.feedback import surveys
 from services.feedback.app import create_app as create_feedback_app
+from services.feedback.app.survey_issuing import issue_due
 from services.feedback.domain.surveys import SurveyInstance, add_months
 from services.feedback.service import SERVICE as FEEDBACK
+from services.feedback.worker import survey_issuer
 from support import wait_until
 
 world = test_feedback_api.world  # the fixture
@@ -54,8 +54,8 @@ def _schedule(world, template_id, tag="big", **body):
     return made.json
 
 
-def _move_to(monkeypatch, when: dt.datetime) -> None:
-    monkeypatch.setattr(timers, "clock", lambda: when)
+def _move_to(world, when: dt.datetime) -> None:
+    world["clock"].move_to(when)
 
 
 def _six_months_on() -> dt.datetime:
@@ -154,7 +154,7 @@ def test_scheduling_defaults_to_review_months_and_is_once_per_cycle(world):
     assert c.get(url, headers=world["outsider"]).status_code == 403
 
 
-def test_a_due_survey_is_issued_exactly_once_even_across_a_restart(world, monkeypatch):
+def test_a_due_survey_is_issued_exactly_once_even_across_a_restart(world):
     c, h = world["client"], world["headers"]
     seeded = _seed(world)
     _schedule(world, seeded["semiannual_review"]["template_id"])
@@ -162,7 +162,7 @@ def test_a_due_survey_is_issued_exactly_once_even_across_a_restart(world, monkey
     assert _issue(world) == []  # month 6 has not come yet
     assert c.get("/api/me/surveys", headers=h("big-mentee0")).json == []
 
-    _move_to(monkeypatch, _six_months_on() + dt.timedelta(hours=1))
+    _move_to(world, _six_months_on() + dt.timedelta(hours=1))
     [issued] = _issue(world)
     assert issued["month"] == 6 and issued["recipients"] == 9  # 6 pairs: 3 mentors, 6 mentees
     answer_by = add_months(dt.date.today(), 6) + dt.timedelta(days=14)  # the default 14 days
@@ -172,7 +172,9 @@ def test_a_due_survey_is_issued_exactly_once_even_across_a_restart(world, monkey
 
     # A restart: a new app on the same database issues nothing more.
     rt = world["rt"]
-    restarted = create_feedback_app(rt.engine.url.render_as_string(hide_password=False))
+    restarted = create_feedback_app(
+        rt.engine.url.render_as_string(hide_password=False), clock=world["clock"]
+    )
     try:
         again = restarted.test_client().post("/api/surveys/issue-due", headers=world["admin"])
         assert again.status_code == 200 and again.json == []
@@ -197,22 +199,24 @@ def test_a_due_survey_is_issued_exactly_once_even_across_a_restart(world, monkey
     assert c.get("/api/me/surveys", headers=h("small-mentee0")).json == []  # not scheduled there
 
     # A year on: month 12 is issued, month 6 is not issued again.
-    _move_to(monkeypatch, utcnow() + dt.timedelta(days=370))
+    _move_to(world, utcnow() + dt.timedelta(days=370))
     [twelve] = _issue(world)
     assert twelve["month"] == 12 and world["count"]("SurveyIssued") == 2
 
 
-def test_concurrent_issuers_issue_once(world, monkeypatch):
+def test_concurrent_issuers_issue_once(world):
     _schedule(world, _seed(world)["semiannual_review"]["template_id"])
-    _move_to(monkeypatch, _six_months_on() + dt.timedelta(hours=1))
+    _move_to(world, _six_months_on() + dt.timedelta(hours=1))
     rt = world["rt"]
-    other = create_feedback_app(rt.engine.url.render_as_string(hide_password=False))
+    other = create_feedback_app(
+        rt.engine.url.render_as_string(hide_password=False), clock=world["clock"]
+    )
     results: list[list[str]] = []
     barrier = threading.Barrier(2)
 
     def run(runtime):
         barrier.wait()
-        results.append(surveys.issue_due(runtime))
+        results.append(issue_due(runtime, world["clock"]))
 
     threads = [threading.Thread(target=run, args=(r,)) for r in (rt, other.extensions["tandem"])]
     for t in threads:
@@ -224,12 +228,12 @@ def test_concurrent_issuers_issue_once(world, monkeypatch):
     assert world["count"]("SurveyIssued") == 1
 
 
-def test_the_worker_loop_issues_due_surveys(world, monkeypatch):
-    assert surveys.survey_issuer in FEEDBACK.background
+def test_the_worker_loop_issues_due_surveys(world):
+    assert survey_issuer in FEEDBACK.background
     _schedule(world, _seed(world)["semiannual_review"]["template_id"])
-    _move_to(monkeypatch, _six_months_on() + dt.timedelta(hours=1))
+    _move_to(world, _six_months_on() + dt.timedelta(hours=1))
     stop = threading.Event()
-    loop = threading.Thread(target=surveys.survey_issuer, args=(world["rt"], stop, 0.05))
+    loop = threading.Thread(target=survey_issuer, args=(world["rt"], stop, 0.05, world["clock"]))
     loop.start()
     try:
         wait_until(lambda: world["count"]("SurveyIssued") == 1, timeout_s=10)
@@ -239,10 +243,10 @@ def test_the_worker_loop_issues_due_surveys(world, monkeypatch):
     assert world["count"]("SurveyIssued") == 1
 
 
-def _issued(world, monkeypatch, tag="big", builtin="semiannual_review"):
+def _issued(world, tag="big", builtin="semiannual_review"):
     seeded = _seed(world)
     _schedule(world, seeded[builtin]["template_id"], tag=tag)
-    _move_to(monkeypatch, _six_months_on() + dt.timedelta(hours=1))
+    _move_to(world, _six_months_on() + dt.timedelta(hours=1))
     [instance] = [i for i in _issue(world) if i["month"] == 6]
     return instance
 
@@ -250,9 +254,9 @@ def _issued(world, monkeypatch, tag="big", builtin="semiannual_review"):
 GOOD = {"meeting": "Yes, regularly", "frequency": "Monthly", "helpful": 4, "better": "More time"}
 
 
-def test_answers_are_checked_and_only_the_issued_person_answers(world, monkeypatch):
+def test_answers_are_checked_and_only_the_issued_person_answers(world):
     c, h = world["client"], world["headers"]
-    instance = _issued(world, monkeypatch)
+    instance = _issued(world)
     url = f"/api/survey-instances/{instance['instance_id']}/responses"
     before = world["count"]()
     for change, item in (
@@ -285,9 +289,9 @@ def test_answers_are_checked_and_only_the_issued_person_answers(world, monkeypat
     assert done.json["revision"] == 1 and done.json["answers"]["better"] is None
 
 
-def test_a_second_submit_edits_with_history(world, monkeypatch):
+def test_a_second_submit_edits_with_history(world):
     c, h = world["client"], world["headers"]
-    instance = _issued(world, monkeypatch)
+    instance = _issued(world)
     url = f"/api/survey-instances/{instance['instance_id']}/responses"
     first = c.post(url, json={"answers": GOOD}, headers=h("big-mentor1"))
     assert first.status_code == 201 and first.json["revision"] == 1
@@ -311,9 +315,9 @@ def test_a_second_submit_edits_with_history(world, monkeypatch):
     assert survey["response_rate"]["responded"] == 1 and survey["response_rate"]["issued"] == 9
 
 
-def test_survey_health_suppresses_below_five_people(world, monkeypatch):
+def test_survey_health_suppresses_below_five_people(world):
     c, h = world["client"], world["headers"]
-    instance = _issued(world, monkeypatch)
+    instance = _issued(world)
     url = f"/api/survey-instances/{instance['instance_id']}/responses"
     health_url = f"/api/cycles/{world['cycles']['big']}/health"
     responders = ["big-mentee0", "big-mentee1", "big-mentee2", "big-mentee3"]

@@ -8,17 +8,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from services.eventkit import ConcurrencyError, rls
+from services.eventkit import ConcurrencyError
 from services.eventkit.access import capacity, consortium, guard
-from services.eventkit.auth import COORDINATOR
 from services.eventkit.db import one
-from services.eventkit.envelope import new_id
-from services.eventkit.http import principal, request_meta, runtime
+from services.eventkit.http import principal, runtime
 
-from .. import access, relationships
-from .. import concerns as timers
+from .. import access
 from .. import readmodels as rm
-from ..domain.concerns import Concern, ConcernAccessLog
+from ..app import concerns
+from .context import clock, work
 from .schemas import AccessOut, ConcernIn, ConcernOut, ConcernQuery, ConcernSummaryOut, ResolveIn
 
 blp = Blueprint("concerns", __name__, url_prefix="/api", description="Confidential concerns")
@@ -36,31 +34,11 @@ def raise_concern(data, pair_id):
     """A member raises a concern about their pair. Only coordinators of the program (or of its
     whole institution) who are not a party see it, never the other member; if a coordinator is a
     party, it goes to the consortium admin at once."""
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        rel, cycle = relationships.relationship(conn, pair_id)
-        me = principal().user_id
-        concern = Concern(new_id())
-        concern.raise_(
-            rel, me, data["kind"], data["text"], timers.clock(), timers.ack_hours(),
-            _coordinator_ids(conn, cycle),
-        )  # fmt: skip
-        rt.save(conn, concern, request_meta(cycle["institution_id"]))
-        return _concern_row(conn, concern.id)
-
-
-def _coordinator_ids(conn: sa.Connection, cycle: sa.RowMapping) -> set[str]:
-    # Where a concern goes must not depend on what its raiser's scope lets them see.
-    s = rm.staff_roles
-    with rls.unrestricted(conn):
-        rows = conn.execute(
-            sa.select(s.c.person_id).where(
-                s.c.role == COORDINATOR,
-                s.c.institution_id == cycle["institution_id"],
-                sa.or_(s.c.program_id.is_(None), s.c.program_id == cycle["program_id"]),
-            )
-        ).all()
-    return {r.person_id for r in rows}
+    with work() as uow:
+        concern_id = concerns.raise_concern(
+            uow, pair_id, principal().user_id, data["kind"], data["text"]
+        )
+        return _concern_row(uow.conn, concern_id)
 
 
 @blp.route("/concerns", methods=["GET"])
@@ -85,15 +63,11 @@ def list_concerns(query):
 def read_concern(concern_id):
     """The concern's content; the read is recorded (ConfidentialRecordViewed) before it is shown,
     with the capacity the policy let the reader in as."""
-    rt = runtime()
     viewed_as = access.VIEWER_ROLES[capacity()]
     for attempt in range(3):
         try:
-            with rt.engine.begin() as conn:
-                row = _concern_row(conn, concern_id)
-                audit = rt.load(conn, ConcernAccessLog, concern_id)
-                audit.viewed(principal().user_id, viewed_as)
-                rt.save(conn, audit, request_meta(row["institution_id"]))
+            with work() as uow:
+                row = concerns.record_read(uow, concern_id, principal().user_id, viewed_as)
                 return {**row, "viewed_as": viewed_as}
         except ConcurrencyError:
             if attempt == 2:
@@ -105,13 +79,9 @@ def read_concern(concern_id):
 @guard("concern.handle", access.concern)
 @blp.response(200, ConcernSummaryOut)
 def acknowledge_concern(concern_id):
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        row = _concern_row(conn, concern_id)
-        concern = rt.load(conn, Concern, concern_id)
-        concern.acknowledge(principal().user_id)
-        rt.save(conn, concern, request_meta(row["institution_id"]))
-        return _concern_row(conn, concern_id)
+    with work() as uow:
+        concerns.acknowledge(uow, concern_id, principal().user_id)
+        return _concern_row(uow.conn, concern_id)
 
 
 @blp.route("/concerns/<concern_id>/resolve", methods=["POST"])
@@ -119,13 +89,9 @@ def acknowledge_concern(concern_id):
 @blp.arguments(ResolveIn)
 @blp.response(200, ConcernSummaryOut)
 def resolve_concern(data, concern_id):
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        row = _concern_row(conn, concern_id)
-        concern = rt.load(conn, Concern, concern_id)
-        concern.resolve(principal().user_id, data["note"])
-        rt.save(conn, concern, request_meta(row["institution_id"]))
-        return _concern_row(conn, concern_id)
+    with work() as uow:
+        concerns.resolve(uow, concern_id, principal().user_id, data["note"])
+        return _concern_row(uow.conn, concern_id)
 
 
 @blp.route("/concerns/<concern_id>/access-log", methods=["GET"])
@@ -149,6 +115,6 @@ def escalate_due_concerns():
     """Escalate now every concern not acknowledged within CONCERN_ACK_HOURS (the worker also
     does this every minute). For operators: the consortium-wide admin or system."""
     rt = runtime()
-    escalated = timers.escalate_due(rt)
+    escalated = concerns.escalate_due(rt, clock())
     with rt.reading() as conn:
         return [_concern_row(conn, concern_id) for concern_id in escalated]

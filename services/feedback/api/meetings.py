@@ -11,13 +11,12 @@ from flask_smorest import Blueprint
 from services.eventkit import NotFound
 from services.eventkit.access import guard, visible
 from services.eventkit.db import one
-from services.eventkit.envelope import new_id
-from services.eventkit.http import principal, request_meta, runtime
+from services.eventkit.http import principal, runtime
 
 from .. import access, relationships
-from .. import concerns as timers
 from .. import readmodels as rm
-from ..domain.meetings import Meeting
+from ..app import meetings
+from .context import work
 from .schemas import MeetingIn, MeetingOut, RelationshipOut
 
 blp = Blueprint("meetings", __name__, url_prefix="/api", description="Pairs and their meetings")
@@ -68,14 +67,9 @@ def _meeting_row(conn: sa.Connection, meeting_id: str) -> sa.RowMapping:
 @blp.response(201, MeetingOut)
 def log_meeting(data, pair_id):
     """A member logs a meeting (not dated in the future nor before the pair existed)."""
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        rel, cycle = relationships.relationship(conn, pair_id)
-        me = principal().user_id
-        meeting = Meeting(new_id())
-        meeting.log(rel, me, today=timers.clock().date(), **data)
-        rt.save(conn, meeting, request_meta(cycle["institution_id"]))
-        return _meeting_row(conn, meeting.id)
+    with work() as uow:
+        meeting_id = meetings.log(uow, pair_id, principal().user_id, **data)
+        return _meeting_row(uow.conn, meeting_id)
 
 
 @blp.route("/pairs/<pair_id>/meetings", methods=["GET"])
@@ -104,12 +98,6 @@ def get_meeting(meeting_id):
 @blp.response(200, MeetingOut)
 def confirm_meeting(meeting_id):
     """The other member confirms the meeting took place."""
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        row = _meeting_row(conn, meeting_id)
-        rel, cycle = relationships.relationship(conn, row["pair_id"])
-        me = principal().user_id
-        meeting = rt.load(conn, Meeting, meeting_id)
-        meeting.confirm(rel, me)
-        rt.save(conn, meeting, request_meta(cycle["institution_id"]))
-        return _meeting_row(conn, meeting_id)
+    with work() as uow:
+        meetings.confirm(uow, meeting_id, principal().user_id)
+        return _meeting_row(uow.conn, meeting_id)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from services.eventkit import NotFound
 from services.eventkit.access import guard
-from services.eventkit.envelope import new_id
-from services.eventkit.http import principal, request_meta, runtime
+from services.eventkit.http import principal, runtime
 
-from .. import access, relationships
+from .. import access
 from .. import readmodels as rm
-from ..domain.objectives import Objective
+from ..app import objectives
+from .context import work
 from .schemas import ObjectiveIn, ObjectiveOut, ObjectiveStatusIn
 
 blp = Blueprint("objectives", __name__, url_prefix="/api", description="Objectives")
@@ -42,17 +41,9 @@ def _objectives(conn: sa.Connection, **where) -> list[dict]:
 @blp.response(201, ObjectiveOut)
 def set_objective(data, pair_id):
     """An objective of a mentee's action plan, agreed with the mentor."""
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        rel, cycle = relationships.relationship(conn, pair_id)
-        me = principal().user_id
-        mentee_id = data.pop("mentee_id") or (
-            me if rel.role_of(me) == "mentee" else (rel.mentees[0] if len(rel.mentees) == 1 else "")
-        )
-        objective = Objective(new_id())
-        objective.set(rel, mentee_id, by=me, **data)
-        rt.save(conn, objective, request_meta(cycle["institution_id"]))
-        return _objectives(conn, objective_id=objective.id)[0]
+    with work() as uow:
+        objective_id = objectives.set_objective(uow, pair_id, principal().user_id, **data)
+        return _objectives(uow.conn, objective_id=objective_id)[0]
 
 
 @blp.route("/pairs/<pair_id>/objectives", methods=["GET"])
@@ -69,14 +60,6 @@ def list_objectives(pair_id):
 @blp.response(200, ObjectiveOut)
 def update_objective(data, objective_id):
     """Open, in progress, done or dropped, with a note; every change is kept in its history."""
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        found = _objectives(conn, objective_id=objective_id)
-        if not found:
-            raise NotFound("No such objective.")
-        rel, cycle = relationships.relationship(conn, found[0]["pair_id"])
-        me = principal().user_id
-        objective = rt.load(conn, Objective, objective_id)
-        objective.update(rel, data["status"], me, data["note"])
-        rt.save(conn, objective, request_meta(cycle["institution_id"]))
-        return _objectives(conn, objective_id=objective_id)[0]
+    with work() as uow:
+        objectives.update(uow, objective_id, principal().user_id, data["status"], data["note"])
+        return _objectives(uow.conn, objective_id=objective_id)[0]

@@ -9,24 +9,18 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from services.eventkit import ConcurrencyError, DomainError, NotFound
+from services.eventkit import NotFound
 from services.eventkit.access import consortium, guard
 from services.eventkit.db import one
-from services.eventkit.envelope import new_id
 from services.eventkit.http import principal, request_meta, runtime
 
-from .. import access, relationships
+from .. import access
 from .. import readmodels as rm
-from .. import surveys as issuing
+from ..app import surveys
+from ..app.survey_issuing import issue_due
 from ..domain.builtin_surveys import BUILTIN_TEMPLATES
-from ..domain.surveys import (
-    SurveyResponse,
-    SurveySchedule,
-    SurveyTemplate,
-    answer_errors,
-    normalize_items,
-    stable_id,
-)
+from ..domain.surveys import normalize_items
+from .context import clock, work
 from .schemas import (
     AnswersIn,
     BuiltinOut,
@@ -64,12 +58,9 @@ def builtin_templates():
 @blp.response(201, TemplateOut)
 def define_template(data, institution_id):
     """A coordinator defines a template: Likert (1-5, labelled), single-choice and text items."""
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        template = SurveyTemplate(new_id())
-        template.define(institution_id, by=principal().user_id, **data)
-        rt.save(conn, template, request_meta(institution_id))
-        return _template(conn, template.id)
+    with work() as uow:
+        template_id = surveys.define_template(uow, institution_id, principal().user_id, **data)
+        return _template(uow.conn, template_id)
 
 
 @blp.route("/institutions/<institution_id>/survey-templates/builtins", methods=["POST"])
@@ -79,25 +70,12 @@ def define_template(data, institution_id):
 def seed_templates(data, institution_id):
     """Copy the ready-made templates (all, or those named) into the institution; seeding twice
     changes nothing (each copy's id is stable per institution)."""
-    rt = runtime()
-    out = []
-    for key in data["builtins"] or list(BUILTIN_TEMPLATES):
-        spec = BUILTIN_TEMPLATES[key]
-        template_id = stable_id("survey-template", institution_id, key)
-        try:
-            with rt.engine.begin() as conn:
-                template = rt.load(conn, SurveyTemplate, template_id)
-                if not template.exists:
-                    template.define(
-                        institution_id, spec["name"], spec["items"], principal().user_id,
-                        spec["description"], builtin=key,
-                    )  # fmt: skip
-                    rt.save(conn, template, request_meta(institution_id))
-        except ConcurrencyError:
-            pass  # seeded by someone else meanwhile
-        with rt.reading() as conn:
-            out.append(_template(conn, template_id))
-    return out
+    seeded = surveys.seed_templates(
+        runtime(), institution_id, principal().user_id, data["builtins"] or list(BUILTIN_TEMPLATES),
+        request_meta,
+    )  # fmt: skip
+    with runtime().reading() as conn:
+        return [_template(conn, template_id) for template_id in seeded]
 
 
 @blp.route("/institutions/<institution_id>/survey-templates", methods=["GET"])
@@ -153,25 +131,12 @@ def schedule_survey(data, cycle_id):
     """Schedule one of the institution's templates for a cycle at these months of it (default:
     the cycle's review months), each issue to be answered within `days_to_answer` days (default
     14). A template is scheduled once per cycle."""
-    rt = runtime()
-    with rt.engine.begin() as conn:
-        cycle = relationships.cycle(conn, cycle_id)
-        t = rm.survey_templates
-        template = (
-            conn.execute(sa.select(t).where(t.c.template_id == data["template_id"]))
-            .mappings()
-            .first()
-        )
-        if template is None or template["institution_id"] != cycle["institution_id"]:
-            raise DomainError("No such template in this cycle's institution.", "template_id")
-        months = data["months"] if data["months"] is not None else cycle["review_months"]
-        schedule_id = stable_id("survey-schedule", cycle_id, template["template_id"])
-        schedule = rt.load(conn, SurveySchedule, schedule_id)
-        schedule.schedule(
-            template["template_id"], cycle_id, months, principal().user_id, data["days_to_answer"]
-        )
-        rt.save(conn, schedule, request_meta(cycle["institution_id"]))
-        return _schedules(conn, cycle_id, schedule.id)[0]
+    with work() as uow:
+        schedule_id = surveys.schedule(
+            uow, cycle_id, data["template_id"], data["months"], data["days_to_answer"],
+            principal().user_id,
+        )  # fmt: skip
+        return _schedules(uow.conn, cycle_id, schedule_id)[0]
 
 
 @blp.route("/cycles/<cycle_id>/survey-schedules", methods=["GET"])
@@ -189,7 +154,7 @@ def issue_due_surveys():
     """Issue now every survey whose month has come (the worker also does this every minute); each
     instance is issued once, whoever asks and however often. The consortium-wide admin or system."""
     rt = runtime()
-    issued = issuing.issue_due(rt)
+    issued = issue_due(rt, clock())
     i, r = rm.survey_instances, rm.survey_recipients
     with rt.reading() as conn:
         out = []
@@ -250,22 +215,14 @@ def answer_survey(data, instance_id):
     """The issued person answers (201); answering again edits the response (200), as a new
     revision, every earlier one kept. Each answer is checked against its item (422 per item)."""
     me = principal().user_id
-    rt = runtime()
-    i, r = rm.survey_instances, rm.survey_recipients
-    with rt.engine.begin() as conn:
-        instance = conn.execute(sa.select(i).where(i.c.instance_id == instance_id)).mappings().one()
-        recipients = {
-            x.person_id
-            for x in conn.execute(sa.select(r.c.person_id).where(r.c.instance_id == instance_id))
-        }
-        items = _template(conn, instance["template_id"])["items"]
-        errors = answer_errors(items, data["answers"])
-        if errors:
-            raise ma.ValidationError({"answers": {k: [v] for k, v in errors.items()}})
-        response = rt.load(conn, SurveyResponse, stable_id("survey-response", instance_id, me))
-        response.answer(instance_id, me, recipients, items, data["answers"])
-        rt.save(conn, response, request_meta(instance["institution_id"]))
-        body = _response(conn, instance_id, me)
+    with work() as uow:
+        try:
+            surveys.answer(uow, instance_id, me, data["answers"])
+        except surveys.InvalidAnswers as invalid:
+            raise ma.ValidationError(
+                {"answers": {k: [v] for k, v in invalid.errors.items()}}
+            ) from None
+        body = _response(uow.conn, instance_id, me)
     return body, 201 if body["revision"] == 1 else 200
 
 

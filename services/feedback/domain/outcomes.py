@@ -1,13 +1,15 @@
-"""De-identified outcomes: pseudonymous export rows of a cycle."""
+"""De-identified outcomes: pseudonymous export rows of a cycle, and what a program or an
+institution adds up to over its cycles (consortium-wide outcomes)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Sequence
 from typing import Any
 
-from .health import MIN_PEOPLE
+from .health import MIN_PEOPLE, share, suppressed_unless
 from .relationships import Relationship
 
 
@@ -61,3 +63,67 @@ def export_rows(
                 }
             )
     return sorted(rows, key=lambda row: (row["relationship"], row["participant"]))
+
+
+@dataclasses.dataclass
+class Tally:
+    """What one program (or one institution) adds up to over its cycles."""
+
+    cycles: set[str] = dataclasses.field(default_factory=set)
+    relationships: list[Relationship] = dataclasses.field(default_factory=list)
+    meetings: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # by relationship
+    issued: set[tuple[str, str]] = dataclasses.field(default_factory=set)  # (instance, person)
+    responded: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    likert: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # by person
+
+    def add(self, other: Tally) -> None:
+        self.cycles |= other.cycles
+        self.relationships += other.relationships
+        self.meetings.update(other.meetings)
+        self.issued |= other.issued
+        self.responded |= other.responded
+        for person, values in other.likert.items():
+            self.likert.setdefault(person, []).extend(values)
+
+    def outcome(self) -> dict:
+        members = {p for r in self.relationships for p in r.members}
+        counts = [len(self.meetings.get(r.id, [])) for r in self.relationships]
+        held = [m for r in self.relationships for m in self.meetings.get(r.id, [])]
+
+        answers = [v for values in self.likert.values() for v in values]
+        return {
+            "cycles": len(self.cycles),
+            "pairs": suppressed_unless(
+                members,
+                {
+                    "pairs": sum(1 for r in self.relationships if r.kind == "pair"),
+                    "groups": sum(1 for r in self.relationships if r.kind == "group"),
+                },
+            ),
+            "meetings": suppressed_unless(
+                members,
+                {
+                    "meetings": len(held),
+                    "per_pair_mean": round(len(held) / len(counts), 2) if counts else None,
+                    "confirmed_share": share(sum(1 for m in held if m["confirmed"]), len(held)),
+                    "pairs_without_meeting_share": share(
+                        sum(1 for c in counts if c == 0), len(counts)
+                    ),
+                },
+            ),
+            "surveys": suppressed_unless(
+                {person for _, person in self.issued},
+                {
+                    "issued": len(self.issued),
+                    "responded": len(self.responded),
+                    "rate": share(len(self.responded), len(self.issued)),
+                },
+            ),
+            "likert": suppressed_unless(
+                set(self.likert),
+                {
+                    "answers": len(answers),
+                    "mean": round(sum(answers) / len(answers), 2) if answers else None,
+                },
+            ),
+        }

@@ -1,5 +1,5 @@
-"""Surveys as the service runs them: which scheduled surveys are due, and the worker loop that
-issues each one exactly once.
+"""Issuing scheduled surveys: which (schedule, month) pairs are due by the clock's today, and
+the round that issues each exactly once, the worker's loop and the operators' route alike.
 
 An instance's id is stable_id(schedule, month), so its stream is the same for every worker and
 after every restart: issuing appends at version 0, and the store (optimistic concurrency on the
@@ -9,20 +9,17 @@ stream, and the unique key on the instance table) refuses a second SurveyIssued.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
+from typing import Any
 
 import sqlalchemy as sa
 
-from services.eventkit import ConcurrencyError, Metadata, Runtime
+from services.eventkit import ConcurrencyError, Runtime
 from services.eventkit.envelope import parse_time
 
-from . import concerns as timers
-from . import readmodels as rm
-from .domain.surveys import SurveyInstance, add_months, stable_id
-from .relationships import cycle_relationships
-
-log = logging.getLogger(__name__)
+from .. import readmodels as rm
+from .. import relationships
+from ..domain.surveys import SurveyInstance, add_months, stable_id
+from .unit_of_work import Clock, unit_of_work
 
 
 def instance_id(schedule_id: str, month: int) -> str:
@@ -37,7 +34,7 @@ def cycle_start(cycle: sa.RowMapping | dict) -> dt.date:
     return parse_time(cycle["opened_at"]).date()
 
 
-def due(conn: sa.Connection, today: dt.date) -> list[dict]:
+def due(conn: sa.Connection, today: dt.date) -> list[dict[str, Any]]:
     """Scheduled (schedule, month) pairs whose day of issue has come and that are not issued yet."""
     s, c, i = rm.survey_schedules, rm.cycles, rm.survey_instances
     issued = {r.instance_id for r in conn.execute(sa.select(i.c.instance_id))}
@@ -65,33 +62,24 @@ def due(conn: sa.Connection, today: dt.date) -> list[dict]:
     return out
 
 
-def issue_due(rt: Runtime, now: dt.datetime | None = None) -> list[str]:
-    """Issue every due survey instance to the cycle's active pair members, each exactly once."""
-    today = (now or timers.clock()).date()
-    with rt.reading() as conn:
+def issue_due(runtime: Runtime, clock: Clock) -> list[str]:
+    """Issue every due survey instance to the cycle's active pair members, each exactly once (each
+    in its own transaction); the ids issued."""
+    today = clock().date()
+    with runtime.reading() as conn:
         pending = due(conn, today)
     issued = []
     for d in pending:
         try:
-            with rt.engine.begin() as conn:
-                instance = rt.load(conn, SurveyInstance, d["instance_id"])
+            with unit_of_work(runtime, clock) as uow:
+                instance = uow.load(SurveyInstance, d["instance_id"])
                 if instance.issue(
                     d["schedule_id"], d["template_id"], d["cycle_id"], d["month"], d["issue_on"],
-                    cycle_relationships(conn, d["cycle_id"]), d["days_to_answer"],
+                    relationships.cycle_relationships(uow.conn, d["cycle_id"]),
+                    d["days_to_answer"],
                 ):  # fmt: skip
-                    rt.save(conn, instance, Metadata(d["institution_id"]))
+                    uow.save(instance, d["institution_id"])
                     issued.append(d["instance_id"])
         except (ConcurrencyError, sa.exc.IntegrityError):
             continue  # another worker issued it meanwhile
     return issued
-
-
-def survey_issuer(rt: Runtime, stop: threading.Event, interval_s: float = 60.0) -> None:
-    """Worker loop: issue scheduled surveys when their month of the cycle comes."""
-    while not stop.wait(interval_s):
-        try:
-            issued = issue_due(rt)
-            if issued:
-                log.info("issued %d survey instances", len(issued))
-        except Exception:
-            log.exception("survey issuer: will try again")

@@ -1,0 +1,179 @@
+"""Program health, the de-identified export and consortium-wide outcomes, from the read models:
+the coordinators of a cycle's program see whom to contact, everyone else pseudonyms (keyed by
+FEEDBACK_EXPORT_KEY); every aggregate describing fewer than MIN_PEOPLE people is suppressed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.eventkit.audit import AccessLog
+from services.eventkit.config import env, token_key
+from services.eventkit.envelope import new_id
+
+from .. import readmodels as rm
+from .. import relationships
+from ..domain.health import MIN_PEOPLE, program_health, survey_health
+from ..domain.outcomes import Tally, export_rows, pseudonym
+from .unit_of_work import UnitOfWork
+
+
+def export_key() -> str:
+    return env("FEEDBACK_EXPORT_KEY", "") or token_key()
+
+
+def _cycle_data(conn: sa.Connection, cycle_id: str):
+    rels = relationships.cycle_relationships(conn, cycle_id)
+    m, o = rm.meetings, rm.objectives
+    meetings = [
+        {
+            "pair_id": r.pair_id,
+            "date": r.met_on,
+            "duration_minutes": r.duration_minutes,
+            "mode": r.mode,
+            "confirmed": r.confirmed_by is not None,
+        }
+        for r in conn.execute(sa.select(m).where(m.c.cycle_id == cycle_id))
+    ]
+    objectives = [
+        {"pair_id": r.pair_id, "mentee_id": r.mentee_id, "status": r.status}
+        for r in conn.execute(sa.select(o).where(o.c.cycle_id == cycle_id))
+    ]
+    return rels, meetings, objectives
+
+
+def cycle_health(
+    conn: sa.Connection, cycle_id: str, today: dt.date, inactive_days: int, with_names: bool
+) -> dict[str, Any]:
+    """The cycle's health as of `today`: with names for whom to contact (`with_names`, the
+    program's coordinators), else with pseudonymous ids; and each issued survey's figures."""
+    rels, meetings, objectives = _cycle_data(conn, cycle_id)
+    health = program_health(rels, meetings, objectives, today, inactive_days)
+    if with_names:
+        names = relationships.names(conn, {p for r in rels for p in r.members})
+        for pair in health["at_risk"]:
+            pair["names"] = [names.get(p) for p in pair["member_ids"]]
+        for outcome in health["mentor_outcomes"]:
+            outcome["mentor_name"] = names.get(outcome["mentor_id"])
+    else:
+        key = export_key()
+        for pair in health["at_risk"]:
+            pair["pair_id"] = pseudonym(key, pair["kind"], pair["pair_id"])
+            pair["member_ids"] = [pseudonym(key, "person", p) for p in pair["member_ids"]]
+        for outcome in health["mentor_outcomes"]:
+            outcome["mentor_id"] = pseudonym(key, "person", outcome["mentor_id"])
+    health["surveys"] = _survey_health(conn, cycle_id)
+    return {"cycle_id": cycle_id, **health}
+
+
+def export(uow: UnitOfWork, cycle_id: str) -> list[dict[str, Any]]:
+    """The cycle's de-identified outcome rows, the export recorded in the consortium audit trail
+    (RecordsExported) before a row leaves."""
+    rels, meetings, objectives = _cycle_data(uow.conn, cycle_id)
+    rows = export_rows(rels, meetings, objectives, export_key())
+    cycle = relationships.cycle(uow.conn, cycle_id)
+    log = AccessLog(new_id())
+    log.record(
+        "RecordsExported", what="de-identified outcomes", cycle_id=cycle_id,
+        program_id=cycle["program_id"], rows=len(rows),
+    )  # fmt: skip
+    uow.save(log, cycle["institution_id"])
+    return rows
+
+
+def _survey_health(conn: sa.Connection, cycle_id: str) -> list[dict]:
+    i, r, t = rm.survey_instances, rm.survey_recipients, rm.survey_templates
+    instances = conn.execute(sa.select(i).where(i.c.cycle_id == cycle_id).order_by(i.c.due_on))
+    instances = [dict(x) for x in instances.mappings()]
+    if not instances:
+        return []
+    ids = [x["instance_id"] for x in instances]
+    recipients: dict[str, list[str]] = {}
+    for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids))):
+        recipients.setdefault(x.instance_id, []).append(x.person_id)
+    for x in instances:
+        x["recipients"] = recipients.get(x["instance_id"], [])
+    templates = {
+        x["template_id"]: {"name": x["name"], "items": x["items"]}
+        for x in conn.execute(
+            sa.select(t).where(t.c.template_id.in_({x["template_id"] for x in instances}))
+        ).mappings()
+    }
+    s = rm.survey_responses
+    responses = [
+        {"instance_id": x.instance_id, "person_id": x.person_id, "answers": x.answers}
+        for x in conn.execute(sa.select(s).where(s.c.instance_id.in_(ids)))
+    ]
+    return survey_health(instances, templates, responses)
+
+
+# --- consortium-wide outcomes -------------------------------------------------------------------
+
+
+def _cycle_tally(conn: sa.Connection, cycle_id: str) -> Tally:
+    rels, meetings, _ = _cycle_data(conn, cycle_id)
+    tally = Tally(cycles={cycle_id}, relationships=[r for r in rels if r.active])
+    for r in tally.relationships:
+        tally.meetings[r.id] = []
+    for m in meetings:
+        if m["pair_id"] in tally.meetings:
+            tally.meetings[m["pair_id"]].append(m)
+    i, r, s, t = rm.survey_instances, rm.survey_recipients, rm.survey_responses, rm.survey_templates
+    instances = conn.execute(
+        sa.select(i.c.instance_id, t.c["items"])
+        .join(t, t.c.template_id == i.c.template_id)
+        .where(i.c.cycle_id == cycle_id)
+    ).all()
+    likert_items = {
+        x.instance_id: {item["item_id"] for item in x.items if item["kind"] == "likert"}
+        for x in instances
+    }
+    if not likert_items:
+        return tally
+    ids = list(likert_items)
+    tally.issued = {
+        (x.instance_id, x.person_id)
+        for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids)))
+    }
+    for x in conn.execute(sa.select(s).where(s.c.instance_id.in_(ids))):
+        if (x.instance_id, x.person_id) not in tally.issued:
+            continue
+        tally.responded.add((x.instance_id, x.person_id))
+        for item_id in likert_items[x.instance_id]:
+            value = x.answers.get(item_id)
+            if isinstance(value, int):
+                tally.likert.setdefault(x.person_id, []).append(value)
+    return tally
+
+
+def consortium_outcomes(conn: sa.Connection, institution_id: str | None) -> dict[str, Any]:
+    """Every institution's outcomes (or one's) and each of its programs', over all their cycles;
+    no person ids at all."""
+    c = rm.cycles
+    select = sa.select(c.c.id, c.c.institution_id, c.c.program_id)
+    if institution_id:
+        select = select.where(c.c.institution_id == institution_id)
+    programs: dict[tuple[str, str], Tally] = {}
+    for cycle in conn.execute(select).all():
+        key = (cycle.institution_id, cycle.program_id)
+        programs.setdefault(key, Tally()).add(_cycle_tally(conn, cycle.id))
+    institutions: dict[str, Tally] = {}
+    for (inst, _), tally in programs.items():
+        institutions.setdefault(inst, Tally()).add(tally)
+    return {
+        "min_people": MIN_PEOPLE,
+        "institutions": [
+            {
+                "institution_id": inst_id,
+                **total.outcome(),
+                "programs": [
+                    {"program_id": program_id, **tally.outcome()}
+                    for (inst, program_id), tally in sorted(programs.items())
+                    if inst == inst_id
+                ],
+            }
+            for inst_id, total in sorted(institutions.items())
+        ],
+    }
