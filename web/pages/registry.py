@@ -7,7 +7,7 @@ from flask import Flask
 
 from . import blueprints, trails
 from .admin import coordinators, institutions, outcomes
-from .coord import participants, programs, roster
+from .coord import participant, participants, programs, roster
 from .me import inbox, meetings, pair, profile, ranking, surveys
 from .oversight import concerns, health, survey_templates
 from .oversight import surveys as survey_schedules
@@ -15,7 +15,7 @@ from .pairing import choice, edits, runs
 
 PAGE_MODULES = (
     *(coordinators, institutions, outcomes),
-    *(participants, programs, roster),
+    *(participant, participants, programs, roster),
     *(inbox, meetings, pair, profile, ranking, surveys),
     *(concerns, health, survey_templates, survey_schedules),
     *(choice, edits, runs),
