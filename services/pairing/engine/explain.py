@@ -45,18 +45,24 @@ def unmatched_reasons(
     for mentor in pool.full_mentors:
         if mentor.id not in pinned_mentors:
             reasons[mentor.id] = NO_CAPACITY
+    # Each question about a mentee is answered by the first mentor that passes, found in an
+    # index of the mentors it is about: an explanation costs a bisection and the conflicts passed
+    # over, not a scan of every mentor.
+    with_room = EligibilityIndex((), [m for m in mentors if load[m.id] < m.capacity], index.rules)
+    full = EligibilityIndex((), pool.full_mentors, index.rules)
+    position = {m.id: j for j, m in enumerate(mentors)} if ranked_only else {}
     for mentee in pool.mentees:
         if mentee.id in mentor_of:
             continue
-        eligible = index.eligible_mentors(mentee)
-        with_room = [j for j in eligible if load.get(mentors[j].id, 0) < mentors[j].capacity]
-        ranked_eligible = any(mentors[j].id in mentee.ranking for j in eligible)
-        full_by_pins = any(_eligible(index, mentee, m) for m in pool.full_mentors)
-        if not eligible and not full_by_pins:
+        if not index.has_eligible_mentor(mentee) and not full.has_eligible_mentor(mentee):
             reason = NO_ELIGIBLE_MENTOR
-        elif not with_room:
+        elif not with_room.has_eligible_mentor(mentee):
             reason = ALL_MENTORS_FULL
         elif ranked_only:
+            ranked_eligible = any(
+                (j := position.get(mentor_id)) is not None and _eligible(index, mentee, mentors[j])
+                for mentor_id in mentee.ranking
+            )
             reason = RANKED_DECLINED if ranked_eligible else RANKED_NONE_ELIGIBLE
         elif shortlisted:
             reason = OUTSIDE_SHORTLIST

@@ -167,15 +167,33 @@ class EligibilityIndex:
             and mentors[j].id != mentee.id
         ]
 
+    def has_eligible_mentor(self, mentee: Mentee) -> bool:
+        """Whether `eligible_mentors` would be non-empty, at the cost of the mentors it passes
+        over: the slice is walked in place (not copied) and only a conflict or the mentee
+        themself is ever skipped, so this stops at the first or second mentor but for them."""
+        levels, idx = self._mentors_by_group.get(self.group(mentee), ([], []))
+        mentors, conflicts, mentee_id = self.mentors, mentee.conflicts, mentee.id
+        for k in range(bisect_left(levels, mentee.level_rank + self.rules.min_level_gap), len(idx)):
+            mentor = mentors[idx[k]]
+            if (
+                mentor.id not in conflicts
+                and mentee_id not in mentor.conflicts
+                and mentor.id != mentee_id
+            ):
+                return True
+        return False
+
     def eligible_mentees(self, mentor: Mentor) -> Iterator[int]:
-        """Mentees passing every hard rule with the mentor, lazily (callers often need one)."""
+        """Mentees passing every hard rule with the mentor, lazily (callers often need one); the
+        level slice is walked in place, so taking the first costs no copy of the group."""
         levels, idx = self._mentees_by_group.get(self.group(mentor), ([], []))
-        mentees = self.mentees
-        for i in idx[: bisect_right(levels, mentor.level_rank - self.rules.min_level_gap)]:
+        mentees, conflicts, mentor_id = self.mentees, mentor.conflicts, mentor.id
+        for k in range(bisect_right(levels, mentor.level_rank - self.rules.min_level_gap)):
+            i = idx[k]
             mentee = mentees[i]
             if (
-                mentee.id not in mentor.conflicts
-                and mentor.id not in mentee.conflicts
-                and mentee.id != mentor.id
+                mentee.id not in conflicts
+                and mentor_id not in mentee.conflicts
+                and mentee.id != mentor_id
             ):
                 yield i

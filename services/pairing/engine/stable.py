@@ -19,6 +19,14 @@ from .rules import EligibilityIndex, acceptable, score_pairs, total_score
 # mentees come first; the rest follow by score, ties broken by id (indices follow ids).
 MentorKey = tuple[int, float, int]
 
+# Mentor rankings up to this long are scanned for a proposer; longer ones get a table.
+SCANNED_RANKING = 32
+
+
+def _places(ranking: Sequence[str]) -> dict[str, int]:
+    """Id -> place; built back to front so a mentee ranked twice keeps their first place."""
+    return dict(zip(reversed(ranking), range(len(ranking) - 1, -1, -1), strict=True))
+
 
 class _Preferences:
     def __init__(self, pool: Pool, rules: Rules, use_scores_for_unranked: bool) -> None:
@@ -28,11 +36,21 @@ class _Preferences:
         self.use_scores = use_scores_for_unranked
         self.index = EligibilityIndex(pool.mentees, pool.mentors, rules)
         self.mentor_index = {m.id: j for j, m in enumerate(pool.mentors)}
-        # Built back to front so a mentee ranked twice keeps their first place.
-        self.mentor_rank: list[dict[str, int]] = [
-            dict(zip(reversed(m.ranking), range(len(m.ranking) - 1, -1, -1), strict=True))
-            for m in pool.mentors
-        ]
+        # Each mentor's place of a mentee, by id, made only for long rankings and only once
+        # someone proposes: most mentors hear a few proposals, and scanning a short ranking
+        # for each costs less than a table of every mentee they ranked.
+        self.mentor_rank: list[dict[str, int] | None] = [None] * len(pool.mentors)
+
+    def position(self, j: int, mentee_id: str) -> int | None:
+        """The mentee's place in mentor j's ranking (the first, if listed twice), or None.
+        `_deferred_acceptance` inlines it: a change here goes there too."""
+        places = self.mentor_rank[j]
+        if places is None:
+            ranking = self.pool.mentors[j].ranking
+            if len(ranking) <= SCANNED_RANKING:
+                return ranking.index(mentee_id) if mentee_id in ranking else None
+            places = self.mentor_rank[j] = _places(ranking)
+        return places.get(mentee_id)
 
     def ranked_choice(self, mentee: Mentee, place: int) -> int | None:
         """The index of the mentor at `place` in the mentee's own ranking, or None if that entry
@@ -75,8 +93,7 @@ class _Preferences:
             yield from self.scored_choices(mentee)
 
     def mentor_key(self, j: int, i: int) -> MentorKey:
-        mentee = self.pool.mentees[i]
-        position = self.mentor_rank[j].get(mentee.id)
+        position = self.position(j, self.pool.mentees[i].id)
         if position is not None:
             return (position, 0.0, i)
         return self.unranked_key(j, i)
@@ -157,18 +174,20 @@ def _deferred_acceptance(
     mentors, mentor_index = prefs.pool.mentors, prefs.mentor_index
     min_gap, cross = prefs.rules.min_level_gap, prefs.rules.cross_institution
     mentor_rank, unranked_key = prefs.mentor_rank, prefs.unranked_key
+    mentor_rankings = [m.ranking for m in mentors]
     free = list(range(n - 1, -1, -1))  # a stack, so mentees start in id order
     while free:
         i = free.pop()
         mentee = mentees[i]
         mentee_id, ranking = mentee.id, mentee.ranking
-        active, conflicts = not mentee.withdrawn, mentee.conflicts
+        conflicts = mentee.conflicts
         level, institution = mentee.level_rank, mentee.institution_id
         place = next_place[i]
         while True:
             if place < len(ranking):
-                # ranked_choice, inlined (`acceptable` too, its mentee half hoisted above): it
-                # runs once per entry of every ranking walked.
+                # ranked_choice, inlined (`acceptable` too, its mentee half hoisted above, and
+                # without the withdrawn tests: a pool holds active people only): it runs once
+                # per entry of every ranking walked.
                 mentor_id = ranking[place]
                 place += 1
                 j = mentor_index.get(mentor_id)
@@ -176,9 +195,7 @@ def _deferred_acceptance(
                     continue
                 mentor = mentors[j]
                 if not (
-                    active
-                    and not mentor.withdrawn
-                    and mentee_id != mentor_id
+                    mentee_id != mentor_id
                     and mentor.level_rank - level >= min_gap
                     and (cross or mentor.institution_id == institution)
                     and mentor_id not in conflicts
@@ -194,7 +211,16 @@ def _deferred_acceptance(
                     break
             else:
                 break
-            position = mentor_rank[j].get(mentee_id)
+            places = mentor_rank[j]  # position(j, mentee_id), inlined
+            if places is None:
+                listed = mentor_rankings[j]
+                if len(listed) <= SCANNED_RANKING:
+                    position = listed.index(mentee_id) if mentee_id in listed else None
+                else:
+                    places = mentor_rank[j] = _places(listed)
+                    position = places.get(mentee_id)
+            else:
+                position = places.get(mentee_id)
             key = (position, 0.0, i) if position is not None else unranked_key(j, i)
             held_worst = worst[j]
             if held_worst is None:  # room left

@@ -12,10 +12,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pairing_instances import Instance, check_result, instances
+from reference_explain import reference_reasons
 
+from bench.pairing_shapes import bare_deferred_acceptance
 from services.pairing.engine import (
+    Result,
     acceptable,
     count_blocking_pairs,
+    explain_unmatched,
     optimal,
     preference_lists,
     random_pairing,
@@ -157,3 +161,51 @@ def test_vectorised_scores_equal_the_pair_by_pair_scores(instance: Instance, top
         mine = sorted(((-s, j) for (m, j), s in expected.items() if m == i))[:top_k]
         kept = np.flatnonzero(shortlist.mentee == i)
         assert sorted(shortlist.mentor[kept].tolist()) == sorted(j for _, j in mine)
+
+
+def _own_pairs(result) -> dict[str, str]:
+    return {p.mentee_id: p.mentor_id for p in result.pairs if not p.pinned}
+
+
+@SETTINGS
+@given(instances(max_mentees=8, max_mentors=5), st.booleans())
+def test_stable_equals_the_reference_deferred_acceptance(instance: Instance, use_scores: bool):
+    kwargs = {"use_scores_for_unranked": use_scores, **instance.kwargs()}
+    prefs = preference_lists(instance.mentees, instance.mentors, instance.rules, **kwargs)
+    ours = stable(instance.mentees, instance.mentors, instance.rules, **kwargs)
+    assert set(_own_pairs(ours).items()) == bare_deferred_acceptance(*prefs)
+
+
+@settings(SETTINGS, max_examples=300)
+@given(instances(max_mentees=8, max_mentors=5), st.booleans(), st.sampled_from([None, 1, 2]))
+def test_explanations_equal_the_reference(instance: Instance, use_scores: bool, k: int | None):
+    """Explanations found through the eligibility indexes say what listing every eligible
+    mentor for every mentee says, for each kind of run."""
+    pool = respect_pins(instance.mentees, instance.mentors, instance.rules, instance.pinned,
+                        instance.excluded)  # fmt: skip
+    ranked = stable(instance.mentees, instance.mentors, instance.rules,
+                    use_scores_for_unranked=use_scores, **instance.kwargs())  # fmt: skip
+    assert ranked.unmatched == reference_reasons(
+        pool, instance.rules, _own_pairs(ranked), ranked_only=not use_scores
+    )
+    best = optimal(instance.mentees, instance.mentors, instance.rules,
+                   candidates_per_mentee=k, **instance.kwargs())  # fmt: skip
+    assert best.unmatched == reference_reasons(
+        pool, instance.rules, _own_pairs(best), shortlisted=k is not None
+    )
+    edited = Result(best.pairs[::2], {})
+    assert explain_unmatched(
+        instance.mentees, instance.mentors, edited, instance.rules, **instance.kwargs()
+    ) == reference_reasons(pool, instance.rules, _own_pairs(edited))
+
+
+def test_explanations_pass_over_conflicts_on_either_side():
+    from services.pairing.engine import Mentee, Mentor
+    from services.pairing.engine.explain import ALL_MENTORS_FULL, NO_ELIGIBLE_MENTOR
+
+    mentees = [Mentee("e1", "a", 7), Mentee("e2", "a", 7, conflicts=frozenset({"m2"})),
+               Mentee("e3", "a", 7)]  # fmt: skip
+    mentors = [Mentor("m1", "a", 10, conflicts=frozenset({"e1", "e2"})), Mentor("m2", "a", 10)]
+    result = stable(mentees, mentors, pinned=[("e3", "m2")])
+    assert result.unmatched["e1"] == ALL_MENTORS_FULL  # m2 would do, but e3 holds its place
+    assert result.unmatched["e2"] == NO_ELIGIBLE_MENTOR  # m1 refuses e2, e2 refuses m2
