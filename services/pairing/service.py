@@ -8,14 +8,8 @@ from services.eventkit import Service
 from services.eventkit.contracts import enrollment, pairing
 
 from . import readmodels as rm
-from .choice import request_deadlines
-
-
-def _blueprints():
-    from .api import blp
-
-    return [blp]
-
+from .api import blueprints
+from .deadlines import request_deadlines
 
 SERVICE = Service(
     name="pairing",
@@ -26,7 +20,7 @@ SERVICE = Service(
     projections=[rm.pairing_view],
     consumers=[rm.pool],
     contracts=[enrollment.registry],
-    blueprints=_blueprints,
+    blueprints=blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[rm.people, rm.cycles, rm.candidates, rm.pairs],
     background=[request_deadlines],

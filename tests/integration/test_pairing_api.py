@@ -7,10 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from services.eventkit.auth import COORDINATOR, MENTEE, Grant
+from services.eventkit.envelope import utcnow
 from services.eventkit.migrations import upgrade
 from services.pairing.app import create_app as create_pairing_app
+from services.pairing.deadlines import RequestDeadlines
 from services.pairing.engine import Mentee, Mentor, Rules, level_rank, violations
-from services.pairing.runs import load_pool
+from services.pairing.readmodels.candidate_pool import load_pool
 from services.pairing.service import SERVICE as PAIRING
 from support import auth_headers, deliver
 
@@ -368,7 +370,7 @@ def test_group_coaching_cycles_form_balanced_groups(client, admin, enrollment_ap
     rt.engine.dispose()
 
 
-def test_mentee_choice_walks_down_rankings(client, admin, enrollment_app, tmp_path, monkeypatch):
+def test_mentee_choice_walks_down_rankings(client, admin, enrollment_app, tmp_path):
     """Requests follow each mentee's ranking; an acceptance pairs them, a full mentor, a decline
     or silence past the deadline moves on, and an exhausted list leaves the mentee unmatched."""
 
@@ -473,21 +475,22 @@ def test_mentee_choice_walks_down_rankings(client, admin, enrollment_app, tmp_pa
     )
     assert ids["c"] not in requests_by_mentee()
 
-    # A day later the silence counts as a decline: D moves on to m0, who is full, so D is unmatched.
-    import services.pairing.choice as choice
+    # Nothing is past its deadline yet: expiring now changes nothing.
+    rt = app.extensions["tandem"]
+    now = pairing.post(f"/api/cycles/{cycle['id']}/choice-rounds/expire", headers=coordinator)
+    assert now.status_code == 200 and not [r for r in now.json if r["status"] == "expired"]
 
-    later = choice.utcnow() + dt.timedelta(hours=25)
-    monkeypatch.setattr(choice, "utcnow", lambda: later)
-    expired = pairing.post(
-        f"/api/cycles/{cycle['id']}/choice-rounds/expire", headers=coordinator
-    ).json
+    # A day later (the worker's deadline loop, on its clock) the silence counts as a decline:
+    # D moves on to m0, who is full, so D is unmatched.
+    later = utcnow() + dt.timedelta(hours=25)
+    assert RequestDeadlines(rt, clock=lambda: later).run_once() == 2
+    expired = pairing.get(f"/api/cycles/{cycle['id']}/requests", headers=coordinator).json
     assert {r["mentee_id"] for r in expired if r["status"] == "expired"} == {ids["b"], ids["d"]}
     assert requests_by_mentee() == {}
     pairs = pairing.get(f"/api/cycles/{cycle['id']}/pairs", headers=coordinator).json
     assert [(p["mentee_id"], p["mentor_id"]) for p in pairs] == [(ids["a"], ids["m0"])]
     mine = pairing.get(f"/api/cycles/{cycle['id']}/requests", headers=as_person["d"]).json
     assert {r["mentee_id"] for r in mine} == {ids["d"]}  # a participant sees only their own
-    rt = app.extensions["tandem"]
     with rt.reading() as conn:
         unmatched = {
             e.payload["mentee_id"]

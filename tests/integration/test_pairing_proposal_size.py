@@ -13,7 +13,7 @@ from services.eventkit.migrations import upgrade
 from services.eventkit.relay import event_max_bytes
 from services.eventkit.service import Runtime
 from services.pairing import readmodels as rm
-from services.pairing.domain import CyclePairing
+from services.pairing.domain.cycle_pairing import CyclePairing
 from services.pairing.service import SERVICE
 
 RULES = ("specialty", "interests", "goals", "language", "meeting_mode", "ranking", "identity")

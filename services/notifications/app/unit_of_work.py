@@ -1,37 +1,5 @@
-"""One transaction of a use case: its connection, the event store and the clock."""
+"""One transaction of a use case (the event kit's unit of work)."""
 
-from __future__ import annotations
+from services.eventkit.unit_of_work import Clock, UnitOfWork
 
-import dataclasses
-import datetime as dt
-from collections.abc import Callable
-from typing import TypeVar
-
-import sqlalchemy as sa
-
-from services.eventkit import Aggregate, EventStore, Metadata
-from services.eventkit.envelope import utcnow
-
-Clock = Callable[[], dt.datetime]
-A = TypeVar("A", bound=Aggregate)
-
-
-@dataclasses.dataclass
-class UnitOfWork:
-    conn: sa.Connection
-    store: EventStore
-    clock: Clock = utcnow
-
-    def load(self, cls: type[A], aggregate_id: str) -> A:
-        events = self.store.load(self.conn, cls.stream_id_for(aggregate_id))
-        return cls.rehydrate(aggregate_id, events)
-
-    def save(self, aggregate: Aggregate, meta: Metadata, check_version: bool = True) -> None:
-        """Append the aggregate's new events. `check_version=False` for events that commute with
-        whatever else was appended meanwhile (a read mark, a delivery's outcome)."""
-        if not aggregate.pending:
-            return
-        expected = aggregate.version if check_version else None
-        self.store.append(self.conn, aggregate.stream_id, aggregate.pending, expected, meta)
-        aggregate.version += len(aggregate.pending)
-        aggregate.pending = []
+__all__ = ["Clock", "UnitOfWork"]

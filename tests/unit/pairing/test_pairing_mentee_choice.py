@@ -6,7 +6,7 @@ import pytest
 
 from services.eventkit import DomainError
 from services.eventkit.envelope import Envelope, new_id
-from services.pairing.domain import CyclePairing
+from services.pairing.domain.cycle_pairing import CyclePairing
 
 NOW = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 CAPACITY = {"m1": 1, "m2": 2, "m3": 1}

@@ -1,4 +1,5 @@
-"""Pairing's candidate pool, projected from enrollment events.
+"""Pairing's read model tables: the candidate pool as enrollment's events describe it (people,
+cycles, candidates, conflicts), and the service's own proposals, pairs and mentee-choice requests.
 
 People, cycles and enrollments live in different streams, so their events may arrive in any
 order: each goes to its own table and they are joined when read.
@@ -8,10 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.eventkit import Envelope, Projection, define_kit_tables
-from services.eventkit.directory import Directory
-
-from .domain import apply_edit, draft_from_proposal
+from services.eventkit import define_kit_tables
 
 metadata = sa.MetaData()
 kit = define_kit_tables(metadata)
@@ -59,13 +57,6 @@ conflicts = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),
 )  # fmt: skip
 
-pool = Directory(
-    people=people, cycles=cycles, enrollments=candidates, conflicts=conflicts
-).projection("candidate_pool")
-
-
-# --- the service's own read models: proposals and pairs ----------------------------------------
-
 proposals = sa.Table(
     "proposals", metadata,
     sa.Column("cycle_id", sa.String(36), primary_key=True),
@@ -90,84 +81,6 @@ pairs = sa.Table(
     sa.Column("rematch_reason", sa.Text, nullable=True),
 )  # fmt: skip
 
-pairing_view = Projection("pairing_view", tables=[proposals, pairs])
-
-
-def _proposal(conn: sa.Connection, cycle_id: str) -> sa.Row | None:
-    return conn.execute(sa.select(proposals).where(proposals.c.cycle_id == cycle_id)).first()
-
-
-@pairing_view.on("PairingRunRequested")
-def _run(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    settings = {k: p[k] for k in ("seed", "min_level_gap", "weights", "candidates_per_mentee")}
-    existing = _proposal(conn, p["cycle_id"])
-    excluded = existing.excluded if existing else []
-    conn.execute(proposals.delete().where(proposals.c.cycle_id == p["cycle_id"]))
-    conn.execute(proposals.insert().values(
-        cycle_id=p["cycle_id"], run_id=p["run_id"], algorithm=p["algorithm"], draft={},
-        excluded=excluded, status="running", settings=settings,
-    ))  # fmt: skip
-
-
-@pairing_view.on("ProposalGenerated")
-def _generated(conn: sa.Connection, e: Envelope) -> None:
-    conn.execute(
-        proposals.update()
-        .where(proposals.c.cycle_id == e.payload["cycle_id"])
-        .values(draft=draft_from_proposal(e.payload), status="draft")
-    )
-
-
-@pairing_view.on("ProposalEdited")
-def _edited(conn: sa.Connection, e: Envelope) -> None:
-    row = _proposal(conn, e.payload["cycle_id"])
-    draft, excluded = dict(row.draft), set(row.excluded)
-    apply_edit(draft, excluded, e.payload)
-    conn.execute(
-        proposals.update()
-        .where(proposals.c.cycle_id == e.payload["cycle_id"])
-        .values(draft=draft, excluded=sorted(excluded))
-    )
-
-
-@pairing_view.on("PairingPublished")
-def _published(conn: sa.Connection, e: Envelope) -> None:
-    conn.execute(
-        proposals.update()
-        .where(proposals.c.cycle_id == e.payload["cycle_id"])
-        .values(status="published")
-    )
-
-
-@pairing_view.on("PairCreated")
-def _pair(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(pairs.insert().values(
-        pair_id=p["pair_id"], cycle_id=p["cycle_id"], run_id=p["run_id"], mentee_id=p["mentee_id"],
-        mentor_id=p["mentor_id"], score=p["score"], status="active",
-    ))  # fmt: skip
-
-
-@pairing_view.on("PairEnded")
-def _ended(conn: sa.Connection, e: Envelope) -> None:
-    conn.execute(
-        pairs.update()
-        .where(pairs.c.pair_id == e.payload["pair_id"])
-        .values(status="ended", ended_reason=e.payload["reason"])
-    )
-
-
-@pairing_view.on("RematchRequested")
-def _rematch(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(
-        pairs.update()
-        .where(pairs.c.pair_id == p["pair_id"])
-        .values(rematch_requested_by=p["person_id"], rematch_reason=p["reason"])
-    )
-
-
 requests = sa.Table(
     "requests", metadata,
     sa.Column("request_id", sa.String(36), primary_key=True),
@@ -180,26 +93,3 @@ requests = sa.Table(
     sa.Column("status", sa.String(10), nullable=False),  # pending | accepted | declined | expired
     sa.Column("reason", sa.Text, nullable=True),
 )  # fmt: skip
-pairing_view.tables = [*pairing_view.tables, requests]
-
-
-@pairing_view.on("MentorRequested")
-def _requested(conn: sa.Connection, e: Envelope) -> None:
-    p = e.payload
-    conn.execute(requests.insert().values(
-        request_id=p["request_id"], round_id=p["round_id"], cycle_id=p["cycle_id"],
-        mentee_id=p["mentee_id"], mentor_id=p["mentor_id"], rank=p["rank"],
-        deadline=p["deadline"], status="pending",
-    ))  # fmt: skip
-
-
-@pairing_view.on("RequestAccepted", "RequestDeclined", "RequestExpired")
-def _answered(conn: sa.Connection, e: Envelope) -> None:
-    status = {"RequestAccepted": "accepted", "RequestDeclined": "declined"}.get(
-        e.event_type, "expired"
-    )
-    conn.execute(
-        requests.update()
-        .where(requests.c.request_id == e.payload["request_id"])
-        .values(status=status, reason=e.payload.get("reason"))
-    )

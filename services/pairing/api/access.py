@@ -11,17 +11,12 @@ from services.eventkit.db import one
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource
 
-from . import readmodels as rm
-
-
-def cycle_row(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
-    return one(
-        conn, rm.cycles, "cycle (or its enrollment events have not arrived yet)", id=cycle_id
-    )
+from .. import readmodels as rm
+from ..readmodels import views
 
 
 def _in_cycle(conn: sa.Connection, cycle_id: str, *members: str) -> Resource:
-    found = cycle_row(conn, cycle_id)
+    found = views.cycle(conn, cycle_id)
     return Resource(found["institution_id"], found["program_id"], people(*members))
 
 

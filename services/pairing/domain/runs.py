@@ -1,81 +1,44 @@
-"""Running the engine on a cycle's candidate pool, and turning its result into a proposal."""
+"""How a run works, pure Python: which algorithms a cycle's format allows, the engine's rules
+from the run's settings, running the engine, turning its result into a proposal, and checking a
+coordinator's edit or a mentee's choices against the hard rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
+from services.eventkit.aggregate import DomainError
+from services.eventkit.contracts.vocabulary import FORMAT_ALGORITHMS
 
-from services.eventkit.metrics import PAIRING_RUN, timed
-
-from . import engine
-from . import readmodels as rm
+from .. import engine
 
 
-def load_pool(
-    conn: sa.Connection, cycle_id: str
-) -> tuple[list[engine.Mentee], list[engine.Mentor]]:
-    """The cycle's active participants as the engine sees them (ids are person ids)."""
-    c, p = rm.candidates, rm.people
-    rows = (
-        conn.execute(
-            sa.select(c, p.c.training_level)
-            .join(p, p.c.id == c.c.person_id)
-            .where(c.c.cycle_id == cycle_id, c.c.status == "active")
-            .order_by(c.c.enrollment_id)
+def check_algorithm(pairing_format: str, algorithm: str) -> None:
+    allowed = FORMAT_ALGORITHMS.get(pairing_format, ())
+    if algorithm not in allowed:
+        raise DomainError(
+            f"A {pairing_format.replace('_', '-')} cycle is paired with: {', '.join(allowed)}.",
+            "algorithm",
         )
-        .mappings()
-        .all()
-    )
-    conflicts: dict[str, set[str]] = {}
-    for r in conn.execute(
-        sa.select(rm.conflicts).where(
-            rm.conflicts.c.enrollment_id.in_([r["enrollment_id"] for r in rows])
+
+
+def check_pool(mentees: list[engine.Mentee], mentors: list[engine.Mentor]) -> None:
+    if not mentees or not mentors:
+        raise DomainError(
+            "The cycle needs at least one active mentee and one active mentor.", "cycle_id"
         )
-    ):
-        conflicts.setdefault(r.enrollment_id, set()).add(r.other_person_id)
-    person_of = {r["enrollment_id"]: r["person_id"] for r in rows}
-    mentees, mentors = [], []
-    for r in rows:
-        common = {
-            "id": r["person_id"],
-            "institution_id": r["institution_id"],
-            "level_rank": engine.level_rank(r["training_level"]),
-            "interests": frozenset(i.lower() for i in r["interests"] or []),
-            "languages": frozenset(x.lower() for x in r["languages"] or []),
-            "meeting_mode": r["meeting_mode"],
-            "availability": frozenset(r["availability"] or []),
-            "identity": r["identity"],
-            "conflicts": frozenset(conflicts.get(r["enrollment_id"], ())),
-        }
-        if r["role"] == "mentee":
-            ranking = tuple(person_of[e] for e in r["ranking"] or [] if e in person_of)
-            goals = frozenset(w for w in (r["goals"] or "").lower().split() if len(w) > 3)
-            # Consented self-identification is matched as shared identity: a mentor scores on
-            # this rule only if they consented too and share every item the mentee gave.
-            mentees.append(
-                engine.Mentee(
-                    ranking=ranking,
-                    goals_keywords=goals,
-                    identity_preferences=r["identity"],
-                    **common,
-                )
-            )
-        else:
-            mentors.append(engine.Mentor(capacity=r["capacity"] or 1, **common))
-    return mentees, mentors
+
+
+def check_previous_cycle(cycle: Mapping[str, Any], previous: Mapping[str, Any]) -> None:
+    """Pairs are kept only from an earlier cycle of the same program."""
+    if previous["program_id"] != cycle["program_id"] or previous["id"] == cycle["id"]:
+        raise DomainError(
+            "Pairs are kept from an earlier cycle of the same program.", "keep_pairs_from_cycle"
+        )
 
 
 # In mentoring families the mid-level member is a PGY3 or a research resident; seniors are above.
 MID_LEVELS = frozenset({"PGY3", "research_resident"})
-
-
-def training_levels(conn: sa.Connection, person_ids: list[str]) -> dict[str, str]:
-    rows = conn.execute(
-        sa.select(rm.people.c.id, rm.people.c.training_level).where(rm.people.c.id.in_(person_ids))
-    )
-    return {r.id: r.training_level for r in rows}
 
 
 def family_pins(
@@ -100,7 +63,7 @@ def family_pins(
     return sorted(cores) + sorted(juniors)
 
 
-def rules_for(cycle: sa.RowMapping, params: dict[str, Any]) -> engine.Rules:
+def rules_for(cycle: Mapping[str, Any], params: Mapping[str, Any]) -> engine.Rules:
     return engine.Rules(
         min_level_gap=params["min_level_gap"],
         cross_institution=bool(cycle["cross_institution"]),
@@ -108,7 +71,6 @@ def rules_for(cycle: sa.RowMapping, params: dict[str, Any]) -> engine.Rules:
     )
 
 
-@timed(PAIRING_RUN, lambda algorithm, *_args, **_kw: algorithm)
 def run_engine(
     algorithm: str,
     mentees: list[engine.Mentee],
@@ -181,6 +143,33 @@ def pair_checker(
         return broken, round(scored.total, 4), {k: round(v, 4) for k, v in scored.by_rule.items()}
 
     return check
+
+
+def pairs_to_keep(
+    previous: Iterable[Mapping[str, Any]],
+    mentees: list[engine.Mentee],
+    mentors: list[engine.Mentor],
+    rules: engine.Rules,
+) -> list[tuple[str, str]]:
+    """An earlier cycle's pairs to keep: both members re-enrolled, still acceptable, and neither
+    asked for a rematch (longitudinal programs: the PGY2 stays with the PGY5)."""
+    rows = list(previous)
+    kept = [(r["mentee_id"], r["mentor_id"]) for r in rows if r["status"] == "active"]
+    opted_out = {r["rematch_requested_by"] for r in rows if r["rematch_requested_by"]}
+    return engine.keep_previous_pairs(kept, mentees, mentors, opted_out, rules)
+
+
+def allowed_choices(
+    mentees: list[engine.Mentee], mentors: list[engine.Mentor], rules: engine.Rules
+) -> dict[str, list[str]]:
+    """Each mentee's ranked mentors that the hard rules allow, best first."""
+    by_id = {m.id: m for m in mentors}
+    return {
+        mentee.id: [
+            m for m in mentee.ranking if m in by_id and engine.acceptable(mentee, by_id[m], rules)
+        ]
+        for mentee in mentees
+    }
 
 
 def _family_payload(result: engine.Result) -> dict[str, Any]:

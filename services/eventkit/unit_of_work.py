@@ -1,0 +1,50 @@
+"""One transaction of a use case: its connection, the event store and the clock. Routes, consumers
+and worker loops open one and pass it to the service's use cases; tests pass their own clock."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from .aggregate import Aggregate
+from .envelope import Metadata, utcnow
+from .store import EventStore
+
+Clock = Callable[[], dt.datetime]
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclasses.dataclass
+class UnitOfWork:
+    conn: sa.Connection
+    store: EventStore
+    clock: Clock = utcnow
+
+    def load(self, cls: type[A], aggregate_id: str) -> A:
+        events = self.store.load(self.conn, cls.stream_id_for(aggregate_id))
+        return cls.rehydrate(aggregate_id, events)
+
+    def save(self, aggregate: Aggregate, meta: Metadata, check_version: bool = True) -> None:
+        """Append the aggregate's new events. `check_version=False` for events that commute with
+        whatever else was appended meanwhile (a read mark, a delivery's outcome)."""
+        if not aggregate.pending:
+            return
+        expected = aggregate.version if check_version else None
+        self.store.append(self.conn, aggregate.stream_id, aggregate.pending, expected, meta)
+        aggregate.version += len(aggregate.pending)
+        aggregate.pending = []
+
+    def save_all(self, aggregates: Sequence[Aggregate], meta: Metadata) -> None:
+        """Every aggregate's new events in one batch, each at the version it was loaded at: all
+        are stored, or none."""
+        changed = [a for a in aggregates if a.pending]
+        self.store.append_batch(
+            self.conn, [(a.stream_id, a.pending, a.version) for a in changed], meta
+        )
+        for aggregate in changed:
+            aggregate.version += len(aggregate.pending)
+            aggregate.pending = []

@@ -1,0 +1,13 @@
+"""Pairing's HTTP API, one module per capability (OpenAPI from the marshmallow schemas in
+`schemas`): the candidate pool, runs and the proposal, published pairs, mentee choice."""
+
+from __future__ import annotations
+
+
+def blueprints():
+    from .choice import blp as choice
+    from .pairs import blp as pairs
+    from .pool import blp as pool
+    from .proposal import blp as proposal
+
+    return [pool, proposal, pairs, choice]

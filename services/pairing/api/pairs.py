@@ -1,0 +1,57 @@
+"""Published pairs: list a cycle's, end one, ask for a rematch."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from services.eventkit.access import guard, visible
+from services.eventkit.http import principal, request_meta, runtime
+from services.eventkit.unit_of_work import UnitOfWork
+
+from ..app import pairs
+from ..readmodels import views
+from .access import cycle, in_cycle, pair
+from .schemas import PairOut, ReasonIn, RematchIn
+
+blp = Blueprint("pairs", __name__, url_prefix="/api", description="Pairs")
+
+
+@blp.route("/cycles/<cycle_id>/pairs", methods=["GET"])
+@guard("cycle.read", cycle, rows="pair.read")
+@blp.response(200, PairOut(many=True))
+def list_pairs(cycle_id):
+    """Coordinators see every pair of the cycle; a participant sees their own."""
+    with runtime().reading() as conn:
+        found_cycle = views.cycle(conn, cycle_id)
+        found = views.cycle_pairs(conn, cycle_id)
+    return visible(
+        "pair.read", found, lambda p: in_cycle(found_cycle, p["mentee_id"], p["mentor_id"])
+    )
+
+
+@blp.route("/pairs/<pair_id>/end", methods=["POST"])
+@guard("pair.end", pair)
+@blp.arguments(ReasonIn)
+@blp.response(200, PairOut)
+def end_pair(data, pair_id):
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        cycle_id = pairs.end_pair(
+            UnitOfWork(conn, rt.store), pair_id, data["reason"], request_meta(None)
+        )
+        return views.pair(conn, cycle_id, pair_id)
+
+
+@blp.route("/pairs/<pair_id>/rematch-request", methods=["POST"])
+@guard("pair.take_part", pair)
+@blp.arguments(RematchIn)
+@blp.response(200, PairOut)
+def request_rematch(data, pair_id):
+    """A member of the pair asks for a rematch; coordinators see it on the pair."""
+    rt = runtime()
+    who = principal()
+    with rt.engine.begin() as conn:
+        cycle_id = pairs.request_rematch(
+            UnitOfWork(conn, rt.store), pair_id, who.user_id, data["reason"], request_meta(None)
+        )
+        return views.pair(conn, cycle_id, pair_id)

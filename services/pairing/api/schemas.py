@@ -1,0 +1,144 @@
+"""The pairing API's request and response bodies, by capability."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
+
+from ..engine import SOFT_RULES
+
+F = ma.fields
+
+# --- the candidate pool ------------------------------------------------------------------------
+
+
+class CandidateOut(ma.Schema):
+    enrollment_id = F.String()
+    person_id = F.String()
+    name = F.String(allow_none=True)
+    training_level = F.String(allow_none=True)
+    role = F.String()
+    status = F.String()
+    interests = F.List(F.String())
+    capacity = F.Integer(allow_none=True)
+
+
+# --- runs and the proposal ---------------------------------------------------------------------
+
+
+class RunIn(ma.Schema):
+    algorithm = F.String(required=True, validate=validate.OneOf(ALGORITHMS))
+    seed = F.Integer(load_default=None, allow_none=True)
+    min_level_gap = F.Integer(load_default=2, validate=validate.Range(min=0, max=10))
+    weights = F.Dict(
+        keys=F.String(validate=validate.OneOf(SOFT_RULES)),
+        values=F.Float(validate=validate.Range(min=0, max=100)),
+        load_default=dict,
+    )
+    candidates_per_mentee = F.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1)
+    )
+    juniors_per_family = F.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=8)
+    )
+    keep_pairs_from_cycle = F.String(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "a previous cycle of the same program: keep its pairs whose "
+            "members both re-enrolled and did not ask for a rematch"
+        },
+    )
+
+
+class EditIn(ma.Schema):
+    action = F.String(required=True, validate=validate.OneOf(EDIT_ACTIONS))
+    person_id = F.String(required=True)
+    mentor_id = F.String(load_default=None, allow_none=True)
+    other_mentee_id = F.String(load_default=None, allow_none=True)
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ProposedPairOut(ma.Schema):
+    mentee_id = F.String()
+    mentee_name = F.String(allow_none=True)
+    mentor_id = F.String()
+    mentor_name = F.String(allow_none=True)
+    co_mentor_id = F.String(allow_none=True)
+    co_mentor_name = F.String(allow_none=True)
+    score = F.Float()
+    breakdown = F.Dict(keys=F.String(), values=F.Float())
+    pinned = F.Boolean()
+
+
+class UnmatchedOut(ma.Schema):
+    person_id = F.String()
+    name = F.String(allow_none=True)
+    reason = F.String()
+
+
+class ProposalOut(ma.Schema):
+    cycle_id = F.String()
+    run_id = F.String()
+    algorithm = F.String()
+    status = F.String()
+    settings = F.Dict()
+    pairs = F.List(F.Nested(ProposedPairOut))
+    unmatched = F.List(F.Nested(UnmatchedOut))
+    excluded = F.List(F.String())
+    blocking_pairs = F.Integer(allow_none=True)
+    total_score = F.Float()
+    families = F.List(F.Dict())
+
+
+# --- published pairs ---------------------------------------------------------------------------
+
+
+class PairOut(ma.Schema):
+    pair_id = F.String()
+    cycle_id = F.String()
+    mentee_id = F.String()
+    mentee_name = F.String(allow_none=True)
+    mentor_id = F.String()
+    mentor_name = F.String(allow_none=True)
+    score = F.Float()
+    status = F.String()
+    ended_reason = F.String(allow_none=True)
+    rematch_requested_by = F.String(allow_none=True)
+    rematch_reason = F.String(allow_none=True)
+
+
+class ReasonIn(ma.Schema):
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RematchIn(ma.Schema):
+    reason = F.String(load_default="", validate=validate.Length(max=500))
+
+
+# --- mentee choice -----------------------------------------------------------------------------
+
+
+class ChoiceRoundIn(ma.Schema):
+    response_hours = F.Integer(load_default=72, validate=validate.Range(min=1, max=24 * 30))
+    min_level_gap = F.Integer(load_default=2, validate=validate.Range(min=0, max=10))
+
+
+class RequestOut(ma.Schema):
+    request_id = F.String()
+    round_id = F.String()
+    cycle_id = F.String()
+    mentee_id = F.String()
+    mentee_name = F.String(allow_none=True)
+    mentor_id = F.String()
+    mentor_name = F.String(allow_none=True)
+    rank = F.Integer()
+    deadline = F.String()
+    status = F.String()
+    reason = F.String(allow_none=True)
+
+
+class DeclineIn(ma.Schema):
+    reason = F.String(load_default="", validate=validate.Length(max=500))

@@ -1,0 +1,115 @@
+"""What the API serves, read from the projections: the candidate list, the proposal with names,
+a cycle's pairs and requests, and which cycles have requests past their deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.eventkit import NotFound
+from services.eventkit.db import one
+from services.eventkit.envelope import format_time
+
+from .tables import candidates as candidates_table
+from .tables import cycles, pairs, people, proposals, requests
+
+
+def cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
+    return one(conn, cycles, "cycle (or its enrollment events have not arrived yet)", id=cycle_id)
+
+
+def names(conn: sa.Connection, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(people.c.id, people.c.name).where(people.c.id.in_(ids)))
+    return {r.id: r.name for r in rows}
+
+
+def candidates(conn: sa.Connection, cycle_id: str) -> list[sa.RowMapping]:
+    c, p = candidates_table, people
+    return list(
+        conn.execute(
+            sa.select(c, p.c.name, p.c.training_level)
+            .join(p, p.c.id == c.c.person_id, isouter=True)
+            .where(c.c.cycle_id == cycle_id)
+            .order_by(c.c.role, p.c.name)
+        )
+        .mappings()
+        .all()
+    )
+
+
+def run_settings(conn: sa.Connection, cycle_id: str) -> dict[str, Any]:
+    """The settings of the cycle's last run (the defaults if none ran)."""
+    return conn.execute(
+        sa.select(proposals.c.settings).where(proposals.c.cycle_id == cycle_id)
+    ).scalar() or {"min_level_gap": 2, "weights": {}}
+
+
+def proposal(conn: sa.Connection, cycle_id: str) -> dict:
+    row = (
+        conn.execute(sa.select(proposals).where(proposals.c.cycle_id == cycle_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No pairing has been run for this cycle yet.")
+    draft = row["draft"] or {"pairs": {}, "unmatched": {}, "blocking_pairs": None}
+    pairs, unmatched = draft.get("pairs", {}), draft.get("unmatched", {})
+    mentors = {p["mentor_id"] for p in pairs.values()} | {
+        p["co_mentor_id"] for p in pairs.values() if p.get("co_mentor_id")
+    }
+    named = names(conn, {*pairs, *mentors, *unmatched})
+    return {
+        "cycle_id": cycle_id, "run_id": row["run_id"], "algorithm": row["algorithm"],
+        "status": row["status"], "settings": row["settings"], "excluded": row["excluded"],
+        "blocking_pairs": draft.get("blocking_pairs"),
+        "total_score": round(sum(p["score"] for p in pairs.values()), 4),
+        "pairs": sorted(
+            ({"mentee_id": m, "mentee_name": named.get(m), "mentor_name": named.get(p["mentor_id"]),
+              "co_mentor_name": named.get(p.get("co_mentor_id")), **p}
+             for m, p in pairs.items()),
+            key=lambda p: (p["mentor_name"] or "", p["mentee_name"] or ""),
+        ),
+        "unmatched": [{"person_id": k, "name": named.get(k), "reason": v} for k, v in sorted(unmatched.items())],
+        "families": draft.get("families", []),
+    }  # fmt: skip
+
+
+def _with_names(conn: sa.Connection, rows: list[sa.RowMapping]) -> list[dict]:
+    named = names(conn, {r["mentee_id"] for r in rows} | {r["mentor_id"] for r in rows})
+    return [
+        {**r, "mentee_name": named.get(r["mentee_id"]), "mentor_name": named.get(r["mentor_id"])}
+        for r in rows
+    ]
+
+
+def pair_rows(conn: sa.Connection, cycle_id: str) -> list[sa.RowMapping]:
+    """A cycle's published pairs as stored."""
+    return list(conn.execute(sa.select(pairs).where(pairs.c.cycle_id == cycle_id)).mappings().all())
+
+
+def cycle_pairs(conn: sa.Connection, cycle_id: str) -> list[dict]:
+    return _with_names(conn, pair_rows(conn, cycle_id))
+
+
+def pair(conn: sa.Connection, cycle_id: str, pair_id: str) -> dict:
+    return next(p for p in cycle_pairs(conn, cycle_id) if p["pair_id"] == pair_id)
+
+
+def cycle_requests(conn: sa.Connection, cycle_id: str) -> list[dict]:
+    r = requests
+    query = sa.select(r).where(r.c.cycle_id == cycle_id)
+    return _with_names(conn, list(conn.execute(query.order_by(r.c.mentee_id, r.c.rank)).mappings()))
+
+
+def cycles_with_waiting_requests(conn: sa.Connection, now: dt.datetime) -> list[str]:
+    # Deadlines are stored in one fixed ISO format (format_time), so they compare as text.
+    rows = conn.execute(
+        sa.select(requests.c.cycle_id)
+        .where(requests.c.status == "pending", requests.c.deadline <= format_time(now))
+        .distinct()
+    )
+    return [r.cycle_id for r in rows]
