@@ -7,6 +7,17 @@ MENTOR, MENTEE = "mentor", "mentee"
 PARTICIPANTS = (MENTOR, MENTEE)
 MAX_RANKED = 10  # the enrollment service's limit; the rank choices offer no more
 
+# Self-identification a participant may give for matching, with consent: (key, question, answers);
+# answers None is a free text. Matching compares the answers as given.
+IDENTITY_CHOICES = (
+    ("urim", "Do you identify as underrepresented in medicine?", (("yes", "Yes"), ("no", "No"))),
+    ("gender", "Your gender, in your words", None),
+    (
+        "first_generation",
+        "Are you the first in your family to go to university?",
+        (("yes", "Yes"), ("no", "No")),
+    ),
+)
 MODE_LABELS = {"in_person": "In person", "virtual": "Virtual", "either": "Either"}
 DAYS = (
     ("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),

@@ -13,7 +13,15 @@ from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
 from .labels import CONCERN_LABELS, MENTOR, PARTICIPANTS, REQUEST_LABELS
-from .participation import active_enrollments, back_to, my_enrollments, my_pairs, refused, signed_in
+from .participation import (
+    active_enrollments,
+    back_to,
+    find,
+    my_enrollments,
+    my_pairs,
+    refused,
+    signed_in,
+)
 
 
 def choice_requests() -> list[dict]:
@@ -32,9 +40,20 @@ def pair() -> ResponseReturnValue:
     return _pair_page()
 
 
-def _pair_page(status: int = 200, error: str = "") -> ResponseReturnValue:
+def _pair_page(
+    status: int = 200,
+    error: str = "",
+    rematch_errors: dict[str, dict[str, str]] | None = None,
+    rematch_values: dict[str, str] | None = None,
+) -> ResponseReturnValue:
     me = signed_in().person_id
     pairs = my_pairs(with_contacts=True)
+    # A rematch is asked of pairing, per one-to-one pair: what the person asked already shows.
+    asked: dict[str, dict] = {}
+    for cycle_id in sorted({p.cycle_id for p in pairs if p.active and p.kind != "group"}):
+        for published in fetch_or("pairing", f"/api/cycles/{cycle_id}/pairs", []):
+            if published.get("rematch_requested_by") == me:
+                asked[published["pair_id"]] = published
     objectives = {
         p.pair_id: fetch_or("feedback", f"/api/pairs/{p.pair_id}/objectives", []) for p in pairs
     }
@@ -50,7 +69,28 @@ def _pair_page(status: int = 200, error: str = "") -> ResponseReturnValue:
         asked_by_me=[r for r in requests_ if r["mentee_id"] == me],
         cycles=cycles,
         request_labels=REQUEST_LABELS,
+        rematch_asked=asked,
+        rematch_errors=rematch_errors or {},
+        rematch_values=rematch_values or {},
     )
+
+
+@bp.post("/pair/<pair_id>/rematch")
+@roles_required(*PARTICIPANTS)
+def rematch(pair_id: str) -> ResponseReturnValue:
+    """A member of an active one-to-one pair asks their coordinators for another match."""
+    find([p for p in my_pairs() if p.active and p.kind != "group"], "pair_id", pair_id)
+    reason = request.form.get("reason", "").strip()
+    reply = call(
+        "pairing", "POST", f"/api/pairs/{pair_id}/rematch-request", json={"reason": reason}
+    )
+    if reply.ok:
+        flash(
+            "Your coordinators are asked for a new match. Your pairing stays as it is until they "
+            "change it; the person you are paired with is not told by Tandem."
+        )
+        return back_to("me.pair", f"rematch-{pair_id}")
+    return _pair_page(422, "", {pair_id: refused(reply)}, {pair_id: reason})
 
 
 @bp.post("/pair/requests/<request_id>/<answer>")

@@ -1,4 +1,5 @@
-"""The person's details and matching profile per enrollment, and their programs' guidelines."""
+"""The person's details and matching profile per enrollment (with self-identification and
+conflicts of interest, handled in taking_part.py), and their programs' guidelines."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from flask.typing import ResponseReturnValue
 
 from services.eventkit.contracts.enrollment import MEETING_MODES as PROFILE_MODES
 
-from ...calls import call, fetch
+from ...calls import call, fetch, fetch_or
 from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
-from .labels import DAY_PARTS, DAYS, MENTOR, MODE_LABELS, PARTICIPANTS
+from ..conflicts import CONFLICT_LABELS, conflicts_of
+from .labels import DAY_PARTS, DAYS, IDENTITY_CHOICES, MENTEE, MENTOR, MODE_LABELS, PARTICIPANTS
 from .participation import (
     active_enrollments,
     back_to,
@@ -46,10 +48,6 @@ def profile_payload(form: Mapping[str, Any], role: str, availability: list[str])
 @roles_required(*PARTICIPANTS)
 def profile() -> ResponseReturnValue:
     me = signed_in()
-    person = fetch("enrollment", f"/api/people/{me.person_id}")
-    errors: dict[str, dict[str, str]] = {}
-    values: dict[str, dict] = {}
-    status = 200
     if request.method == "POST":
         section = request.form.get("section", "")
         if section == "person":
@@ -72,19 +70,40 @@ def profile() -> ResponseReturnValue:
         if reply.ok:
             flash(done)
             return back_to("me.profile", f"profile-{section}")
-        errors[section], values[section] = refused(reply), data
-        status = 422
+        return profile_page(422, {section: refused(reply)}, {section: data})
+    return profile_page()
+
+
+def profile_page(
+    status: int = 200,
+    errors: Mapping[str, dict[str, str]] | None = None,
+    values: Mapping[str, dict[str, Any]] | None = None,
+) -> ResponseReturnValue:
+    """The profile page; `errors` and `values` of a refused form, by its section."""
+    me = signed_in()
+    person = fetch("enrollment", f"/api/people/{me.person_id}")
+    enrollments = my_enrollments()
+    conflicts: dict[str, tuple[list, list]] = {}
+    for e in enrollments:
+        if e["status"] == "active" and e["role"] == MENTEE:
+            mentors = fetch_or("enrollment", f"/api/cycles/{e['cycle_id']}/mentors", [])
+            declared = conflicts_of(e["id"], {m["person_id"]: m["name"] for m in mentors})
+            taken = {c.other_person_id for c in declared} | {me.person_id}
+            conflicts[e["id"]] = (declared, [m for m in mentors if m["person_id"] not in taken])
     return render(
         "me/profile.html",
         status=status,
         person=person,
-        enrollments=my_enrollments(),
-        values=values,
-        errors=errors,
+        enrollments=enrollments,
+        values=values or {},
+        errors=errors or {},
         modes=PROFILE_MODES,
         mode_labels=MODE_LABELS,
         days=DAYS,
         day_parts=DAY_PARTS,
+        conflicts=conflicts,
+        conflict_labels=CONFLICT_LABELS,
+        identity_choices=IDENTITY_CHOICES,
     )
 
 
