@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 
-from services.eventkit import config
+from services.eventkit import config, logs
 
 SERVICE_ACTIONS = (
     "api",
@@ -28,11 +28,6 @@ def load_service(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=config.env("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("kafka").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -99,7 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     args = parser.parse_args(argv)
+    logs.configure(_process_name(args))
     return _dispatch(args)
+
+
+def _process_name(args: argparse.Namespace) -> str:
+    """How this process is named in its log lines: `enrollment-api`, `web`, `run`, ..."""
+    action = getattr(args, "action", None)
+    return f"{args.command}-{action}" if args.command in config.SERVICES else args.command
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -133,8 +135,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _web_action(args.action, args.email)
     if args.command == "web":
         from services.eventkit.serve import serve
+        from web.db import migrate as migrate_web
 
-        _web_action("migrate", None)  # before the fork: the accounts tables must be there
+        migrate_web()  # before the fork: the accounts tables must be there
+        logging.getLogger("tandem.cli").info("web: database at the latest migration")
         serve("web.app:create_app", config.port("web"), "web")
         return 0
     if args.command == "demo":

@@ -181,6 +181,7 @@ def run_suite(load_demo: bool = False) -> int:
                 print("demo sign-ins (the password is shown only now):")
                 for account in sign_ins:
                     print(f"  {account['role']:<17} {account['email']:<44} {account['password']}")
+        print(started(services, broker is not None))
         url = f"http://127.0.0.1:{config.port('web')}"
         print(f"\nTandem is running: {url}\n(logs in {log_dir}; Ctrl-C stops everything)\n")
         watched = {**({"broker": broker} if broker else {}), **children}
@@ -199,6 +200,20 @@ def run_suite(load_demo: bool = False) -> int:
             stop(broker.process)
         with contextlib.suppress(OSError):
             (config.var_dir() / STATUS_FILE).unlink()
+
+
+def started(services, embedded_broker: bool) -> str:
+    """What `tandem run` started and where, one line each."""
+    broker = "embedded, memory only" if embedded_broker else "external"
+    rows = [("broker", f"{config.bootstrap_servers()} ({broker})")]
+    for service in services:
+        rows.append((f"{service.name} api", f"http://127.0.0.1:{config.port(service.name)}"))
+        rows.append(
+            (f"{service.name} worker", f"http://127.0.0.1:{worker_health_port(service.name)}")
+        )
+    rows.append(("web", f"http://127.0.0.1:{config.port('web')}"))
+    lines = [f"  {name:<22} {where}" for name, where in rows]
+    return "started (each also serves /healthz, /readyz and /metrics):\n" + "\n".join(lines)
 
 
 def _child(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Child:

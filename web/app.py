@@ -7,6 +7,7 @@ import logging
 from flask import (
     Flask,
     Response,
+    g,
     render_template,
     request,
 )
@@ -14,8 +15,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.eventkit import config, http_metrics
-from services.eventkit.auth import TokenSigner
+from services.eventkit import config, http_observe
+from services.eventkit.auth import Principal, TokenSigner
 from services.eventkit.db import make_engine
 from services.eventkit.inputs import InputRefused, body_limit, install_input_checks
 
@@ -73,7 +74,7 @@ def create_app() -> Flask:
     if _flag("WEB_BEHIND_PROXY"):
         # Trust exactly one proxy hop, so a client cannot claim https or another address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
-    http_metrics.install(app, "web")  # first, so every request is timed and counted
+    http_observe.install(app, "web", _signed_in)  # first: every request timed, counted, logged
     install_input_checks(app)  # odd or oversized input gets a 4xx page, never a 500
     htmx.init_app(app)
     csrf.init_app(app)
@@ -95,6 +96,11 @@ def create_app() -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_down)
     return app
+
+
+def _signed_in() -> Principal | None:
+    user = g.get("tandem_user")  # only if the request loaded it: logging must not sign anyone in
+    return user.principal if user is not None else None
 
 
 def secret_key() -> str:

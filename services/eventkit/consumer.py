@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
+from . import logs
 from .bus import Message, Publisher, Subscriber
 from .config import dlq_topic
 from .envelope import Envelope, MalformedEvent, utcnow
@@ -63,7 +64,12 @@ class EventConsumer:
             return
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with conn.begin_nested():
+                with (
+                    conn.begin_nested(),
+                    logs.bound(
+                        correlation_id=event.correlation_id, institution=event.institution_id
+                    ),
+                ):
                     self._apply_once(conn, event, message.topic)
                 return
             except sa.exc.OperationalError:

@@ -20,6 +20,8 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
     url = normalise_url(url)
+    # A failed statement's error names the statement, never its values (which may be personal).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, g, jsonify, request
 from flask_smorest import Api, Blueprint
 
-from . import config, http_metrics, rls
+from . import config, http_observe, rls
 from .access import consortium, guard
 from .aggregate import DomainError, NotFound
 from .audit import audit_blueprint
@@ -51,7 +51,8 @@ def create_service_app(service: Service, database_url: str | None = None) -> Fla
     runtime = Runtime(service, database_url)
     app.extensions["tandem"] = runtime
     app.extensions["tandem.signer"] = TokenSigner(config.token_key(), config.token_ttl_seconds())
-    http_metrics.install(app, service.name)  # first: every request is timed and counted
+    # First: every request is timed, counted and logged.
+    http_observe.install(app, service.name, lambda: g.get("principal"))
     api = Api(app)
     install_input_checks(app, api)  # before the blueprints, so their OpenAPI lists the errors
     for blueprint in service.blueprints():

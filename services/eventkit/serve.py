@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib
 import json
 
-from gunicorn import util
+from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
 
-from . import config, metrics
+from . import config, logs, metrics
 
 # Refusals gunicorn answers itself, before the app sees the request: (status, reason, message).
 _OWN_REFUSALS = {
@@ -41,6 +41,15 @@ class JsonErrorWorker(ThreadWorker):
             self.log.debug("could not send the refusal")
 
 
+class JsonLogger(glogging.Logger):
+    """gunicorn's own lines (listening, workers booting, signals) in the suite's log format."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for handler in [*self.error_log.handlers, *self.access_log.handlers]:
+            handler.setFormatter(logs.formatter(cfg.proc_name.removeprefix("tandem-")))
+
+
 class _Gunicorn(BaseApplication):
     def __init__(self, factory: str, options: dict) -> None:
         self.factory = factory
@@ -69,6 +78,7 @@ def serve(factory: str, port: int, name: str) -> None:
             "worker_class": ThreadWorker if name == "web" else JsonErrorWorker,
             "proc_name": f"tandem-{name}",
             "accesslog": "-" if config.env("TANDEM_ACCESS_LOG", "0") == "1" else None,
+            "logger_class": JsonLogger,
             "graceful_timeout": 10,
             "timeout": 60,
             # Several workers: each writes its metrics to files any of them adds up.
