@@ -168,3 +168,52 @@ def bare_deferred_acceptance(
                 break
         nxt[e] = k
     return {(e, r) for r, holding in held.items() for _, e in holding}
+
+
+ROSTER_MENTEE_LEVELS = [7, 8, 4]  # PGY1, PGY2, MS4
+ROSTER_MENTOR_LEVELS = [10, 11, 10, 20]  # PGY4, PGY5, research resident, faculty
+WORDS = [f"word{k}" for k in range(300)]
+
+
+def roster_pool(
+    people: int, seed: int, *, profiles: bool = False
+) -> tuple[list[Mentee], list[Mentor]]:
+    """A cycle's pool as a roster import leaves it: one institution, one mentor for every three
+    people (capacity 1 to 3), three interests each and no rankings. With `profiles`, people have
+    also filled in their matching profile (goals in words, languages, availability, meeting
+    mode, identity) and half the mentees ranked three mentors."""
+    rng = random.Random(seed)
+    mentees: list[Mentee] = []
+    mentors: list[Mentor] = []
+    for n in range(people):
+        person = {
+            "id": f"p{n:05d}",
+            "institution_id": "inst0",
+            "interests": frozenset(rng.sample(INTERESTS[:10], 3)),
+        }
+        if profiles:
+            person |= {
+                "languages": frozenset(rng.sample(LANGUAGES, rng.randint(1, 2))),
+                "meeting_mode": rng.choice(MODES),
+                "availability": frozenset(rng.sample(SLOTS, 4)),
+            }
+        if n % 3 == 0:
+            if profiles:
+                person["identity"] = {"gender": rng.choice(["woman", "man", "nonbinary"])}
+            mentors.append(
+                Mentor(
+                    level_rank=rng.choice(ROSTER_MENTOR_LEVELS),
+                    capacity=rng.randint(1, 3),
+                    **person,
+                )
+            )
+            continue
+        if profiles:
+            words = rng.sample(WORDS, 8) + rng.sample(INTERESTS, 1)
+            person["goals_keywords"] = frozenset(words)
+            if rng.random() < 0.2:
+                person["identity_preferences"] = {"gender": "woman"}
+            if mentors and rng.random() < 0.5:
+                person["ranking"] = tuple(m.id for m in rng.sample(mentors, min(3, len(mentors))))
+        mentees.append(Mentee(level_rank=rng.choice(ROSTER_MENTEE_LEVELS), **person))
+    return mentees, mentors

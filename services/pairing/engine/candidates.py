@@ -46,16 +46,17 @@ def _vocabulary(*families: Iterable[frozenset[str]]) -> dict[str, int]:
 
 
 def _count(bits: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(bits).sum(axis=1, dtype=np.int64)
+    return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(numerator), dtype=np.float64)
+    numerator, denominator = np.broadcast_arrays(numerator, denominator)
+    out = np.zeros(numerator.shape, dtype=np.float64)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out
 
 
-class _Features:
+class Features:
     def __init__(self, mentees: tuple[Mentee, ...], mentors: tuple[Mentor, ...]) -> None:
         topics = _vocabulary(
             (m.interests for m in mentees),
@@ -107,6 +108,9 @@ class _Features:
                 ]
 
     def scores(self, rows: np.ndarray, cols: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
+        """Totals of pairs (rows[k], cols[k]); rows and cols may also broadcast, e.g. a column
+        of mentees against a row of mentors scores every pair of the two."""
+        shape = np.broadcast_shapes(rows.shape, cols.shape)
         interests = _ratio(
             _count(self.e_interests[rows] & self.r_interests[cols]),
             _count(self.e_interests[rows] | self.r_interests[cols]),
@@ -119,7 +123,7 @@ class _Features:
         e_mode, r_mode = self.e_mode[rows], self.r_mode[cols]
         mode = ((e_mode == 0) | (r_mode == 0) | (e_mode == r_mode)).astype(np.float64)
         keys = rows * self.width + cols
-        ranked = np.zeros(len(rows), dtype=np.float64)
+        ranked = np.zeros(shape, dtype=np.float64)
         if len(self.rank_keys):
             at = np.minimum(np.searchsorted(self.rank_keys, keys), len(self.rank_keys) - 1)
             hit = self.rank_keys[at] == keys
@@ -130,7 +134,7 @@ class _Features:
             _count(self.e_slots[rows] & self.r_slots[cols]),
             np.minimum(self.e_slot_count[rows], self.r_slot_count[cols]),
         )
-        total = np.zeros(len(rows), dtype=np.float64)
+        total = np.zeros(shape, dtype=np.float64)
         for w, s in zip(
             weights,
             (interests, goals, language, mode, ranked, identity, availability),
@@ -190,7 +194,7 @@ def iter_edges(pool: Pool, rules: Rules, top_k: int | None = None) -> Iterator[E
     (ties: lower mentor index, i.e. id, first)."""
     if not pool.mentees or not pool.mentors:
         return
-    features = _Features(pool.mentees, pool.mentors)
+    features = Features(pool.mentees, pool.mentors)
     weights = rules.weight_vector()
     order, starts, ends = _slices(pool, rules)
     forbidden = _forbidden(pool)

@@ -157,6 +157,12 @@ class EligibilityIndex:
         levels, idx = self._mentors_by_group.get(self.group(mentee), ([], []))
         return idx[bisect_left(levels, mentee.level_rank + self.rules.min_level_gap) :]
 
+    def mentor_slice_key(self, mentee: Mentee) -> tuple[str, int]:
+        """Equal for mentees whose `mentor_slice` is the same (group, and where it starts)."""
+        group = self.group(mentee)
+        levels, _ = self._mentors_by_group.get(group, ([], []))
+        return group, bisect_left(levels, mentee.level_rank + self.rules.min_level_gap)
+
     def eligible_mentors(self, mentee: Mentee) -> list[int]:
         mentors = self.mentors
         return [

@@ -14,6 +14,7 @@ from .gc_pause import gc_paused
 from .model import PAIR_SETTERS, Mentee, Mentor, Pair, Result, Rules
 from .pins import Pool, respect_pins
 from .rules import EligibilityIndex, acceptable, score_pairs, total_score
+from .score_orders import ScoreOrders
 
 # A mentor's order of a mentee: (place in the mentor's ranking, -score, mentee index). Ranked
 # mentees come first; the rest follow by score, ties broken by id (indices follow ids).
@@ -35,6 +36,7 @@ class _Preferences:
         self.weights = rules.weight_vector()
         self.use_scores = use_scores_for_unranked
         self.index = EligibilityIndex(pool.mentees, pool.mentors, rules)
+        self.score_orders = ScoreOrders(pool.mentees, pool.mentors, self.index, self.weights)
         self.mentor_index = {m.id: j for j, m in enumerate(pool.mentors)}
         # Each mentor's place of a mentee, by id, made only for long rankings and only once
         # someone proposes: most mentors hear a few proposals, and scanning a short ranking
@@ -68,19 +70,11 @@ class _Preferences:
             return None
         return j
 
-    def scored_choices(self, mentee: Mentee) -> Iterator[int]:
-        """The mentee's choices after their own ranking: every other eligible mentor, by score."""
+    def scored_choices(self, mentee: Mentee) -> Iterator[tuple[int, float]]:
+        """The mentee's choices after their own ranking, with their scores: every other eligible
+        mentor, by score."""
         ranked = (self.ranked_choice(mentee, place) for place in range(len(mentee.ranking)))
-        seen = {j for j in ranked if j is not None}
-        mentors, weights = self.pool.mentors, self.weights
-        rest = [
-            (-total_score(mentee, mentors[j], weights), j)
-            for j in self.index.eligible_mentors(mentee)
-            if j not in seen
-        ]
-        rest.sort()
-        for _, j in rest:
-            yield j
+        return self.score_orders.choices(mentee, {j for j in ranked if j is not None})
 
     def mentee_choices(self, i: int) -> Iterator[int]:
         """Mentor indices in the mentee's order: own ranking (acceptable only), then by score."""
@@ -90,7 +84,7 @@ class _Preferences:
             if j is not None:
                 yield j
         if self.use_scores:
-            yield from self.scored_choices(mentee)
+            yield from (j for j, _ in self.scored_choices(mentee))
 
     def mentor_key(self, j: int, i: int) -> MentorKey:
         position = self.position(j, self.pool.mentees[i].id)
@@ -167,7 +161,8 @@ def _deferred_acceptance(
     worst: list[MentorKey | None] = [None] * len(capacity)
     match = [-1] * n
     next_place = [0] * n  # where each mentee is in their own ranking
-    scored: dict[int, Iterator[int]] = {}  # past it, the rest of their list, once reached
+    # Past it, the rest of their list with scores, once reached.
+    scored: dict[int, Iterator[tuple[int, float]]] = {}
     use_scores = prefs.use_scores
     rejected: list[tuple[MentorKey, int]] = []
     reject = rejected.append
@@ -202,13 +197,15 @@ def _deferred_acceptance(
                     and mentee_id not in mentor.conflicts
                 ):
                     continue
+                total = None
             elif use_scores:
                 rest = scored.get(i)
                 if rest is None:
                     rest = scored[i] = prefs.scored_choices(mentee)
-                j = next(rest, None)
-                if j is None:
+                choice = next(rest, None)
+                if choice is None:
                     break
+                j, total = choice
             else:
                 break
             places = mentor_rank[j]  # position(j, mentee_id), inlined
@@ -221,7 +218,12 @@ def _deferred_acceptance(
                     position = places.get(mentee_id)
             else:
                 position = places.get(mentee_id)
-            key = (position, 0.0, i) if position is not None else unranked_key(j, i)
+            if position is not None:
+                key = (position, 0.0, i)
+            elif total is None:
+                key = unranked_key(j, i)
+            else:  # unranked_key, with the score the mentee's list already holds
+                key = (len(mentor_rankings[j]), -total, i)
             held_worst = worst[j]
             if held_worst is None:  # room left
                 holding = held[j]

@@ -3,6 +3,7 @@ stable and agrees with the `matching` package, optimal agrees with brute force."
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import warnings
@@ -24,6 +25,7 @@ from services.pairing.engine import (
     preference_lists,
     random_pairing,
     respect_pins,
+    score_orders,
     stable,
 )
 from services.pairing.engine.candidates import candidate_edges
@@ -209,3 +211,67 @@ def test_explanations_pass_over_conflicts_on_either_side():
     result = stable(mentees, mentors, pinned=[("e3", "m2")])
     assert result.unmatched["e1"] == ALL_MENTORS_FULL  # m2 would do, but e3 holds its place
     assert result.unmatched["e2"] == NO_ELIGIBLE_MENTOR  # m1 refuses e2, e2 refuses m2
+
+
+def _plain_mentee_lists(instance: Instance, use_scores: bool) -> dict[str, list[str]]:
+    """Each mentee's list by the definition: their acceptable ranked mentors, then (if scores
+    extend lists) every other acceptable mentor by score, ties by id."""
+    pool = respect_pins(instance.mentees, instance.mentors, instance.rules, instance.pinned,
+                        instance.excluded)  # fmt: skip
+    weights, rules = instance.rules.weight_vector(), instance.rules
+    by_id = {m.id: m for m in pool.mentors}
+    lists = {}
+    for mentee in pool.mentees:
+        ranked = list(dict.fromkeys(
+            r for r in mentee.ranking if r in by_id and acceptable(mentee, by_id[r], rules)
+        ))  # fmt: skip
+        rest = sorted(
+            (-total_score(mentee, m, weights), m.id)
+            for m in pool.mentors
+            if m.id not in ranked and acceptable(mentee, m, rules)
+        )
+        lists[mentee.id] = ranked + [m for _, m in rest] if use_scores else ranked
+    return lists
+
+
+@contextlib.contextmanager
+def _score_orders_vectorised():
+    """Every score order computed with numpy, in tiny batches, keeping one place per order."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(score_orders, "VECTORISED_FROM", 1)
+        patch.setattr(score_orders, "BATCH_SCORES", 3)
+        patch.setattr(score_orders, "KEPT", 1)
+        yield
+
+
+@SETTINGS
+@given(instances(max_mentees=8, max_mentors=5), st.booleans(), st.booleans())
+def test_mentee_lists_follow_the_definition(instance: Instance, use_scores: bool, numpy: bool):
+    """Shared score orders, pair by pair or vectorised, give each mentee the list the plain
+    definition gives, and the same stable result."""
+    kwargs = {"use_scores_for_unranked": use_scores, **instance.kwargs()}
+    plain = stable(instance.mentees, instance.mentors, instance.rules, **kwargs)
+    with _score_orders_vectorised() if numpy else contextlib.nullcontext():
+        prefs = preference_lists(instance.mentees, instance.mentors, instance.rules, **kwargs)
+        ours = stable(instance.mentees, instance.mentors, instance.rules, **kwargs)
+    assert prefs[0] == _plain_mentee_lists(instance, use_scores)
+    assert set(_own_pairs(ours).items()) == bare_deferred_acceptance(*prefs)
+    assert (ours.pairs, ours.unmatched, ours.blocking_pairs) == (
+        plain.pairs,
+        plain.unmatched,
+        plain.blocking_pairs,
+    )
+
+
+def test_mentees_with_one_profile_share_an_order_but_not_their_rankings():
+    from services.pairing.engine import Mentee, Mentor
+
+    # Both share m2's interest; e1 also ranked m1, which is worth more to e1 alone.
+    trauma = frozenset({"trauma"})
+    mentees = [Mentee("e1", "a", 7, interests=trauma, ranking=("m1",)),
+               Mentee("e2", "a", 7, interests=trauma)]  # fmt: skip
+    mentors = [Mentor("m1", "a", 10), Mentor("m2", "a", 10, interests=trauma)]
+    for numpy in (False, True):
+        with _score_orders_vectorised() if numpy else contextlib.nullcontext():
+            mentee_lists, _, _ = preference_lists(mentees, mentors)
+        assert mentee_lists == {"e1": ["m1", "m2"], "e2": ["m2", "m1"]}
