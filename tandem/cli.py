@@ -6,7 +6,10 @@ import argparse
 import importlib
 import json
 import logging
+import os
+import signal
 import sys
+from pathlib import Path
 
 from services.eventkit import config, logs
 
@@ -21,6 +24,7 @@ SERVICE_ACTIONS = (
     "outbox",
 )
 OUTBOX_ACTIONS = ("list", "retry", "skip")
+DLQ_ACTIONS = ("list", "show", "redrive")
 
 
 def load_service(name: str):
@@ -31,14 +35,56 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
+    suite = argparse.ArgumentParser(add_help=False)
+    suite.add_argument(
+        "--port-base",
+        type=int,
+        metavar="PORT",
+        help="the suite on other ports: web PORT, services PORT+1..4, workers' health +100, "
+        "embedded broker PORT+92, files under var/PORT (a second suite beside the first)",
+    )
     run = sub.add_parser(
-        "run", help="start the broker (unless configured), every service and the web"
+        "run",
+        parents=[suite],
+        help="start the broker (unless configured), every service and the web",
     )
     run.add_argument(
         "--demo", action="store_true", help="load the demo consortium if it is not there"
     )
+    status = sub.add_parser(
+        "status",
+        parents=[suite],
+        help="every process of the running suite: ready or not, relay backlog, consumer lag, "
+        "dead letters (exit 1 unless all are ready)",
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object per process")
+    dlq = sub.add_parser(
+        "dlq",
+        parents=[suite],
+        help="messages consumers gave up on: list them, show one, send them again",
+    )
+    dlq.add_argument(
+        "dlq_action", nargs="?", default="list", choices=DLQ_ACTIONS,
+        help="list (default), show or redrive",
+    )  # fmt: skip
+    dlq.add_argument(
+        "refs",
+        nargs="*",
+        metavar="TOPIC:PARTITION:OFFSET",
+        help="show, redrive: the dead-lettered messages, as `tandem dlq list` names them",
+    )
+    dlq.add_argument("--service", choices=config.SERVICES, help="only this service's")
+    dlq.add_argument("--all", action="store_true", help="redrive: every listed message")
 
-    sub.add_parser("broker", help="run the embedded Kafka-compatible broker in the foreground")
+    broker = sub.add_parser(
+        "broker", help="run the embedded Kafka-compatible broker in the foreground"
+    )
+    broker.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port on 127.0.0.1 (default: that of KAFKA_BOOTSTRAP_SERVERS, 9092)",
+    )
     sub.add_parser("topics", help="create every service's topics")
     sub.add_parser("migrate", help="upgrade every service's database")
     web = sub.add_parser("web", help="serve the web front end (or: migrate, account)")
@@ -94,8 +140,35 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     args = parser.parse_args(argv)
+    if getattr(args, "port_base", None):
+        use_port_base(args.port_base, starts_broker=args.command == "run")
     logs.configure(_process_name(args))
-    return _dispatch(args)
+    # SIGTERM ends any command as Ctrl-C does, so its clean-up runs and no child is left
+    # (long-running commands put their own handlers in place).
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
+def use_port_base(base: int, starts_broker: bool) -> None:
+    """Every port of the suite from `base`, and its own files, unless set one by one; the
+    commands that only talk to that suite find its embedded broker there too."""
+    ports = {"WEB_PORT": base, "TANDEM_BROKER_PORT": base + 92}
+    for offset, name in enumerate(config.SERVICES, start=1):
+        ports[f"{name.upper()}_PORT"] = base + offset
+    for name, port in ports.items():
+        os.environ.setdefault(name, str(port))
+    os.environ.setdefault("TANDEM_VAR_DIR", str(Path("var") / str(base)))
+    if not starts_broker:
+        os.environ.setdefault(
+            "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ['TANDEM_BROKER_PORT']}"
+        )
 
 
 def _process_name(args: argparse.Namespace) -> str:
@@ -114,7 +187,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "broker":
         from services.eventkit.broker import run_embedded_broker_foreground
 
-        return run_embedded_broker_foreground(_bootstrap_port())
+        return run_embedded_broker_foreground(args.port or _bootstrap_port())
+    if args.command == "status":
+        return _status(args.json)
+    if args.command == "dlq":
+        return _dlq(args)
     if args.command == "topics":
         from services.eventkit.bus import ensure_topics
 
@@ -227,6 +304,53 @@ def _outbox(rt, action: str, row_ids: list[int]) -> int:
         return 0 if count == len(row_ids) else 1
     for row in operations.parked_rows(rt):
         print(json.dumps(row))
+    return 0
+
+
+def _status(as_json: bool) -> int:
+    from tandem import status
+
+    components = status.collect()
+    if as_json:
+        for component in components:
+            print(json.dumps(component.as_dict()))
+    else:
+        print(status.table(components))
+    return 0 if all(c.ready for c in components) else 1
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    """Dead-lettered messages: one JSON line each (ids and the error, no payload), one whole,
+    or sent again to the topic they came from."""
+    from services.eventkit import dead_letters
+
+    services = [args.service] if args.service else list(config.SERVICES)
+    topics = sorted({config.dlq_topic(t) for n in services for t in load_service(n).subscriptions})
+    letters = dead_letters.read(config.bootstrap_servers(), topics)
+    if args.service:  # a topic's dead letters come from each of its consumers
+        letters = [d for d in letters if d.headers.get("consumer") in (None, "", args.service)]
+    if args.dlq_action == "list":
+        for letter in letters:
+            print(json.dumps(letter.summary()))
+        return 0
+    try:
+        chosen = letters if args.all else [dead_letters.find(letters, ref) for ref in args.refs]
+    except ValueError as exc:
+        print(f"tandem dlq: {exc}", file=sys.stderr)
+        return 2
+    if not chosen or any(c is None for c in chosen):
+        missing = [r for r, c in zip(args.refs, chosen, strict=True) if c is None]
+        print(f"tandem dlq: name messages as listed; not found: {missing or 'none named'}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    found = [c for c in chosen if c is not None]
+    if args.dlq_action == "show":
+        for letter in found:
+            print(json.dumps({**letter.summary(), "headers": letter.headers,
+                              "event": letter.event()}, indent=2))  # fmt: skip
+        return 0
+    count = dead_letters.redrive(config.bootstrap_servers(), found)
+    print(f"sent {count} dead-lettered messages again to the topics they came from")
     return 0
 
 

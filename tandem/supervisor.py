@@ -7,7 +7,6 @@ with growing backoff; the log and the status page say so.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import importlib
 import json
@@ -22,7 +21,7 @@ from pathlib import Path
 import requests
 
 from services.eventkit import config
-from services.eventkit.broker import port_open, start_embedded_broker, stop
+from services.eventkit.broker import die_with_parent, port_open, start_embedded_broker, stop
 from services.eventkit.bus import ensure_topics
 from services.eventkit.migrations import upgrade
 from services.eventkit.worker import worker_health_port
@@ -143,11 +142,13 @@ def run_suite(load_demo: bool = False) -> int:
     os.environ.update(env)
     broker = _broker_child(log_dir, env)
     children: dict[str, Child] = {}
-    stopping = False
+    stopping = running = False
 
     def _shutdown(*_):
         nonlocal stopping
         stopping = True
+        if not running:
+            raise KeyboardInterrupt  # still starting (migrations, waiting): stop now
 
     signal.signal(signal.SIGTERM, _shutdown)
     signal.signal(signal.SIGINT, _shutdown)
@@ -171,6 +172,7 @@ def run_suite(load_demo: bool = False) -> int:
         if not_ready:
             print("not ready after 60 s: " + ", ".join(not_ready), file=sys.stderr)
             return 1
+        print(started(services, broker is not None))
         if load_demo:
             from tandem.demo import load_demo as demo
 
@@ -181,16 +183,20 @@ def run_suite(load_demo: bool = False) -> int:
                 print("demo sign-ins (the password is shown only now):")
                 for account in sign_ins:
                     print(f"  {account['role']:<17} {account['email']:<44} {account['password']}")
-        print(started(services, broker is not None))
         url = f"http://127.0.0.1:{config.port('web')}"
         print(f"\nTandem is running: {url}\n(logs in {log_dir}; Ctrl-C stops everything)\n")
         watched = {**({"broker": broker} if broker else {}), **children}
+        running = True
         while not stopping:
             _tend(watched, services)
             _write_status(watched)
             time.sleep(0.5)
         return 0
+    except KeyboardInterrupt:
+        return 130
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):  # the clean-up is not to be cut short
+            signal.signal(sig, signal.SIG_IGN)
         print("stopping…")
         for child in children.values():
             _terminate(child.process)
@@ -282,14 +288,8 @@ def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> su
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops each child
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM if the supervisor dies, even by SIGKILL."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _terminate(child: subprocess.Popen | None) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
 import socket
 import subprocess
 import time
@@ -28,6 +31,12 @@ def port_open(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def die_with_parent() -> None:
+    """Linux, in a child before exec: it gets SIGTERM when its parent dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_embedded_broker(port: int, log_path: str | None = None) -> subprocess.Popen:
     """Start Tansu on 127.0.0.1:port and wait until it answers Kafka requests.
 
@@ -43,6 +52,7 @@ def start_embedded_broker(port: int, log_path: str | None = None) -> subprocess.
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent,  # no broker left holding the port after its owner is gone
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -71,6 +81,7 @@ def run_embedded_broker_foreground(port: int) -> int:
     print(f"embedded broker on 127.0.0.1:{port} (memory only: a restart loses every topic)")
     try:
         return process.wait()
-    except KeyboardInterrupt:
-        stop(process)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the command turns it into this)
         return 0
+    finally:
+        stop(process)

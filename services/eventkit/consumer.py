@@ -34,6 +34,7 @@ class EventConsumer:
         dlq: Publisher,
         max_attempts: int = 3,
         backoff_s: float = 0.2,
+        name: str = "",
     ) -> None:
         self.engine = engine
         self.inbox = tables.inbox
@@ -43,6 +44,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.dead_lettered = 0
+        self.name = name  # the consuming service, named on what it dead-letters
 
     def handle_batch(self, messages: Sequence[Message]) -> dict[tuple[str, int], int]:
         """Apply messages in one transaction (a savepoint each); return the offsets to commit."""
@@ -111,6 +113,7 @@ class EventConsumer:
             ("source_offset", str(message.offset).encode()),
             ("attempts", str(attempts).encode()),
             ("failed_at", utcnow().isoformat().encode()),
+            ("consumer", self.name.encode()),
         ]
         self.dlq.publish(
             dlq_topic(message.topic), message.key or b"", message.value or b"", headers

@@ -58,7 +58,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings of a newer gunicorn are left out on older ones
+                self.cfg.set(key, value)
 
     def load(self):
         module, _, name = self.factory.partition(":")
@@ -79,6 +80,8 @@ def serve(factory: str, port: int, name: str) -> None:
             "proc_name": f"tandem-{name}",
             "accesslog": "-" if config.env("TANDEM_ACCESS_LOG", "0") == "1" else None,
             "logger_class": JsonLogger,
+            # No control socket: every gunicorn would share one path in the home folder.
+            "control_socket_disable": True,
             "graceful_timeout": 10,
             "timeout": 60,
             # Several workers: each writes its metrics to files any of them adds up.

@@ -76,6 +76,7 @@ class Worker:
                 self.service.reading_registry(),
                 self.service.consumers,
                 dlq=KafkaPublisher(self.bootstrap, client_id=f"tandem-{name}-dlq"),
+                name=name,
             )
             self._spawn(f"{name}-consumer", self._consume, consumer)
 
@@ -174,6 +175,7 @@ class Worker:
             "checks": checks,
             "relay": relay,
             "consumer": {"lag": self.watch.lag} if self.service.subscriptions else None,
+            "dead_letters": self.dlq_sizes if self.service.subscriptions else None,
             "broker_losses": self.watch.losses,
         }
 
