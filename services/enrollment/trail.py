@@ -108,6 +108,7 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "CycleReopened": ("cycle_id",),
     "PersonRegistered": ("person_id", "training_level"),
     "PersonUpdated": ("person_id", _changed("name", "training_level", "specialty", "pronouns")),
+    "PersonErased": ("person_id",),  # whom; who erased is the entry's actor
     "ParticipantEnrolled": ("enrollment_id", "person_id", "role"),
     "ProfileUpdated": (
         "enrollment_id",

@@ -89,6 +89,19 @@ def audit_key() -> bytes:
     return secret("TANDEM_AUDIT_KEY", "audit.key").encode()
 
 
+KEYRING_KEY_VARIABLE = "TANDEM_KEYRING_KEY"
+
+
+def keyring_url() -> str:
+    """The keyring's own database: people's data keys, outside every event store."""
+    return env("TANDEM_KEYRING_URL", f"sqlite:///{var_dir() / 'keyring.db'}")
+
+
+def keyring_key() -> bytes:
+    """The key-encryption key that wraps the keyring's data keys: kept outside its database."""
+    return secret(KEYRING_KEY_VARIABLE, "keyring.key").encode()
+
+
 def checkpoint_dir() -> Path:
     """Where signed checkpoints of each store's head are written (keep a copy elsewhere)."""
     return Path(env("TANDEM_CHECKPOINT_DIR", str(var_dir() / "checkpoints"))).resolve()

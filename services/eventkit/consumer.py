@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from . import logs
+from . import keyring, logs
 from .bus import Message, Publisher, Subscriber
 from .config import dlq_topic
 from .envelope import Envelope, MalformedEvent, utcnow
@@ -60,7 +60,7 @@ class EventConsumer:
         if is_checkpoint_message(message.headers):
             return  # a store's signed checkpoint on its topic, not an event
         try:
-            event = self.registry.current(Envelope.from_json(message.value or b""))
+            event = keyring.readable(self.registry, Envelope.from_json(message.value or b""))
         except (MalformedEvent, ValueError) as exc:
             self._dead_letter(message, exc, attempts=1)
             return

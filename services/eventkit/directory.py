@@ -47,6 +47,9 @@ A column the service adds that no event carries (a NOT NULL one wants a server d
 computed for new rows: `Directory(institutions=t, derive={"institutions": lambda row:
 {"signature": f"The {row['name']} team"}})`.
 
+`PersonErased` puts placeholders in the person's personal columns (people: name, email, pronouns;
+their enrollments: goals, identity), the same values a replay shows once their key is gone.
+
 A new row replaces any row with its key, so applying an event twice changes nothing. A staff role
 is matched by person, role, institution and program; its `grant_key` only makes the primary key
 (it names the person too when `person_id` is not part of the table's primary key).
@@ -59,7 +62,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import keyring
 from .envelope import Envelope, format_time
+from .personal import placeholder
 from .projections import Handler, Projection
 
 Row = dict[str, Any]
@@ -79,6 +84,14 @@ PROFILE_FIELDS = (
     "interests", "capacity", "goals", "languages", "meeting_mode", "availability", "identity",
 )  # fmt: skip
 GRANT_FIELDS = ("person_id", "role", "institution_id", "program_id")
+# What PersonErased blanks, with the kind of value each held (s text, d object): the placeholders
+# are those a replay shows once the person's key is gone, so a rebuild gives the same rows.
+ERASED_PERSON = {"name": "s", "email": "s", "pronouns": "s"}
+ERASED_PROFILE = {"goals": "s", "identity": "d"}
+
+
+def _erased(kinds: Mapping[str, str], person_id: str) -> Row:
+    return {field: placeholder(field, kind, person_id) for field, kind in kinds.items()}
 
 
 def grant_key(role: str, institution_id: str | None, program_id: str | None) -> str:
@@ -143,6 +156,7 @@ class Directory:
             "CycleReopened": ("cycles", self._cycle_state),
             "PersonRegistered": ("people", self._person_registered),
             "PersonUpdated": ("people", self._person_updated),
+            "PersonErased": ("people", self._person_erased),
             "ParticipantEnrolled": ("enrollments", self._enrolled),
             "ProfileUpdated": ("enrollments", self._profile_updated),
             "InterestRanked": ("enrollments", self._interest_ranked),
@@ -201,6 +215,16 @@ class Directory:
     def _person_updated(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload
         self._set(conn, "people", p["person_id"], {k: p[k] for k in PERSON_FIELDS if k in p})
+
+    def _person_erased(self, conn: sa.Connection, e: Envelope) -> None:
+        person_id = e.payload["person_id"]
+        keyring.forget(person_id)  # later events of theirs must not open with a cached key
+        self._set(conn, "people", person_id, _erased(ERASED_PERSON, person_id))
+        if "enrollments" in self._tables:
+            table = self._tables["enrollments"]
+            values = self._columns("enrollments", _erased(ERASED_PROFILE, person_id))
+            if values:
+                conn.execute(table.update().where(table.c.person_id == person_id).values(**values))
 
     def _enrolled(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload

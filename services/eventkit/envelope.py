@@ -56,6 +56,9 @@ class Envelope:
     payload: dict[str, Any]
     prev_hash: str = GENESIS_HASH
     hash: str = ""
+    # Personal fields this reader could not show (their person was erased): they hold
+    # placeholders. Not part of the event: neither hashed nor serialised.
+    erased: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def hashed_fields(self) -> dict[str, Any]:
         """Everything the hash covers: the whole envelope except the hash itself."""
@@ -81,6 +84,10 @@ class Envelope:
         """This event chained after `prev_hash`, with its own hash filled in."""
         linked = dataclasses.replace(self, prev_hash=prev_hash, hash="")
         return dataclasses.replace(linked, hash=linked.compute_hash())
+
+    def with_payload(self, payload: dict[str, Any], erased: tuple[str, ...] = ()) -> Envelope:
+        """The same event as a reader sees it (the hash stays that of the stored event)."""
+        return dataclasses.replace(self, payload=payload, erased=erased)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.hashed_fields(), "hash": self.hash}

@@ -104,6 +104,7 @@ _RULES = (
     Rule("person.preferences", (A, ME), "read a person's notification preferences"),
     Rule("person.contacts", (ME,), "read the contact details of one's pairs"),
     Rule("person.account_link", (S,), "send a set-password link"),
+    Rule("person.erase", (A,), "erase a person's personal data (recorded in the trail)"),
     Rule("enrollment.create", (A, C, ME), "enroll a person in a cycle"),
     Rule("enrollment.read", (A, C, ME), "see an enrollment, its ranking and conflicts"),
     Rule("enrollment.update", (A, C, ME), "change profile, ranking, conflicts; withdraw"),

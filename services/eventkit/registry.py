@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 
 from .envelope import Envelope
+from .personal import Personal
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -27,6 +28,8 @@ class EventType:
     # What goes on the topic instead of the stored payload, for events too large to publish
     # whole (a summary and where to read the rest). The store keeps the full payload.
     wire: Upcaster | None = None
+    # The fields sealed under the key of the person they are about (see personal.py).
+    personal: Personal | None = None
 
     def on_wire(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self.wire(payload) if self.wire else payload
@@ -59,6 +62,7 @@ class Registry:
         version: int = 1,
         upcasters: dict[int, Upcaster] | None = None,
         wire: Upcaster | None = None,
+        personal: Personal | None = None,
     ) -> EventType:
         if name in self._types:
             raise ValueError(f"event type {name} registered twice")
@@ -68,7 +72,12 @@ class Registry:
                 f"event type {name} version {version} needs an upcaster from each of versions "
                 f"{list(range(1, version))}; it has {sorted(upcasters or {})}"
             )
-        event_type = EventType(name, schema, version, dict(upcasters or {}), wire)
+        if personal is not None:
+            declared = set(schema().fields)
+            unknown = {personal.subject, *personal.fields} - declared
+            if unknown:
+                raise ValueError(f"event type {name}: personal fields not in its schema: {unknown}")
+        event_type = EventType(name, schema, version, dict(upcasters or {}), wire, personal)
         self._types[name] = event_type
         return event_type
 
@@ -78,11 +87,12 @@ class Registry:
         version: int = 1,
         upcasters: dict[int, Upcaster] | None = None,
         wire: Upcaster | None = None,
+        personal: Personal | None = None,
     ):
         """Class decorator: `@registry.event("PersonRegistered")` on a marshmallow schema."""
 
         def decorate(schema: type[ma.Schema]) -> type[ma.Schema]:
-            self.register(name, schema, version, upcasters, wire)
+            self.register(name, schema, version, upcasters, wire, personal)
             return schema
 
         return decorate

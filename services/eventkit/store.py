@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from . import config, rls
+from . import config, keyring, rls
 from .envelope import GENESIS_HASH, Envelope, Metadata, NewEvent, new_id, utcnow
 from .registry import Registry
 from .seal import GENESIS_SEAL, sealed
@@ -45,11 +45,22 @@ class EventStore:
         registry: Registry,
         topic: str,
         projections: Sequence[Projection] = (),
+        keys: keyring.Keyring | None = None,
     ) -> None:
         self.tables = tables
         self.registry = registry
         self.topic = topic
         self.projections = list(projections)
+        self._keys = keys
+
+    @property
+    def keys(self) -> keyring.Keyring:
+        """The keyring personal fields are sealed under (the configured one unless given)."""
+        return self._keys or keyring.default()
+
+    def readable(self, event: Envelope) -> Envelope:
+        """A stored event as readers see it: personal fields opened, then upcast."""
+        return self.keys.readable(self.registry, event)
 
     def stream_head(self, conn: sa.Connection, stream_id: str) -> tuple[int, str]:
         return self.stream_heads(conn, [stream_id]).get(stream_id, (0, GENESIS_HASH))
@@ -112,7 +123,10 @@ class EventStore:
                     occurred_at=now,
                     correlation_id=meta.correlation_id,
                     causation_id=meta.causation_id,
-                    payload=event_type.validate(new.payload),
+                    # Personal fields are sealed before hashing: the chain covers the ciphertext.
+                    payload=self.keys.sealed(
+                        self.registry, new.event_type, event_type.validate(new.payload)
+                    ),
                 ).sealed(prev_hash)
                 prev_hash = envelope.hash
                 stored.append(envelope)
@@ -130,11 +144,12 @@ class EventStore:
                 if actual != heads.get(stream_id, (0, ""))[0]:
                     raise ConcurrencyError(stream_id, expected, actual) from None
             raise
-        self.enqueue(conn, stored)
-        for envelope in stored:
+        self.enqueue(conn, stored)  # the topic carries the ciphertext too
+        shown = [self.readable(e) for e in stored]
+        for envelope in shown:
             for projection in self.projections:
                 projection.apply(conn, envelope)
-        return stored
+        return shown
 
     def _sealed_rows(self, conn: sa.Connection, stored: Sequence[Envelope]) -> list[dict]:
         """The events' rows, numbered on from the store's head and sealed under the audit key."""
@@ -229,7 +244,7 @@ class EventStore:
                 .where(events.c.stream_id == stream_id)
                 .order_by(events.c.stream_version)
             ).all()
-        return [self.registry.current(row_to_envelope(r)) for r in rows]
+        return [self.readable(row_to_envelope(r)) for r in rows]
 
     def read_all(
         self,
@@ -238,7 +253,8 @@ class EventStore:
         batch_size: int = 1000,
         upcast: bool = True,
     ) -> Iterator[tuple[int, Envelope]]:
-        """Every event in store order, as (position, event), fetched in batches."""
+        """Every event in store order, as (position, event), fetched in batches: as readers see
+        them, or with `upcast=False` exactly as stored (personal fields sealed)."""
         events = self.tables.events
         position = after_position
         while True:
@@ -253,7 +269,7 @@ class EventStore:
             for row in rows:
                 position = row.position
                 envelope = row_to_envelope(row)
-                yield position, self.registry.current(envelope) if upcast else envelope
+                yield position, self.readable(envelope) if upcast else envelope
 
     def read_streams_in_order(self, conn: sa.Connection) -> Iterator[Envelope]:
         """Every event as stored (not upcast), stream by stream in version order: for verification."""

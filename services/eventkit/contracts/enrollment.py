@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from ..personal import Personal
 from ..registry import Registry
 from .vocabulary import PAIRING_FORMATS
 
@@ -87,7 +88,14 @@ def _person_v1_to_v2(payload: dict) -> dict:
     return {**payload, "pronouns": ""}
 
 
-@registry.event("PersonRegistered", version=2, upcasters={1: _person_v1_to_v2})
+# Personal fields are sealed under the person's own key (see personal.py): erasing the key
+# erases them from every store, topic and replay.
+@registry.event(
+    "PersonRegistered",
+    version=2,
+    upcasters={1: _person_v1_to_v2},
+    personal=Personal("person_id", ("name", "email", "pronouns")),
+)
 class PersonRegistered(ma.Schema):
     person_id = Text(required=True)
     institution_id = Text(required=True)
@@ -98,7 +106,7 @@ class PersonRegistered(ma.Schema):
     pronouns = Text(load_default="")
 
 
-@registry.event("PersonUpdated")
+@registry.event("PersonUpdated", personal=Personal("person_id", ("name", "pronouns")))
 class PersonUpdated(ma.Schema):
     """Only the fields that changed are present."""
 
@@ -121,7 +129,13 @@ def _enrolled_v1_to_v2(payload: dict) -> dict:
     }
 
 
-@registry.event("ParticipantEnrolled", version=2, upcasters={1: _enrolled_v1_to_v2})
+# The profile's free text and the self-identification are the person's own.
+@registry.event(
+    "ParticipantEnrolled",
+    version=2,
+    upcasters={1: _enrolled_v1_to_v2},
+    personal=Personal("person_id", ("goals", "identity")),
+)
 class ParticipantEnrolled(ma.Schema):
     enrollment_id = Text(required=True)
     cycle_id = Text(required=True)
@@ -139,7 +153,7 @@ class ParticipantEnrolled(ma.Schema):
     guidelines_accepted_version = ma.fields.Integer(load_default=None, allow_none=True)
 
 
-@registry.event("ProfileUpdated")
+@registry.event("ProfileUpdated", personal=Personal("person_id", ("goals", "identity")))
 class ProfileUpdated(ma.Schema):
     """An enrollment's matching profile; only the fields that changed are present."""
 
@@ -202,6 +216,14 @@ class ParticipantWithdrew(ma.Schema):
 class ParticipantReenrolled(ma.Schema):
     enrollment_id = Text(required=True)
     cycle_id = Text(required=True)
+    person_id = Text(required=True)
+
+
+@registry.event("PersonErased")
+class PersonErased(ma.Schema):
+    """The consortium admin erased a person: their key is destroyed, so every personal field
+    sealed under it reads as "erased person" from now on. Who erased is the event's actor."""
+
     person_id = Text(required=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from ..personal import Personal
 from ..registry import Registry
 
 registry = Registry()
@@ -23,7 +24,13 @@ def _queued_v1_to_v2(payload: dict) -> dict:
     return {**payload, "html": "", "email": "", "channels": ["in_app"]}
 
 
-@registry.event("NotificationQueued", version=2, upcasters={1: _queued_v1_to_v2})
+# What a person is told, and where, is theirs: sealed under the recipient's key.
+@registry.event(
+    "NotificationQueued",
+    version=2,
+    upcasters={1: _queued_v1_to_v2},
+    personal=Personal("recipient_id", ("subject", "body", "html", "email")),
+)
 class NotificationQueued(ma.Schema):
     """What one person is told about one event, rendered once, with the channels chosen then.
 

@@ -1,0 +1,184 @@
+"""The keyring: one data key per person, kept outside every event store.
+
+Its own database (`TANDEM_KEYRING_URL`, by default `var/keyring.db`) holds each person's data key
+wrapped (AES-GCM) under the key-encryption key `TANDEM_KEYRING_KEY`, which, like the audit key,
+is read from the environment and never stored beside the data. Erasing a person deletes their
+wrapped key and keeps a tombstone (when, by whom), so nothing is sealed under a key of theirs
+again and every reader knows to show placeholders.
+
+Each process caches what it read for a few seconds; an erasure clears the cache of the process
+that learns of it (the erasing one, and every consumer applying `PersonErased`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import threading
+import time
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from . import config
+from .db import make_engine
+from .envelope import Envelope, utcnow
+from .personal import KeyState, new_key, protect, reveal
+from .registry import Registry
+
+CACHE_S = 5.0
+
+metadata = sa.MetaData()
+person_keys = sa.Table(
+    "person_keys", metadata,
+    sa.Column("person_id", sa.String(200), primary_key=True),
+    sa.Column("wrapped_key", sa.Text, nullable=True),  # None once erased
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("erased_by", sa.String(200), nullable=True),
+)  # fmt: skip
+
+
+class Keyring:
+    def __init__(self, url: str, kek: bytes, cache_s: float = CACHE_S) -> None:
+        self.engine = make_engine(url)
+        metadata.create_all(self.engine, checkfirst=True)
+        self._kek = AESGCM(hashlib.sha256(kek).digest())
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, KeyState]] = {}
+        self._lock = threading.Lock()
+
+    # --- wrapping -------------------------------------------------------------------------------
+
+    def _wrap(self, person_id: str, key: bytes) -> str:
+        nonce = os.urandom(12)
+        return base64.b64encode(nonce + self._kek.encrypt(nonce, key, person_id.encode())).decode()
+
+    def _unwrap(self, person_id: str, wrapped: str) -> bytes | None:
+        raw = base64.b64decode(wrapped)
+        try:
+            return self._kek.decrypt(raw[:12], raw[12:], person_id.encode())
+        except InvalidTag:
+            return None  # wrapped under another key-encryption key: unreadable
+
+    # --- reading and writing --------------------------------------------------------------------
+
+    def state(self, person_id: str) -> KeyState:
+        """(the person's key or None, whether they were erased)."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(person_id)
+        if cached is not None and (cached[1][1] or now - cached[0] < self._cache_s):
+            return cached[1]  # an erasure is for good: its tombstone never goes stale
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(person_keys.c.wrapped_key, person_keys.c.erased_at).where(
+                    person_keys.c.person_id == person_id
+                )
+            ).first()
+        if row is None:
+            found: KeyState = (None, False)
+        elif row.erased_at is not None or row.wrapped_key is None:
+            found = (None, True)
+        else:
+            found = (self._unwrap(person_id, row.wrapped_key), False)
+        with self._lock:
+            self._cache[person_id] = (now, found)
+        return found
+
+    def key_for_writing(self, person_id: str) -> bytes | None:
+        """The person's key, made on first use; None once they were erased."""
+        key, erased = self.state(person_id)
+        if erased or key is not None:
+            return key
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    person_keys.insert().values(
+                        person_id=person_id,
+                        wrapped_key=self._wrap(person_id, new_key()),
+                        created_at=utcnow(),
+                    )
+                )
+        except sa.exc.IntegrityError:
+            pass  # another process made it first: use theirs
+        self.forget(person_id)
+        key, erased = self.state(person_id)
+        if key is None and not erased:
+            raise RuntimeError(f"the keyring holds an unreadable key for {person_id}")
+        return key
+
+    def erase(self, person_id: str, by: str) -> bool:
+        """Destroy the person's key (a tombstone stays); True if there was a key to destroy."""
+        with self.engine.begin() as conn:
+            destroyed = conn.execute(
+                person_keys.update()
+                .where(person_keys.c.person_id == person_id, person_keys.c.erased_at.is_(None))
+                .values(wrapped_key=None, erased_at=utcnow(), erased_by=by)
+            ).rowcount
+            if not destroyed:
+                known = conn.execute(
+                    sa.select(person_keys.c.person_id).where(person_keys.c.person_id == person_id)
+                ).first()
+                if known is None:  # never had a key: the tombstone still stops new ones
+                    conn.execute(
+                        person_keys.insert().values(
+                            person_id=person_id, wrapped_key=None, created_at=utcnow(),
+                            erased_at=utcnow(), erased_by=by,
+                        )
+                    )  # fmt: skip
+        self.forget(person_id)
+        return bool(destroyed)
+
+    def is_erased(self, person_id: str) -> bool:
+        return self.state(person_id)[1]
+
+    def forget(self, person_id: str) -> None:
+        with self._lock:
+            self._cache.pop(person_id, None)
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def sealed(self, registry: Registry, event_type: str, payload: dict) -> dict:
+        """The payload as stored: its personal fields sealed (see personal.protect)."""
+        personal = registry.get(event_type).personal
+        return protect(personal, payload, self.key_for_writing)
+
+    def readable(self, registry: Registry, event: Envelope) -> Envelope:
+        """The event as readers see it: personal fields opened (or placeholders), then upcast."""
+        known = registry.knows(event.event_type)
+        personal = registry.get(event.event_type).personal if known else None
+        if personal is not None:
+            payload, hidden = reveal(personal, event.payload, self.state)
+            event = event.with_payload(payload, erased=hidden)
+        return registry.current(event)
+
+
+_keyrings: dict[tuple[str, str], Keyring] = {}
+_keyrings_lock = threading.Lock()
+
+
+def default() -> Keyring:
+    """The keyring the configuration names (one per URL and key in this process)."""
+    # Keyed by the URL and the variable (not the key file), so a lookup reads no file.
+    url = config.keyring_url()
+    named = (url, os.environ.get(config.KEYRING_KEY_VARIABLE, ""))
+    with _keyrings_lock:
+        found = _keyrings.get(named)
+        if found is None:
+            found = _keyrings[named] = Keyring(url, config.keyring_key())
+        return found
+
+
+def readable(registry: Registry, event: Envelope) -> Envelope:
+    return default().readable(registry, event)
+
+
+def forget(person_id: str) -> None:
+    """Drop what this process cached of the person's key (after an erasure)."""
+    with _keyrings_lock:
+        rings = list(_keyrings.values())
+    for ring in rings:
+        ring.forget(person_id)
