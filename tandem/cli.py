@@ -100,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         help="no web sign-ins (where the web's database is elsewhere): people use password links",
     )
 
+    erase = sub.add_parser(
+        "erase", help="erase a person's personal data (their key), recorded as a consortium admin's"
+    )
+    erase.add_argument("--person", required=True, help="the person's id or email")
+    erase.add_argument("--by", required=True, help="id or email of the consortium admin erasing")
+
     sub.add_parser("policy", help="print the authorization policy as a Markdown table")
     token = sub.add_parser("token", help="mint a service token for scripts")
     token.add_argument("--user", required=True, help="user (person) id the token speaks for")
@@ -227,6 +233,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "token":
         return _mint(args)
+    if args.command == "erase":
+        from tandem.erase import erase
+
+        return erase(args.person, args.by)
     if args.command == "policy":
         from services.eventkit.policy import markdown_table
 

@@ -37,6 +37,7 @@ LAST = (
     ("POST", "/api/enrollments/{enrollment_id}/reenroll"),
     ("POST", "/api/cycles/{cycle_id}/close"),
     ("POST", "/api/cycles/{cycle_id}/reopen"),
+    ("POST", "/api/people/{person_id}/erasure"),
 )
 
 
@@ -398,6 +399,13 @@ def _(w, c, p):
         "institution_id": inst, "name": "New Person", "email": f"{_unique('n').lower()}@m.example",
         "training_level": "PGY1",
     }  # fmt: skip
+
+
+@_special("POST", "/api/people/{person_id}/erasure")
+def _(w, c, p):
+    # A person registered for this case alone, so no other case meets an erased person.
+    c.resource = Resource()
+    p["person_id"] = _register(w.live, w.ids["institution"], "To Be Erased")["id"]
 
 
 @_special("GET", "/api/people")

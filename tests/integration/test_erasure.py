@@ -5,6 +5,8 @@ topics), while every hash chain, seal and checkpoint verifies and every count st
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -275,3 +277,33 @@ def test_a_personal_declaration_reaches_every_reader():
         assert registry.get(name).personal == Personal("person_id", fields)
     for service in (PAIRING, NOTIFICATIONS):
         assert service.reading_registry().get("PersonRegistered").personal is not None
+
+
+def test_tandem_erase_erases_by_email_as_a_consortium_admin(
+    world, client, admin, database_url, monkeypatch, capsys
+):
+    from tandem.cli import main
+
+    boss = client.post(
+        "/api/people",
+        json={"institution_id": world["inst"], "name": "Root Admin", "email": "root@nf.example",
+              "training_level": "faculty"},
+        headers=admin,
+    ).json  # fmt: skip
+    granted = client.post(
+        f"/api/people/{boss['id']}/roles", json={"role": "consortium_admin"}, headers=admin
+    )
+    assert granted.status_code == 200, granted.json
+    monkeypatch.setenv("ENROLLMENT_DATABASE_URL", database_url)
+    assert main(["erase", "--person", EMAIL, "--by", "bob@nf.example"]) == 2  # not an admin
+    assert "not a consortium admin" in capsys.readouterr().err
+    assert main(["erase", "--person", "nobody@nf.example", "--by", boss["id"]]) == 1
+    capsys.readouterr()
+    assert main(["erase", "--person", EMAIL.upper(), "--by", "root@nf.example"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["person_id"] == world["ada"] and printed["erased_by"] == boss["id"]
+    assert printed["key_destroyed"] is True and printed["event_id"]
+    shown = client.get(f"/api/people/{world['ada']}", headers=admin).json
+    assert shown["name"] == ERASED
+    erased = [e for e in _stored(world["rt"]) if e.event_type == "PersonErased"]
+    assert [e.actor for e in erased] == [{"id": boss["id"], "role": "consortium_admin"}]
