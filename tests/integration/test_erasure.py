@@ -14,16 +14,18 @@ from services.enrollment.domain import Person
 from services.enrollment.service import SERVICE as ENROLLMENT
 from services.eventkit import keyring
 from services.eventkit.auth import ADMIN, COORDINATOR, Grant
+from services.eventkit.bus import KafkaPublisher, ensure_topics
 from services.eventkit.envelope import Envelope, Metadata, NewEvent
 from services.eventkit.migrations import upgrade
-from services.eventkit.operations import checkpoint, rebuild_own, verify
+from services.eventkit.operations import checkpoint, rebuild_from_topics, rebuild_own, verify
 from services.eventkit.personal import ERASED, Personal, is_sealed
 from services.eventkit.registry import Registry
+from services.eventkit.relay import Relay
 from services.eventkit.service import Runtime
 from services.eventkit.store import EventStore
 from services.notifications.service import SERVICE as NOTIFICATIONS
 from services.pairing.service import SERVICE as PAIRING
-from support import auth_headers, deliver
+from support import auth_headers, deliver, read_topic
 
 NAME, EMAIL = "Ada Quillfeather", "ada.quillfeather@nf.example"
 GOALS = "QUILL-GOALS: a private wish to leave surgery"
@@ -307,3 +309,33 @@ def test_tandem_erase_erases_by_email_as_a_consortium_admin(
     assert shown["name"] == ERASED
     erased = [e for e in _stored(world["rt"]) if e.event_type == "PersonErased"]
     assert [e.actor for e in erased] == [{"id": boss["id"], "role": "consortium_admin"}]
+
+
+@pytest.mark.kafka
+def test_the_topic_carries_ciphertext_and_a_rebuild_from_it_shows_only_placeholders(
+    topic_prefix, kafka_bootstrap, world, client, admin, database
+):
+    rt = world["rt"]
+    ensure_topics(kafka_bootstrap, sorted({rt.store.topic, *PAIRING.topics()}))
+    publisher = KafkaPublisher(kafka_bootstrap)
+    relay = Relay(rt.engine, rt.service.tables, publisher, name=rt.store.topic)
+    pairing = _runtime(PAIRING, database("pairing"))
+    try:
+        published = relay.drain()
+        on_topic = "\n".join(
+            r.value.decode() for r in read_topic(kafka_bootstrap, rt.store.topic, published)
+        )
+        assert [s for s in SEALED if s in on_topic] == [] and "pii1:" in on_topic
+        rebuild_from_topics(pairing, kafka_bootstrap)
+        assert "Quillfeather" in _texts(pairing.engine)  # opened with the key, while it exists
+        counts = _counts(pairing, PAIRING.stats_tables)
+
+        assert client.post(f"/api/people/{world['ada']}/erasure", headers=admin).status_code == 200
+        relay.drain()
+        rebuild_from_topics(pairing, kafka_bootstrap)
+        rebuilt = _texts(pairing.engine)
+        assert [s for s in SEALED if s in rebuilt] == [] and "Bob Stays" in rebuilt
+        assert _counts(pairing, PAIRING.stats_tables) == counts
+    finally:
+        publisher.close()
+        pairing.engine.dispose()
