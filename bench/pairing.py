@@ -1,13 +1,15 @@
-"""Pairing engine: stable matching and maximum-score pairing on consortium-sized pools, timed
-without instance generation, with peak traced memory; stable is also checked against and timed
-beside the `matching` package. The last line is one JSON object."""
+"""Pairing engine: stable matching on pools of several shapes (see bench/pairing_shapes.py),
+each timed as the median of several runs beside a bare deferred acceptance on the same lists and
+the `matching` package, and checked to give the same pairs as both; then the engine's part of a
+cycle's run on a roster-sized pool; with --large, stable and optimal on one large pool with peak
+traced memory. Instance generation is never timed. One JSON object a line, the summary last."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
-import random
 import resource
 import sys
 import threading
@@ -15,94 +17,50 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
+from statistics import median
 from typing import Any
 
-from services.pairing.engine import Mentee, Mentor, Result, optimal, preference_lists, stable
+from bench.pairing_shapes import (
+    SHAPES,
+    Shape,
+    bare_deferred_acceptance,
+    roster_pool,
+    shaped_instance,
+)
+from services.pairing.engine import Result, optimal, preference_lists, stable
 
-HELP = "time the pairing engine (stable, optimal) on large pools; compare with `matching`"
-
-INTERESTS = ["trauma", "research", "global surgery", "wellness", "education", "transplant",
-             "vascular", "paediatric surgery", "leadership", "oncology", "cardiac", "critical care",
-             "simulation", "quality improvement", "advocacy", "endocrine"]  # fmt: skip
-LANGUAGES = ["en", "es", "fr", "ar", "zh", "hi"]
-SLOTS = [f"{d}-{p}" for d in ("mon", "tue", "wed", "thu", "fri") for p in ("am", "pm", "eve")]
-MODES = ["in_person", "virtual", "either"]
-MENTEE_LEVELS = [7, 8]  # PGY1, PGY2
-MENTOR_LEVELS = [10, 11, 10, 20]  # PGY4, PGY5, research resident, faculty
+HELP = "time stable pairing on pools of several shapes; compare with a bare algorithm, `matching`"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mentees", type=int, default=20_000, help="large pool (default 20000)")
-    parser.add_argument("--mentors", type=int, default=8_000, help="large pool (default 8000)")
-    parser.add_argument("--peer-mentees", type=int, default=5_000, help="default 5000")
-    parser.add_argument("--peer-mentors", type=int, default=2_000, help="default 2000")
+    parser.add_argument(
+        "--shapes", nargs="+", choices=list(SHAPES), default=list(SHAPES), metavar="SHAPE",
+        help=f"stable-matching instances to time (default all: {', '.join(SHAPES)})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scale", type=float, default=1.0,
+        help="multiply every shape's mentees and mentors (0.25: the 20000 x 8000 shapes at the "
+        "5000 x 2000 size `matching` can be timed on)",
+    )  # fmt: skip
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each (default 5)")
+    parser.add_argument(
+        "--peer-max-mentees", type=int, default=5_000,
+        help="time `matching` on shapes up to this many mentees (default 5000: it takes minutes "
+        "a run on the larger ones, whose pairs are checked against the bare algorithm)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--peer-runs", type=int, default=None,
+        help="timed runs of `matching`, which takes seconds a run (default: --runs)",
+    )  # fmt: skip
+    parser.add_argument("--roster", type=int, default=5_000, help="people in a cycle's run")
+    parser.add_argument(
+        "--large", action="store_true",
+        help="also time stable (ranked, scored) and optimal on a 20000 x 8000 pool",
+    )  # fmt: skip
+    parser.add_argument("--mentees", type=int, default=20_000, help="--large pool (20000)")
+    parser.add_argument("--mentors", type=int, default=8_000, help="--large pool (8000)")
     parser.add_argument("--candidates", type=int, default=50, help="optimal: per mentee")
     parser.add_argument("--seed", type=int, default=7)
-
-
-def instance(
-    n_mentees: int, n_mentors: int, seed: int, per_institution: int = 200
-) -> tuple[list[Mentee], list[Mentor]]:
-    """A consortium: institutions of about `per_institution` mentors (capacity 3) and 2.5 times
-    as many mentees, each ranking 10 mentors of their institution (popular ones more often);
-    each mentor ranks, in random order, every mentee who ranked them."""
-    rng = random.Random(seed)
-    institutions = max(1, n_mentors // per_institution)
-    mentors_at: list[list[str]] = [[] for _ in range(institutions)]
-    mentor_rows = []
-    for j in range(n_mentors):
-        inst = j % institutions
-        mentor_id = f"r{j:05d}"
-        mentors_at[inst].append(mentor_id)
-        mentor_rows.append((mentor_id, inst))
-    popularity = {mid: rng.paretovariate(1.5) for mid, _ in mentor_rows}
-    mentees: list[Mentee] = []
-    ranked_by: dict[str, list[str]] = {mid: [] for mid, _ in mentor_rows}
-    for i in range(n_mentees):
-        inst = i % institutions
-        local = mentors_at[inst]
-        weights = [popularity[m] for m in local]
-        ranking: list[str] = []
-        while len(ranking) < min(10, len(local)):
-            pick = rng.choices(local, weights)[0]
-            if pick not in ranking:
-                ranking.append(pick)
-        mentee_id = f"e{i:05d}"
-        for mentor_id in ranking:
-            ranked_by[mentor_id].append(mentee_id)
-        mentees.append(
-            Mentee(
-                id=mentee_id,
-                institution_id=f"inst{inst}",
-                level_rank=rng.choice(MENTEE_LEVELS),
-                interests=frozenset(rng.sample(INTERESTS, 3)),
-                goals_keywords=frozenset(rng.sample(INTERESTS, 2)),
-                languages=frozenset(rng.sample(LANGUAGES, rng.randint(1, 2))),
-                meeting_mode=rng.choice(MODES),
-                availability=frozenset(rng.sample(SLOTS, 4)),
-                ranking=tuple(ranking),
-                identity_preferences={"gender": "woman"} if rng.random() < 0.2 else None,
-            )
-        )
-    mentors = []
-    for mentor_id, inst in mentor_rows:
-        proposers = ranked_by[mentor_id]
-        rng.shuffle(proposers)
-        mentors.append(
-            Mentor(
-                id=mentor_id,
-                institution_id=f"inst{inst}",
-                level_rank=rng.choice(MENTOR_LEVELS),
-                interests=frozenset(rng.sample(INTERESTS, 4)),
-                languages=frozenset(rng.sample(LANGUAGES, rng.randint(1, 2))),
-                meeting_mode=rng.choice(MODES),
-                availability=frozenset(rng.sample(SLOTS, 5)),
-                capacity=3,
-                ranking=tuple(proposers),
-                identity={"gender": rng.choice(["woman", "man", "nonbinary"])},
-            )
-        )
-    return mentees, mentors
 
 
 def timed(call: Callable[[], Any], repeat: int = 3) -> tuple[Any, float]:
@@ -131,13 +89,14 @@ def traced_peak_mb(call: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
-def peer_stable(mentees: list[Mentee], mentors: list[Mentor]) -> tuple[set, float]:
-    """`matching`'s resident-optimal hospital/residents on the engine's own preference lists."""
+def peer_stable(
+    prefs: tuple[dict[str, list[str]], dict[str, list[str]], dict[str, int]],
+) -> tuple[set[tuple[str, str]], float]:
+    """`matching`'s resident-optimal hospital/residents on the engine's own preference lists:
+    its pairs and the seconds it took."""
     from matching.games import HospitalResident
 
-    mentee_prefs, mentor_prefs, capacities = preference_lists(
-        mentees, mentors, use_scores_for_unranked=False
-    )
+    mentee_prefs, mentor_prefs, capacities = prefs
     out: dict[str, Any] = {}
 
     def solve() -> None:
@@ -161,12 +120,69 @@ def peer_stable(mentees: list[Mentee], mentors: list[Mentor]) -> tuple[set, floa
     return out["pairs"], out["seconds"]
 
 
-def run(args: argparse.Namespace) -> int:
-    figures: dict[str, Any] = {}
-    t0 = time.perf_counter()
-    mentees, mentors = instance(args.mentees, args.mentors, args.seed)
-    figures["large"] = f"{len(mentees)} mentees x {len(mentors)} mentors, capacity 3"
-    print(f"generated {figures['large']} in {time.perf_counter() - t0:.1f} s")
+def shape_figures(shape: Shape, seed: int, runs: int, peer_runs: int) -> dict[str, Any]:
+    """Stable matching (ranked lists, explanations included) on one shape: the median of `runs`
+    runs of the engine and of a bare deferred acceptance on the same lists, taken in turns so
+    both meet the same load, and of `peer_runs` runs of `matching`."""
+    mentees, mentors = shaped_instance(shape, seed)
+    prefs = preference_lists(mentees, mentors, use_scores_for_unranked=False)
+    engine_s: list[float] = []
+    bare_s: list[float] = []
+    peer_s: list[float] = []
+    agree = True
+    for k in range(max(runs, peer_runs)):
+        if k < runs:
+            result, seconds = timings(
+                lambda: stable(mentees, mentors, use_scores_for_unranked=False), 1
+            )
+            engine_s += seconds
+            bare, seconds = timings(lambda: bare_deferred_acceptance(*prefs), 1)
+            bare_s += seconds
+            agree = agree and result.pair_ids() == bare
+        if k < peer_runs:
+            peer, seconds = peer_stable(prefs)
+            peer_s.append(seconds)
+            agree = agree and result.pair_ids() == peer
+    engine, plain = median(engine_s), median(bare_s)
+    figures: dict[str, Any] = {
+        "shape": shape.name,
+        "mentees": len(mentees),
+        "mentors": len(mentors),
+        "places": sum(m.capacity for m in mentors),
+        "pairs": len(result.pairs),
+        "unmatched": len(result.unmatched),
+        "engine_median_s": round(engine, 4),
+        "bare_median_s": round(plain, 4),
+        "engine_vs_bare": round(engine / plain, 2),
+    }
+    if peer_s:
+        figures["matching_median_s"] = round(median(peer_s), 3)
+        figures["matching_vs_engine"] = round(median(peer_s) / engine, 1)
+    figures |= {"runs": runs, "peer_runs": peer_runs, "identical_pairs": agree}
+    return figures
+
+
+def run_figures(people: int, seed: int, runs: int, profiles: bool) -> dict[str, Any]:
+    """The engine's part of a cycle's pairing run (what `run_engine` calls for a stable run:
+    lists extended by score, explanations included) on a roster-sized pool."""
+    mentees, mentors = roster_pool(people, seed, profiles=profiles)
+    result, seconds = timings(lambda: stable(mentees, mentors), runs)
+    return {
+        "run": "profiles" if profiles else "roster",
+        "people": people,
+        "pairs": len(result.pairs),
+        "unmatched": len(result.unmatched),
+        "engine_median_s": round(median(seconds), 3),
+        "engine_max_s": round(max(seconds), 3),
+        "runs": runs,
+    }
+
+
+def large_figures(args: argparse.Namespace) -> dict[str, Any]:
+    """Stable (ranked, then scored) and optimal on one large pool, best of a few runs."""
+    shape = Shape("large", args.mentees, args.mentors, popularity=1.5)
+    mentees, mentors = shaped_instance(shape, args.seed)
+    figures: dict[str, Any] = {"large": f"{len(mentees)} mentees x {len(mentors)} mentors"}
 
     def run_stable() -> Result:
         return stable(mentees, mentors, use_scores_for_unranked=False)
@@ -176,16 +192,9 @@ def run(args: argparse.Namespace) -> int:
     figures["stable_large_pairs"] = len(result.pairs)
     figures["stable_large_blocking_pairs"] = result.blocking_pairs
     figures["stable_large_peak_mb"] = round(traced_peak_mb(run_stable), 1)
-    print(f"stable (ranked lists only): {seconds:.3f} s, {len(result.pairs)} pairs, "
-          f"{result.blocking_pairs} blocking pairs, peak {figures['stable_large_peak_mb']} MB")  # fmt: skip
-
-    def run_stable_scored() -> Result:
-        return stable(mentees, mentors)
-
-    result, seconds = timed(run_stable_scored)
+    result, seconds = timed(lambda: stable(mentees, mentors))
     figures["stable_large_scored_s"] = round(seconds, 3)
-    print(f"stable (lists extended by score): {seconds:.3f} s, {len(result.pairs)} pairs, "
-          f"{result.blocking_pairs} blocking pairs")  # fmt: skip
+    figures["stable_large_scored_blocking_pairs"] = result.blocking_pairs
 
     def run_optimal() -> Result:
         return optimal(mentees, mentors, candidates_per_mentee=args.candidates)
@@ -195,26 +204,36 @@ def run(args: argparse.Namespace) -> int:
     figures["optimal_large_pairs"] = len(result.pairs)
     figures["optimal_large_total_score"] = round(result.total_score, 3)
     figures["optimal_large_peak_mb"] = round(traced_peak_mb(run_optimal), 1)
-    print(f"optimal ({args.candidates} candidates per mentee): {seconds:.3f} s, "
-          f"{len(result.pairs)} pairs, total score {result.total_score:.1f}, "
-          f"peak {figures['optimal_large_peak_mb']} MB")  # fmt: skip
+    return figures
 
-    small_mentees, small_mentors = instance(args.peer_mentees, args.peer_mentors, args.seed + 1)
-    figures["peer"] = f"{len(small_mentees)} mentees x {len(small_mentors)} mentors"
-    # A 50 ms call is at the mercy of one preemption on a shared 2-core machine, so it is timed
-    # best of 10 (as timeit does); the peer's single run of seconds is hardly affected by that.
-    ours, runs = timings(
-        lambda: stable(small_mentees, small_mentors, use_scores_for_unranked=False), repeat=10
-    )
-    seconds = min(runs)
-    peer_pairs, peer_seconds = peer_stable(small_mentees, small_mentors)
-    figures["stable_s"] = round(seconds, 4)
-    figures["stable_median_s"] = round(sorted(runs)[len(runs) // 2], 4)
-    figures["peer_s"] = round(peer_seconds, 3)
-    figures["ratio"] = round(peer_seconds / seconds, 1)
-    figures["identical"] = ours.pair_ids() == peer_pairs
-    print(f"stable on {figures['peer']}: engine {seconds:.4f} s, matching 1.4.3 "
-          f"{peer_seconds:.2f} s ({figures['ratio']}x), identical pairs: {figures['identical']}")  # fmt: skip
-    figures["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps(figures))
+
+def run(args: argparse.Namespace) -> int:
+    """One JSON object per shape and per run pool as each is done, then a summary object."""
+    peer_runs = args.runs if args.peer_runs is None else args.peer_runs
+    summary: dict[str, Any] = {}
+    for name in args.shapes:
+        shape = SHAPES[name]
+        if args.scale != 1:
+            shape = dataclasses.replace(
+                shape,
+                mentees=round(shape.mentees * args.scale),
+                mentors=round(shape.mentors * args.scale),
+            )
+        peers = peer_runs if shape.mentees <= args.peer_max_mentees else 0
+        figures = shape_figures(shape, args.seed, args.runs, peers)
+        print(json.dumps(figures), flush=True)
+        summary[f"{name}_engine_vs_bare"] = figures["engine_vs_bare"]
+        if "matching_vs_engine" in figures:
+            summary[f"{name}_matching_vs_engine"] = figures["matching_vs_engine"]
+        summary["identical_pairs"] = (
+            summary.get("identical_pairs", True) and figures["identical_pairs"]
+        )
+    for profiles in (False, True):
+        figures = run_figures(args.roster, args.seed, args.runs, profiles)
+        print(json.dumps(figures), flush=True)
+        summary[f"run_{figures['run']}_engine_median_s"] = figures["engine_median_s"]
+    if args.large:
+        summary |= large_figures(args)
+    summary["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(summary))
     return 0
