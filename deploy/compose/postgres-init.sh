@@ -18,3 +18,13 @@ REVOKE ALL ON DATABASE :"role" FROM PUBLIC;
 SQL
     echo "tandem: database and role '${service}' created"
 done
+
+# The keyring: people's data keys, outside every event store. Every service connects to it as
+# this one role (it holds nothing but wrapped keys and erasure tombstones).
+psql --no-psqlrc -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname postgres \
+    --set=password="${KEYRING_DB_PASSWORD:?KEYRING_DB_PASSWORD must be set (see deploy/.env.example)}" <<'SQL'
+CREATE ROLE keyring LOGIN PASSWORD :'password';
+CREATE DATABASE keyring OWNER keyring;
+REVOKE ALL ON DATABASE keyring FROM PUBLIC;
+SQL
+echo "tandem: keyring database and role created"

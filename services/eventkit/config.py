@@ -93,13 +93,19 @@ KEYRING_KEY_VARIABLE = "TANDEM_KEYRING_KEY"
 
 
 def keyring_url() -> str:
-    """The keyring's own database: people's data keys, outside every event store."""
-    return env("TANDEM_KEYRING_URL", f"sqlite:///{var_dir() / 'keyring.db'}")
+    """The keyring's own database: people's data keys, outside every event store. Every process
+    must reach the same one, so production names it (a file per container would not be shared)."""
+    value = env("TANDEM_KEYRING_URL", "")
+    if value:
+        return value
+    if env("TANDEM_ENV", "development") == "production":
+        raise RuntimeError("TANDEM_KEYRING_URL must be set in production")
+    return f"sqlite:///{var_dir() / 'keyring.db'}"
 
 
 def keyring_key() -> bytes:
     """The key-encryption key that wraps the keyring's data keys: kept outside its database."""
-    return secret(KEYRING_KEY_VARIABLE, "keyring.key").encode()
+    return secret("TANDEM_KEYRING_KEY", "keyring.key").encode()
 
 
 def checkpoint_dir() -> Path:

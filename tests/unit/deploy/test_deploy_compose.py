@@ -15,6 +15,8 @@ INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(:?[-?][^}]*)?\}")
 SECRETS = {
     "TANDEM_SERVICE_TOKEN_KEY",
     "TANDEM_AUDIT_KEY",
+    "TANDEM_KEYRING_KEY",
+    "KEYRING_DB_PASSWORD",
     "WEB_SECRET_KEY",
     "POSTGRES_PASSWORD",
     *(f"{owner.upper()}_DB_PASSWORD" for owner in DATABASE_OWNERS),
