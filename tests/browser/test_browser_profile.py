@@ -97,8 +97,22 @@ def test_a_mentee_consents_declares_a_conflict_asks_for_a_rematch_and_withdraws(
     ]
     assert_accessible(page)
     screenshot(page, "mentee", "pair-rematch-asked")
+
+    # Pairing honours the conflict (it arrives through enrollment's events) and says so.
+    def honoured() -> bool:
+        pool = live_suite.ok("pairing", "GET", f"/api/cycles/{program.cycle_id}/candidates")
+        return any(c["conflicts"] for c in pool)
+
+    wait_until(honoured, timeout_s=60)
     coordinator.goto(f"/coordinator/cycles/{program.cycle_id}/pairing")
     coordinator.get_by_text("Rematch asked").first.wait_for()
+    row = coordinator.locator("#conflicts tbody tr")
+    assert row.count() == 1
+    assert [mentee["name"], other["name"], "Assessor"] == [
+        row.locator("th, td").nth(i).inner_text() for i in range(3)
+    ]
+    assert_accessible(coordinator)
+    screenshot(coordinator, "coordinator", "pairing-conflicts")
 
     # Leaving the cycle is asked first (the dialog is accepted, as the person would).
     page.goto("/me/profile")

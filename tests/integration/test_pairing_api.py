@@ -692,3 +692,16 @@ def test_consented_shared_identity_counts_only_with_both_consents(
     (pair,) = proposal["pairs"]
     assert pair["mentor_id"] == world.person["shares"]
     assert pair["breakdown"]["identity"] == 5.0
+
+
+def test_the_candidate_pool_shows_the_conflicts_pairing_honours(cycle):
+    people = cycle["people"]
+    response = cycle["client"].get(
+        f"/api/cycles/{cycle['id']}/candidates", headers=cycle["coordinator"]
+    )
+    assert response.status_code == 200
+    declared = {c["person_id"]: c["conflicts"] for c in response.json}
+    assert declared[people["intern1"]["id"]] == [
+        {"other_person_id": people["mentor0"]["id"], "kind": "supervisor"}
+    ]
+    assert all(declared[people[f"intern{n}"]["id"]] == [] for n in (0, 2, 3, 4, 5))

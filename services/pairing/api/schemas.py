@@ -23,6 +23,8 @@ class CandidateOut(ma.Schema):
     status = F.String()
     interests = F.List(F.String())
     capacity = F.Integer(allow_none=True)
+    # Declared conflicts of interest (other_person_id, kind): never paired with them.
+    conflicts = F.List(F.Dict())
 
 
 # --- runs and the proposal ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from services.eventkit.db import one
 from services.eventkit.envelope import format_time
 
 from .tables import candidates as candidates_table
-from .tables import cycles, pairs, people, proposals, requests
+from .tables import conflicts, cycles, pairs, people, proposals, requests
 
 
 def cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
@@ -27,9 +27,10 @@ def names(conn: sa.Connection, ids: set[str]) -> dict[str, str]:
     return {r.id: r.name for r in rows}
 
 
-def candidates(conn: sa.Connection, cycle_id: str) -> list[sa.RowMapping]:
+def candidates(conn: sa.Connection, cycle_id: str) -> list[dict[str, Any]]:
+    """The cycle's candidates, each with the conflicts of interest pairing honours for them."""
     c, p = candidates_table, people
-    return list(
+    rows = (
         conn.execute(
             sa.select(c, p.c.name, p.c.training_level)
             .join(p, p.c.id == c.c.person_id, isouter=True)
@@ -39,6 +40,17 @@ def candidates(conn: sa.Connection, cycle_id: str) -> list[sa.RowMapping]:
         .mappings()
         .all()
     )
+    declared: dict[str, list[dict[str, str]]] = {}
+    found = conn.execute(
+        sa.select(conflicts)
+        .join(c, c.c.enrollment_id == conflicts.c.enrollment_id)
+        .where(c.c.cycle_id == cycle_id)
+    )
+    for r in found:
+        declared.setdefault(r.enrollment_id, []).append(
+            {"other_person_id": r.other_person_id, "kind": r.kind}
+        )
+    return [{**r, "conflicts": declared.get(r["enrollment_id"], [])} for r in rows]
 
 
 def run_settings(conn: sa.Connection, cycle_id: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from services.eventkit.contracts.vocabulary import (
 
 from ...calls import fetch_or
 from ...client import Reply
+from ..conflicts import STAFF_CONFLICT_LABELS
 from .review import EditError, Pool, Review
 
 STAFF = (ADMIN, COORDINATOR)
@@ -86,6 +87,7 @@ def page_context(
         "choice_errors": choice_errors or {},
         "choice_form": {},
         "coordinator_home": "coord.programs" in current_app.view_functions,
+        "conflict_labels": STAFF_CONFLICT_LABELS,
     }
     if review and edit_error:
         context["error_on_page"] = edit_error.card in review.cards_on_page

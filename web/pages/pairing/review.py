@@ -42,6 +42,22 @@ class Pool:
     def places(self) -> int:
         return sum(c.get("capacity") or 1 for c in self.active("mentor"))
 
+    @functools.cached_property
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Declared conflicts of interest of active candidates, as pairing honours them."""
+        found = [
+            {
+                "enrollment_id": c["enrollment_id"],
+                "name": self.names[c["person_id"]],
+                "other": self.names.get(conflict["other_person_id"], "Someone outside the cycle"),
+                "kind": conflict["kind"],
+            }
+            for c in self.candidates
+            if c["status"] == "active"
+            for conflict in c.get("conflicts") or []
+        ]
+        return sorted(found, key=lambda f: (f["name"], f["other"]))
+
 
 @dataclasses.dataclass
 class Review:
