@@ -23,6 +23,7 @@ from services.eventkit.registry import Registry
 from services.eventkit.relay import Relay
 from services.eventkit.service import Runtime
 from services.eventkit.store import EventStore
+from services.feedback.service import SERVICE as FEEDBACK
 from services.notifications.service import SERVICE as NOTIFICATIONS
 from services.pairing.service import SERVICE as PAIRING
 from support import auth_headers, deliver, read_topic
@@ -172,20 +173,20 @@ def test_erasure_keeps_history_and_counts_and_leaves_no_name_anywhere(
     world, client, admin, database
 ):
     rt = world["rt"]
-    pairing = _runtime(PAIRING, database("pairing"))
-    notifications = _runtime(NOTIFICATIONS, database("notifications"))
+    others = [(s, _runtime(s, database(s.name))) for s in (PAIRING, NOTIFICATIONS, FEEDBACK)]
+    pairing, notifications, _ = (runtime for _, runtime in others)
     before = _stored(rt)
-    deliver(PAIRING, pairing, before)
-    deliver(NOTIFICATIONS, notifications, before)
+    for service, runtime in others:
+        deliver(service, runtime, before)
     assert "Quillfeather" in _texts(pairing.engine)  # readable while the key exists
     assert client.get(f"/api/people/{world['carol']}", headers=admin).json["name"] == LEGACY_NAME
     checkpoint(rt)
-    counts = {
-        "enrollment": _counts(rt, ENROLLMENT.stats_tables),
-        "pairing": _counts(pairing, PAIRING.stats_tables),
-        "notifications": _counts(notifications, NOTIFICATIONS.stats_tables),
-    }
 
+    def counts() -> dict[str, dict[str, int]]:
+        every = [(ENROLLMENT, rt), *others]
+        return {s.name: _counts(runtime, s.stats_tables) for s, runtime in every}
+
+    counted = counts()
     for person in ("ada", "carol"):
         response = client.post(f"/api/people/{world[person]}/erasure", headers=admin)
         assert response.status_code == 200, response.json
@@ -194,11 +195,14 @@ def test_erasure_keeps_history_and_counts_and_leaves_no_name_anywhere(
     again = client.post(f"/api/people/{world['ada']}/erasure", headers=admin).json
     assert again["already_erased"] is True and again["event_id"] is None
 
-    # Every copy learns of it from the PersonErased event, live.
+    # Enrollment, pairing and notifications learn of it from PersonErased, live (feedback keeps
+    # its own copy of people, which a rebuild clears).
     erasures = [e for e in _stored(rt) if e.event_type == "PersonErased"]
     assert len(erasures) == 2 and erasures[0].actor["id"] == "admin-1"
-    deliver(PAIRING, pairing, erasures)
-    deliver(NOTIFICATIONS, notifications, erasures)
+    for service, runtime in others:
+        deliver(service, runtime, erasures)
+    for runtime in (rt, pairing, notifications):
+        assert _leaks(runtime) == [], runtime.service.name
     shown = client.get(f"/api/people/{world['ada']}", headers=admin).json
     assert shown["name"] == ERASED and shown["email"].endswith("@erased.invalid")
 
@@ -209,30 +213,26 @@ def test_erasure_keeps_history_and_counts_and_leaves_no_name_anywhere(
 
     # Rebuilt from the store, and from the events as the topics carry them.
     rebuild_own(rt)
-    for service, runtime in ((PAIRING, pairing), (NOTIFICATIONS, notifications)):
+    with rt.engine.connect() as conn:
+        wire = [
+            Envelope.from_json(m.encode())
+            for m in conn.execute(sa.select(rt.service.tables.outbox.c.message)).scalars()
+        ]
+    for service, runtime in others:
         with runtime.engine.begin() as conn:
             for projection in service.consumers:
                 projection.clear(conn)
             conn.execute(service.tables.inbox.delete())
-        with rt.engine.connect() as conn:
-            wire = [
-                Envelope.from_json(m.encode())
-                for m in conn.execute(sa.select(rt.service.tables.outbox.c.message)).scalars()
-            ]
         deliver(service, runtime, wire)
         rebuild_own(runtime)
-    for runtime in (rt, pairing, notifications):
+    for runtime in (rt, *(runtime for _, runtime in others)):
         assert _leaks(runtime) == [], runtime.service.name
     assert "Bob Stays" in _texts(pairing.engine)  # only the erased are gone
-    assert counts == {
-        "enrollment": _counts(rt, ENROLLMENT.stats_tables),
-        "pairing": _counts(pairing, PAIRING.stats_tables),
-        "notifications": _counts(notifications, NOTIFICATIONS.stats_tables),
-    }
+    assert counts() == counted
     enrollment = client.get(f"/api/people/{world['ada']}/enrollments", headers=admin).json
     assert enrollment and enrollment[0]["goals"] == ERASED and enrollment[0]["identity"] is None
     assert verify(rt).ok
-    for runtime in (pairing, notifications):
+    for _, runtime in others:
         runtime.engine.dispose()
 
 

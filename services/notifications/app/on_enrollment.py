@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from services.eventkit import Envelope
+from services.eventkit.personal import ERASED, erased_email
 
 from ..readmodels import concern_routing as concerns
 from ..readmodels import directory
+from ..readmodels.tables import deliveries, notifications
 from .notices import queue, web_link
 from .unit_of_work import UnitOfWork
 from .waiting import Reactions, notifying, program_of, ready
@@ -21,6 +23,26 @@ def _enrolled(uow: UnitOfWork, e: Envelope) -> None:
     ready(uow, p["person_id"])
     role = "a mentor" if p["role"] == "mentor" else "a mentee"
     queue(uow, e, p["person_id"], "enrolled", {"program": program, "role": role})
+
+
+@reactions.on("PersonErased")
+def _person_erased(uow: UnitOfWork, e: Envelope) -> None:
+    """What the person was told, and where, reads as a rebuild would show it with their key
+    gone (NotificationQueued seals these fields under the recipient's key)."""
+    person_id = e.payload["person_id"]
+    directory.directory.apply(uow.conn, e)
+    uow.conn.execute(
+        notifications.update()
+        .where(notifications.c.recipient_id == person_id)
+        .values(subject=ERASED, body=ERASED)
+    )
+    uow.conn.execute(
+        deliveries.update()
+        .where(deliveries.c.recipient_id == person_id)
+        .values(
+            to_address=erased_email(person_id), subject=ERASED, text_body=ERASED, html_body=ERASED
+        )
+    )
 
 
 @reactions.on("RoleGranted")
