@@ -325,24 +325,24 @@ TRAINING_LEVELS = ("MS3", "MS4", "PGY1", "PGY2", "PGY3", "fellow", "faculty")
 
 
 def append_people(runtime: Runtime, institution_id: str, count: int) -> dict[str, float]:
-    """Register `count` people in one transaction, through the Person aggregate as the API does;
-    return each one's stream id and commit time."""
+    """Register `count` people in one transaction and one append, through the Person aggregate
+    as a roster import does; return each one's stream id and commit time."""
     meta = Metadata(institution_id)
-    streams: list[str] = []
+    people: list[Person] = []
+    for _ in range(count):
+        person = Person(str(uuid.uuid4()))
+        person.register(
+            institution_id,
+            name=f"Bench Person {person.id[:8]}",
+            email=f"{person.id}@bench.example.org",
+            training_level=TRAINING_LEVELS[len(people) % len(TRAINING_LEVELS)],
+            specialty="Internal medicine",
+        )
+        people.append(person)
     with runtime.engine.begin() as conn:
-        for _ in range(count):
-            person = Person(str(uuid.uuid4()))
-            person.register(
-                institution_id,
-                name=f"Bench Person {person.id[:8]}",
-                email=f"{person.id}@bench.example.org",
-                training_level=TRAINING_LEVELS[len(streams) % len(TRAINING_LEVELS)],
-                specialty="Internal medicine",
-            )
-            runtime.save(conn, person, meta)
-            streams.append(person.stream_id)
+        runtime.save_all(conn, people, meta)
     committed = time.perf_counter()
-    return dict.fromkeys(streams, committed)
+    return dict.fromkeys((p.stream_id for p in people), committed)
 
 
 # --- raw kafka-python -------------------------------------------------------------------------

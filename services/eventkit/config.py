@@ -125,8 +125,11 @@ def secret(variable: str, filename: str) -> str:
 
 def _local_secret(filename: str) -> str:
     """Created once: written to a private temporary file and linked into place, so a process
-    starting at the same moment never reads a half-written key."""
+    starting at the same moment never reads a half-written key. Read once per process: the
+    audit key is needed on every append."""
     path = var_dir() / filename
+    if (known := _LOCAL_SECRETS.get(path)) is not None:
+        return known
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{filename}.")
@@ -137,4 +140,8 @@ def _local_secret(filename: str) -> str:
                 os.link(tmp, path)
         finally:
             os.unlink(tmp)
-    return path.read_text().strip()
+    value = _LOCAL_SECRETS[path] = path.read_text().strip()
+    return value
+
+
+_LOCAL_SECRETS: dict[Path, str] = {}

@@ -47,55 +47,98 @@ class EventConsumer:
         self.name = name  # the consuming service, named on what it dead-letters
 
     def handle_batch(self, messages: Sequence[Message]) -> dict[tuple[str, int], int]:
-        """Apply messages in one transaction (a savepoint each); return the offsets to commit."""
-        offsets: dict[tuple[str, int], int] = {}
+        """Apply messages in one transaction; return the offsets to commit.
+
+        The batch is applied whole in one savepoint, with one inbox query and one inbox insert
+        for all of it; if any message fails, the batch is applied again message by message (a
+        savepoint each) so only the poison one is retried and dead-lettered.
+        """
+        offsets = {(m.topic, m.partition): m.offset + 1 for m in messages}
+        decoded = [(m, self._decode(m)) for m in messages]
+        events = [(m, e) for m, e in decoded if e is not None]
         with self.engine.begin() as conn:
-            for message in messages:
-                self._handle(conn, message)
-                offsets[(message.topic, message.partition)] = message.offset + 1
+            if self._apply_all(conn, events) is not None:
+                for message, event in events:
+                    self._handle(conn, message, event)
         self.dlq.flush()
         return offsets
 
-    def _handle(self, conn: sa.Connection, message: Message) -> None:
+    def _decode(self, message: Message) -> Envelope | None:
+        """The message's event, upcast; None for a checkpoint or a malformed message (sent to
+        the DLQ)."""
         if is_checkpoint_message(message.headers):
-            return  # a store's signed checkpoint on its topic, not an event
+            return None  # a store's signed checkpoint on its topic, not an event
         try:
-            event = keyring.readable(self.registry, Envelope.from_json(message.value or b""))
+            return keyring.readable(self.registry, Envelope.from_json(message.value or b""))
         except (MalformedEvent, ValueError) as exc:
             self._dead_letter(message, exc, attempts=1)
-            return
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                with (
-                    conn.begin_nested(),
-                    logs.bound(
-                        correlation_id=event.correlation_id, institution=event.institution_id
-                    ),
-                ):
-                    self._apply_once(conn, event, message.topic)
-                return
-            except sa.exc.OperationalError:
-                raise  # the database itself is failing: retry the whole batch later
-            except Exception as exc:
-                if attempt == self.max_attempts:
-                    self._dead_letter(message, exc, attempts=attempt)
-                    return
-                log.warning("event %s failed (attempt %d): %r", event.event_id, attempt, exc)
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
+            return None
 
-    def _apply_once(self, conn: sa.Connection, event: Envelope, source: str) -> None:
-        seen = conn.execute(
-            sa.select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.event_id)
-        ).first()
-        if seen:
-            return
-        for projection in self.projections:
-            projection.apply(conn, event)
-        conn.execute(
-            self.inbox.insert().values(
-                event_id=event.event_id, source=source, processed_at=utcnow()
+    def _apply_all(
+        self, conn: sa.Connection, events: Sequence[tuple[Message, Envelope]]
+    ) -> Exception | None:
+        """Every new event of the batch in one savepoint; the failure (nothing applied) if one
+        fails."""
+        if not events:
+            return None
+        try:
+            with conn.begin_nested():
+                fresh = self._unseen(conn, events)
+                for _, event in fresh:
+                    with logs.bound(
+                        correlation_id=event.correlation_id, institution=event.institution_id
+                    ):
+                        for projection in self.projections:
+                            projection.apply(conn, event)
+                self._remember(conn, fresh)
+            return None
+        except sa.exc.OperationalError:
+            raise  # the database itself is failing: retry the whole batch later
+        except Exception as exc:
+            return exc
+
+    def _unseen(
+        self, conn: sa.Connection, events: Sequence[tuple[Message, Envelope]]
+    ) -> list[tuple[Message, Envelope]]:
+        """The events not in the inbox yet, each once (a batch can hold a redelivery)."""
+        ids = list({e.event_id for _, e in events})
+        seen: set[str] = set()
+        for start in range(0, len(ids), 500):
+            seen.update(
+                conn.execute(
+                    sa.select(self.inbox.c.event_id).where(
+                        self.inbox.c.event_id.in_(ids[start : start + 500])
+                    )
+                ).scalars()
             )
-        )
+        fresh = []
+        for message, event in events:
+            if event.event_id not in seen:
+                seen.add(event.event_id)
+                fresh.append((message, event))
+        return fresh
+
+    def _remember(self, conn: sa.Connection, events: Sequence[tuple[Message, Envelope]]) -> None:
+        if events:
+            now = utcnow()
+            conn.execute(
+                self.inbox.insert(),
+                [
+                    {"event_id": e.event_id, "source": m.topic, "processed_at": now}
+                    for m, e in events
+                ],
+            )
+
+    def _handle(self, conn: sa.Connection, message: Message, event: Envelope) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            failure = self._apply_all(conn, [(message, event)])
+            if failure is None:
+                return
+            if attempt == self.max_attempts:
+                self._dead_letter(message, failure, attempts=attempt)
+                return
+            log.warning("event %s failed (attempt %d): %r", event.event_id, attempt, failure)
+            time.sleep(self.backoff_s * 2 ** (attempt - 1))
 
     def _dead_letter(self, message: Message, exc: Exception, attempts: int) -> None:
         log.error(

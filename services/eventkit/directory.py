@@ -120,6 +120,7 @@ class Directory:
         }  # fmt: skip
         self._tables = {kind: given[kind] for kind in KINDS if given[kind] is not None}
         self._derive = dict(derive or {})
+        self._deletes: dict[tuple, sa.Delete] = {}
         unknown = set(self._derive) - set(self._tables)
         if unknown:
             raise ValueError(f"derive names tables not kept: {sorted(unknown)}")
@@ -294,21 +295,27 @@ class Directory:
         values = self._columns(kind, {**row, **(derive(row) if derive else {})})
         keys = match or [c.name for c in table.primary_key.columns]
         self._delete(conn, kind, {k: values[k] for k in keys})
-        conn.execute(table.insert().values(**values))
+        conn.execute(table.insert(), values)  # parameters, not .values(): compiled once
 
     def _set(self, conn: sa.Connection, kind: str, row_id: str, changes: Row) -> None:
         table = self._tables[kind]
         values = self._columns(kind, changes)
         if values:
-            conn.execute(table.update().where(self._id(kind) == row_id).values(**values))
+            # The changed columns come from the parameters: one compiled statement per set.
+            statement = table.update().where(self._id(kind) == sa.bindparam("w_id"))
+            conn.execute(statement, {**values, "w_id": row_id})
 
     def _delete(self, conn: sa.Connection, kind: str, where: Row) -> None:
-        table = self._tables[kind]
-        conn.execute(
-            table.delete().where(
-                *(table.c[k].is_(None) if v is None else table.c[k] == v for k, v in where.items())
-            )
-        )
+        # One statement per shape of the condition, reused: building it costs more than running it.
+        shape = (kind, tuple((k, v is None) for k, v in where.items()))
+        statement = self._deletes.get(shape)
+        if statement is None:
+            table = self._tables[kind]
+            statement = self._deletes[shape] = table.delete().where(
+                *(table.c[k].is_(None) if v is None else table.c[k] == sa.bindparam(f"w_{k}")
+                  for k, v in where.items())
+            )  # fmt: skip
+        conn.execute(statement, {f"w_{k}": v for k, v in where.items() if v is not None})
 
     def _id(self, kind: str) -> sa.Column:
         table = self._tables[kind]

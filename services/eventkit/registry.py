@@ -30,13 +30,20 @@ class EventType:
     wire: Upcaster | None = None
     # The fields sealed under the key of the person they are about (see personal.py).
     personal: Personal | None = None
+    _schema: ma.Schema | None = dataclasses.field(default=None, init=False, repr=False)
 
     def on_wire(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self.wire(payload) if self.wire else payload
 
     def validate(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The payload as the current schema accepts it; raises marshmallow.ValidationError."""
-        return self.schema().load(payload)
+        return self._loader().load(payload)
+
+    def _loader(self) -> ma.Schema:
+        # One instance per type: building a schema costs more than loading a payload with it.
+        if self._schema is None:
+            self._schema = self.schema()
+        return self._schema
 
     def upcast(self, payload: dict[str, Any], from_version: int) -> dict[str, Any]:
         version = from_version

@@ -196,6 +196,14 @@ class EventStore:
         self, conn: sa.Connection, stream_ids: Sequence[str]
     ) -> dict[str, tuple[int, str]]:
         events = self.tables.events
+        if len(stream_ids) == 1:  # a command's usual case: the stream index's last entry
+            last = conn.execute(
+                sa.select(events.c.stream_version, events.c.hash)
+                .where(events.c.stream_id == stream_ids[0])
+                .order_by(events.c.stream_version.desc())
+                .limit(1)
+            ).first()
+            return {stream_ids[0]: (last.stream_version, last.hash)} if last else {}
         heads: dict[str, tuple[int, str]] = {}
         for start in range(0, len(stream_ids), 500):
             chunk = list(stream_ids[start : start + 500])
