@@ -17,6 +17,7 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -25,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from . import config
 from .db import make_engine
 from .envelope import Envelope, utcnow
-from .personal import KeyState, new_key, protect, reveal
+from .personal import KeyState, new_key, protect, reveal, subject
 from .registry import Registry
 
 CACHE_S = 5.0
@@ -93,22 +94,48 @@ class Keyring:
         key, erased = self.state(person_id)
         if erased or key is not None:
             return key
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    person_keys.insert().values(
-                        person_id=person_id,
-                        wrapped_key=self._wrap(person_id, new_key()),
-                        created_at=utcnow(),
-                    )
-                )
-        except sa.exc.IntegrityError:
-            pass  # another process made it first: use theirs
-        self.forget(person_id)
+        self.prepare([person_id])
         key, erased = self.state(person_id)
         if key is None and not erased:
             raise RuntimeError(f"the keyring holds an unreadable key for {person_id}")
         return key
+
+    def prepare(self, person_ids: Iterable[str]) -> None:
+        """Read (or make) the keys of many people at once: one query and at most one insert for
+        a whole batch of events, instead of a round trip per person."""
+        now = time.monotonic()
+        with self._lock:
+            wanted = {
+                p for p in person_ids
+                if (c := self._cache.get(p)) is None or not (c[1][1] or now - c[0] < self._cache_s)
+            }  # fmt: skip
+        if not wanted:
+            return
+        found: dict[str, KeyState] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(wanted), 500):
+                for row in conn.execute(
+                    sa.select(
+                        person_keys.c.person_id, person_keys.c.wrapped_key, person_keys.c.erased_at
+                    ).where(person_keys.c.person_id.in_(chunk))
+                ):
+                    erased = row.erased_at is not None or row.wrapped_key is None
+                    key = None if erased else self._unwrap(row.person_id, row.wrapped_key)
+                    found[row.person_id] = (key, erased)
+        made = {p: new_key() for p in wanted - found.keys()}
+        if made:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        person_keys.insert(),
+                        [{"person_id": p, "wrapped_key": self._wrap(p, k), "created_at": utcnow()}
+                         for p, k in made.items()],
+                    )  # fmt: skip
+                found.update({p: (k, False) for p, k in made.items()})
+            except sa.exc.IntegrityError:
+                pass  # another process made some first: their keys are read on first use
+        with self._lock:
+            self._cache.update({p: (now, state) for p, state in found.items()})
 
     def erase(self, person_id: str, by: str) -> bool:
         """Destroy the person's key (a tombstone stays); True if there was a key to destroy."""
@@ -141,6 +168,11 @@ class Keyring:
 
     # --- events ---------------------------------------------------------------------------------
 
+    def prepare_for(self, registry: Registry, events: Iterable[tuple[str, dict]]) -> None:
+        """Have the keys ready of everyone whose personal fields these (type, payload) hold."""
+        people = {subject(registry.get(t).personal, p) for t, p in events}
+        self.prepare(p for p in people if p is not None)
+
     def sealed(self, registry: Registry, event_type: str, payload: dict) -> dict:
         """The payload as stored: its personal fields sealed (see personal.protect)."""
         personal = registry.get(event_type).personal
@@ -156,20 +188,30 @@ class Keyring:
         return registry.current(event)
 
 
-_keyrings: dict[tuple[str, str], Keyring] = {}
+_keyrings: dict[tuple[str, ...], Keyring] = {}
 _keyrings_lock = threading.Lock()
 
 
 def default() -> Keyring:
     """The keyring the configuration names (one per URL and key in this process)."""
-    # Keyed by the URL and the variable (not the key file), so a lookup reads no file.
-    url = config.keyring_url()
-    named = (url, os.environ.get(config.KEYRING_KEY_VARIABLE, ""))
+    # Keyed by what the configuration is read from (not the key file, nor a resolved path), so
+    # a lookup, made for every event read, touches neither the disk nor the file system.
+    named = (
+        os.environ.get("TANDEM_KEYRING_URL", ""),
+        os.environ.get("TANDEM_VAR_DIR", ""),
+        os.getcwd(),
+        os.environ.get(config.KEYRING_KEY_VARIABLE, ""),
+    )
     with _keyrings_lock:
         found = _keyrings.get(named)
         if found is None:
-            found = _keyrings[named] = Keyring(url, config.keyring_key())
+            found = _keyrings[named] = Keyring(config.keyring_url(), config.keyring_key())
         return found
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def readable(registry: Registry, event: Envelope) -> Envelope:

@@ -108,6 +108,14 @@ def _present(personal: Personal, payload: Mapping[str, Any]) -> tuple[str | None
     return (str(subject) if subject else None), fields
 
 
+def subject(personal: Personal | None, payload: Mapping[str, Any]) -> str | None:
+    """Whose personal fields the payload holds, if it holds any."""
+    if personal is None:
+        return None
+    person_id, fields = _present(personal, payload)
+    return person_id if fields else None
+
+
 def protect(
     personal: Personal | None,
     payload: dict[str, Any],

@@ -103,18 +103,25 @@ class EventStore:
         if len(set(stream_ids)) != len(stream_ids):
             raise ValueError("a stream may appear only once in a batch")
         heads = self.stream_heads(conn, stream_ids)
+        validated = [
+            [(new.event_type, self.registry.get(new.event_type).validate(new.payload))
+             for new in new_events]
+            for _, new_events, _ in appends
+        ]  # fmt: skip
+        keys = self.keys
+        keys.prepare_for(self.registry, (e for events in validated for e in events))
         stored: list[Envelope] = []
         now = utcnow()
-        for stream_id, new_events, expected_version in appends:
+        for (stream_id, _, expected_version), events in zip(appends, validated, strict=True):
             version, prev_hash = heads.get(stream_id, (0, GENESIS_HASH))
             if expected_version is not None and version != expected_version:
                 raise ConcurrencyError(stream_id, expected_version, version)
-            for new in new_events:
-                event_type = self.registry.get(new.event_type)
+            for type_name, payload in events:
+                event_type = self.registry.get(type_name)
                 version += 1
                 envelope = Envelope(
                     event_id=new_id(),
-                    event_type=new.event_type,
+                    event_type=type_name,
                     schema_version=event_type.version,
                     stream_id=stream_id,
                     stream_version=version,
@@ -124,9 +131,7 @@ class EventStore:
                     correlation_id=meta.correlation_id,
                     causation_id=meta.causation_id,
                     # Personal fields are sealed before hashing: the chain covers the ciphertext.
-                    payload=self.keys.sealed(
-                        self.registry, new.event_type, event_type.validate(new.payload)
-                    ),
+                    payload=keys.sealed(self.registry, type_name, payload),
                 ).sealed(prev_hash)
                 prev_hash = envelope.hash
                 stored.append(envelope)
@@ -145,7 +150,7 @@ class EventStore:
                     raise ConcurrencyError(stream_id, expected, actual) from None
             raise
         self.enqueue(conn, stored)  # the topic carries the ciphertext too
-        shown = [self.readable(e) for e in stored]
+        shown = [keys.readable(self.registry, e) for e in stored]
         for envelope in shown:
             for projection in self.projections:
                 projection.apply(conn, envelope)
