@@ -40,7 +40,10 @@ CRD_KINDS = {
 
 # Created by the operator before the first apply (documented in deploy/README.md), or by the dev
 # overlay's secretGenerator. The database Secrets are written by CloudNativePG.
-OPERATOR_SECRETS = {"tandem-service-token", "tandem-web", "tandem-audit"}
+OPERATOR_SECRETS = {"tandem-service-token", "tandem-web", "tandem-audit", "tandem-keyring"}
+# The keyring's cluster: every service's data keys, outside their own databases.
+KEYRING = "keyring"
+CLUSTER_OWNERS = (*DATABASE_OWNERS, KEYRING)
 
 
 def group_of(obj: dict[str, Any]) -> str:
@@ -182,6 +185,20 @@ def test_network_policies_isolate_every_tier(rendered: list[dict[str, Any]]) -> 
         # The operator reaches the instance manager; nothing else gets further ports.
         others = [r for r in db["ingress"] if r not in app_rules]
         assert {p["port"] for r in others for p in r["ports"]} == {8000}
+    # The keyring admits every service's pods and the cluster's own instances; never the web.
+    keyring = policies[f"tandem-{KEYRING}-db"]["spec"]
+    app_rules = [r for r in keyring["ingress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]]
+    peers = [peer for rule in app_rules for peer in rule["from"]]
+    assert peers[:-1] == [owner_pods[s] for s in config.SERVICES]
+    assert peers[-1] == {"podSelector": {"matchLabels": {"cnpg.io/cluster": "tandem-keyring-db"}}}
+    admitted = {
+        n
+        for n, labels in pod_labels.items()
+        if any(selects(p["podSelector"], labels) for p in peers[:-1])
+    }
+    assert admitted == {
+        n for n in pod_labels if n != "tandem-web" and not n.startswith("tandem-web-")
+    }
     # The service APIs admit the web's serving pods and nothing else of Tandem's.
     assert {
         n for n, labels in pod_labels.items() if selects(web_only[0]["podSelector"], labels)
@@ -240,7 +257,7 @@ def secret_refs(rendered: list[dict[str, Any]]) -> set[str]:
 
 
 def test_secrets_are_referenced_never_committed(overlay: str, rendered: list) -> None:
-    databases = {f"tandem-{owner}-db-app" for owner in DATABASE_OWNERS}
+    databases = {f"tandem-{owner}-db-app" for owner in CLUSTER_OWNERS}
     assert secret_refs(rendered) == OPERATOR_SECRETS | databases
     clusters = set(by_name(rendered, "Cluster"))
     assert {f"{name}-app" for name in clusters} == databases  # CloudNativePG writes these
@@ -284,8 +301,8 @@ def test_operator_resources(rendered: list[dict[str, Any]]) -> None:
         assert topic["spec"]["replicas"] <= replicas
         assert topic["spec"]["config"]["min.insync.replicas"] <= topic["spec"]["replicas"]
     clusters = by_name(rendered, "Cluster")
-    assert set(clusters) == {f"tandem-{owner}-db" for owner in DATABASE_OWNERS}
-    for owner in DATABASE_OWNERS:
+    assert set(clusters) == {f"tandem-{owner}-db" for owner in CLUSTER_OWNERS}
+    for owner in CLUSTER_OWNERS:
         cluster = clusters[f"tandem-{owner}-db"]
         assert cluster["spec"]["bootstrap"]["initdb"] == {"database": owner, "owner": owner}
         assert re.search(r":\d+\.\d+$", cluster["spec"]["imageName"])
@@ -301,7 +318,7 @@ def test_production_backs_up_every_database(overlay: str, rendered: list) -> Non
         return
     (store,) = of_kind(rendered, "ObjectStore")
     assert {b["spec"]["cluster"]["name"] for b in backups} == set(clusters)
-    assert len(backups) == len(clusters) == len(DATABASE_OWNERS)
+    assert len(backups) == len(clusters) == len(CLUSTER_OWNERS)
     for backup in backups:
         assert backup["spec"]["method"] == "plugin"
         assert backup["spec"]["pluginConfiguration"]["name"] == "barman-cloud.cloudnative-pg.io"
