@@ -8,7 +8,7 @@ mentee, on their ranking, which never matters here: the mentors past it are not 
 mentees with one profile and the same eligible mentors share one order, and mentors with one profile share
 one score in it; each mentee then only skips those they ranked or who conflict with them.
 Long orders are scored with numpy (the same operations, so the same scores), and only the head
-of an order is kept: a mentee rarely walks far down it, and one who does gets the rest anew.
+of an order is kept: a mentee rarely walks far down it, and one who does doubles what is kept.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .candidates import Features
 from .model import SOFT_RULES, Mentee, Mentor
 from .rules import EligibilityIndex, total_score
 
-# Places of an order kept for every mentee who shares it; past them it is computed again.
+# Places of an order kept at first for every mentee who shares it; walking past them doubles it.
 KEPT = 64
 # Orders over more mentors than this are scored with numpy, shorter ones pair by pair.
 VECTORISED_FROM = 128
@@ -54,7 +54,8 @@ class ScoreOrders:
         unranked = list(weights)
         unranked[SOFT_RULES.index("ranked_interest")] = 0.0
         self._unranked_weights = tuple(unranked)
-        self._heads: dict[Hashable, list[Choice]] = {}
+        self._heads: dict[Hashable, list[Choice]] = {}  # mentee key -> first places of its order
+        self._complete: set[Hashable] = set()  # keys whose head is the whole order
         self._mentor_profiles: list[Hashable] | None = None
         self._topics: frozenset[str] = frozenset()
         self._features: Features | None = None
@@ -156,6 +157,8 @@ class ScoreOrders:
                 continue  # scored one by one as they are reached
             heads = self._vectorised_rows(list(keys.values()), cols, 0, KEPT)
             self._heads.update(zip(keys, heads, strict=True))
+            if len(cols) < KEPT:
+                self._complete.update(keys)
 
     def choices(self, mentee: Mentee, ranked: set[int]) -> Iterator[Choice]:
         """(mentor index, score) of every eligible mentor but the `ranked` ones, best score
@@ -167,18 +170,28 @@ class ScoreOrders:
         head = self._heads.get(key)
         if head is None:
             head = self._heads[key] = self.order(mentee, 0, KEPT)
-        yield from self._eligible(mentee, ranked, head)
-        if len(head) == KEPT:
-            yield from self._eligible(mentee, ranked, self.order(mentee, KEPT))
-
-    def _eligible(self, mentee: Mentee, ranked: set[int], order: list[Choice]) -> Iterator[Choice]:
+            if len(head) < KEPT:
+                self._complete.add(key)
         mentors, conflicts, mentee_id = self.mentors, mentee.conflicts, mentee.id
-        for choice in order:
-            mentor = mentors[choice[0]]
-            if (
-                choice[0] not in ranked
-                and mentor.id not in conflicts
-                and mentee_id not in mentor.conflicts
-                and mentor.id != mentee_id
-            ):
-                yield choice
+        place = 0
+        while True:
+            # By place, not by iterator: another mentee may lengthen the shared head meanwhile.
+            while place < len(head):
+                choice = head[place]
+                place += 1
+                mentor = mentors[choice[0]]
+                if (
+                    choice[0] not in ranked
+                    and mentor.id not in conflicts
+                    and mentee_id not in mentor.conflicts
+                    and mentor.id != mentee_id
+                ):
+                    yield choice
+            if key in self._complete:
+                return
+            # Walked past what is kept: keep twice as much, for every mentee with this key, so
+            # what is kept stays within twice the deepest walk.
+            kept = len(head)
+            head.extend(self.order(mentee, kept, 2 * kept))
+            if len(head) < 2 * kept:
+                self._complete.add(key)
