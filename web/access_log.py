@@ -13,6 +13,7 @@ from .client import Client, ServiceError
 log = logging.getLogger(__name__)
 
 SIGN_IN, SIGN_IN_FAILED, PASSWORD_LINK = "sign_in", "sign_in_failed", "password_link"
+OPERATION = "operation"  # the consortium admin repaired the pipeline (the operations page)
 TIMEOUT_S = 2.0
 
 
@@ -23,8 +24,9 @@ def record(
     person_id: str | None = None,
     email: str | None = None,
     method: str | None = None,
+    what: str | None = None,
 ) -> None:
-    body = {"kind": kind, "person_id": person_id, "email": email, "method": method}
+    body = {"kind": kind, "person_id": person_id, "email": email, "method": method, "what": what}
     try:
         reply = client.request(
             "enrollment",

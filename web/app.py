@@ -20,7 +20,7 @@ from services.eventkit.auth import Principal, TokenSigner
 from services.eventkit.db import make_engine
 from services.eventkit.inputs import InputRefused, body_limit, install_input_checks
 
-from . import auth, client, db, identity, oidc
+from . import auth, client, db, favicon, identity, oidc
 from .accounts import Accounts
 from .client import Client, ServiceError
 from .pages import registry, site
@@ -85,6 +85,7 @@ def create_app() -> Flask:
     app.extensions[identity.ACCOUNTS_KEY] = Accounts(engine)
     app.extensions[client.CLIENT_KEY] = Client(urls, signer)
     app.extensions[site.HTMX_JS_KEY] = site.load_htmx()
+    app.extensions[site.FAVICON_KEY] = favicon.ico()
     app.register_blueprint(site.bp)
     auth.init_app(app)
     oidc.init_app(app)

@@ -43,6 +43,7 @@ PUBLIC_ENDPOINTS = {
     "web.readyz",
     "metrics",  # its own check: the scraper's address or token (services/eventkit/metrics.py)
     "web.htmx_js",
+    "web.favicon",
     "static",
     "auth.sign_in",
     "auth.sign_out",

@@ -47,6 +47,7 @@ AREAS: dict[str, tuple[Link, ...]] = {
         Link("admin.coordinators", "Coordinators"),
         Link("admin.outcomes", "Consortium-wide outcomes (de-identified)"),
         Link("admin.audit", "Audit trail"),
+        Link("admin.operations", "Operations"),
         Link("web.status", "Suite status"),
     ),
     COORDINATOR: (

@@ -48,13 +48,20 @@ def _get(client: Client, name: str, path: str, token: str | None = None) -> Repl
         return None
 
 
-def statuses(client: Client) -> list[ServiceStatus]:
-    """Readiness and counts of every service, in configuration order."""
+def statuses(client: Client, with_counts: bool = True) -> list[ServiceStatus]:
+    """Readiness of every service, in configuration order, and its counts if asked for."""
     token = client.system_token()
     with ThreadPoolExecutor(max_workers=2 * len(client.urls) or 1) as pool:
         ready = {name: pool.submit(_get, client, name, "/readyz") for name in client.urls}
-        stats = {name: pool.submit(_get, client, name, "/api/stats", token) for name in client.urls}
-        return [_status(name, ready[name].result(), stats[name].result()) for name in client.urls]
+        stats = {
+            name: pool.submit(_get, client, name, "/api/stats", token)
+            for name in (client.urls if with_counts else ())
+        }
+        return [
+            _status(name, ready[name].result(), stats[name].result() if name in stats else None,
+                    with_counts)
+            for name in client.urls
+        ]  # fmt: skip
 
 
 def alive(client: Client) -> dict[str, bool]:
@@ -68,9 +75,13 @@ def _is_200(reply: Reply | None) -> bool:
     return reply is not None and reply.status == 200
 
 
-def _status(name: str, ready: Reply | None, stats: Reply | None) -> ServiceStatus:
+def _status(
+    name: str, ready: Reply | None, stats: Reply | None, with_counts: bool = True
+) -> ServiceStatus:
     if ready is None and stats is None:
         return ServiceStatus(name, reachable=False, ready=False, problem="Counts unavailable")
+    if not with_counts:
+        return ServiceStatus(name, reachable=True, ready=_is_200(ready))
     counts, problem = _counts(name, stats)
     return ServiceStatus(name, reachable=True, ready=_is_200(ready), counts=counts, problem=problem)
 

@@ -22,6 +22,7 @@ from .context import request_meta as request_meta  # routes import it from here 
 from .context import runtime
 from .db import ping
 from .inputs import install_input_checks
+from .operations_api import operations_blueprint
 from .service import Runtime, Service
 from .store import ConcurrencyError
 
@@ -59,6 +60,7 @@ def create_service_app(service: Service, database_url: str | None = None) -> Fla
         api.register_blueprint(blueprint)
     api.register_blueprint(_stats_blueprint(service))
     api.register_blueprint(audit_blueprint(service))
+    api.register_blueprint(operations_blueprint(service))
     _install_auth(app)
     _install_errors(app)
     _install_health(app, runtime)

@@ -581,6 +581,9 @@ for _route in (
     ("GET", "/api/outcomes"),
     ("GET", "/api/stats"),
     ("GET", "/api/local-mail"),
+    ("GET", "/api/operations"),
+    ("POST", "/api/operations/redrive"),
+    ("POST", "/api/operations/retry"),
 ):
     SPECIAL[_route] = _consortium
 

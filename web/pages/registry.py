@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import blueprints, trails
-from .admin import coordinators, institutions, outcomes
+from .admin import coordinators, institutions, operations, outcomes
 from .coord import participant, participants, programs, roster
 from .me import inbox, meetings, pair, profile, ranking, surveys, taking_part
 from .oversight import concerns, health, survey_templates
@@ -14,7 +14,7 @@ from .oversight import surveys as survey_schedules
 from .pairing import choice, edits, runs
 
 PAGE_MODULES = (
-    *(coordinators, institutions, outcomes),
+    *(coordinators, institutions, operations, outcomes),
     *(participant, participants, programs, roster),
     *(inbox, meetings, pair, profile, ranking, surveys, taking_part),
     *(concerns, health, survey_templates, survey_schedules),

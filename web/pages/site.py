@@ -27,6 +27,7 @@ ONE_DAY_S = 24 * 3600
 HTMX_PACKAGE = "js_lib_htmx"
 HTMX_RESOURCE = "static/htmx/htmx.min.js"
 HTMX_JS_KEY = "tandem.htmx_js"
+FAVICON_KEY = "tandem.favicon"
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ def index() -> str:
 @bp.get("/status")
 @roles_required(*STAFF)
 def status() -> Response:
-    statuses = suite_status.statuses(client.current())
+    # Consortium-wide counts are the consortium admin's: for anyone else they are not fetched.
+    statuses = suite_status.statuses(client.current(), with_counts=can("consortium.operate"))
     context = {
         "statuses": statuses,
         "ready_count": sum(s.ready for s in statuses),
@@ -104,6 +106,14 @@ def _database_ready() -> bool:
         log.warning("web database not ready: %s", exc)
         return False
     return True
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    response = Response(current_app.extensions[FAVICON_KEY], mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = ONE_DAY_S
+    return response
 
 
 @bp.get("/static/vendor/htmx.min.js")

@@ -90,6 +90,7 @@ class AccessEventIn(ma.Schema):
         metadata={"description": "kept only as a keyed hash unless it names a person"},
     )
     method = F.String(load_default=None, validate=validate.Length(max=40))
+    what = F.String(load_default=None, validate=validate.Length(max=100))
 
 
 def reader_scopes(permission: str) -> list[trail.Scope] | None:
@@ -240,7 +241,7 @@ def record_access_event(data):
                 )
             ).first()
         meta = request_meta(person.institution_id if person else None)
-        if person and data["kind"] == "sign_in":  # the person signed in acts, not the web
+        if person and data["kind"] in ("sign_in", "operation"):  # the person acts, not the web
             meta = dataclasses.replace(meta, actor={"id": person.id, "role": "person"})
         record_access(
             rt,
@@ -251,5 +252,6 @@ def record_access_event(data):
             person_id=person.id if person else None,
             email_hash=None if person or not data["email"] else email_hash(data["email"]),
             method=data["method"],
+            **({"what": data["what"]} if data["what"] else {}),
         )
     return {}

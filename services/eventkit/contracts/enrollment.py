@@ -255,7 +255,9 @@ class RosterImported(ma.Schema):
     unchanged = ma.fields.Integer(required=True)
 
 
-ACCESS_KINDS = ("sign_in", "sign_in_failed", "password_link", "export")
+# "operation": the consortium admin repaired the pipeline (re-drove a dead-lettered message,
+# queued a parked outbox row again); `method` says which, `what` names the message or row.
+ACCESS_KINDS = ("sign_in", "sign_in_failed", "password_link", "export", "operation")
 
 
 @registry.event("AccessRecorded")
