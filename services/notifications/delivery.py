@@ -51,6 +51,13 @@ class Claimed:
     attempts: int  # including this one
 
 
+def loggable(exc: Exception) -> str:
+    """What a log may say of a failed send: the error's kind and SMTP code. Its text can name
+    the recipient (a refused address), so that stays in the delivery row, out of the logs."""
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__}" + (f" (SMTP {code})" if code else "")
+
+
 def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
@@ -164,7 +171,7 @@ class Sender:
         row, error = claimed.row, _error(exc)
         permanent = is_permanent(exc)
         if permanent or claimed.attempts >= self.settings.max_attempts:
-            log.warning("giving up on mail %s: %s", row.notification_id, error)
+            log.warning("giving up on mail %s: %s", row.notification_id, loggable(exc))
             self._record(
                 lambda uow: mail.record_failed(uow, row, claimed.attempts, permanent, error)
             )
@@ -173,7 +180,7 @@ class Sender:
         EMAILS.labels("email", "retried").inc()
         retry_at = self.clock() + self.settings.backoff(claimed.attempts)
         log.info("mail %s failed (attempt %d), retry at %s: %s", row.notification_id,
-                 claimed.attempts, retry_at.isoformat(), error)  # fmt: skip
+                 claimed.attempts, retry_at.isoformat(), loggable(exc))  # fmt: skip
         retry = deliveries.update().where(queued(row))
         with self.engine.begin() as conn:
             conn.execute(retry.values(next_attempt_at=retry_at, last_error=error))
