@@ -5,8 +5,9 @@ first. Scoring each such mentee against every mentor is all-pairs work: a 5,000-
 where nobody ranks anyone costs millions of scores. But a score depends only on what the two
 people's profiles hold (interests, goals, languages, mode, availability, identity) and, for the
 mentee, on their ranking, which never matters here: the mentors past it are not in it. So
-mentees with one profile and the same eligible mentors share one order, and mentors with one profile share
-one score in it; each mentee then only skips those they ranked or who conflict with them.
+mentees with one profile and the same eligible mentors share one order, and mentors with one
+profile share one score in it; each mentee then only skips those they ranked or who conflict
+with them.
 Long orders are scored with numpy (the same operations, so the same scores), and only the head
 of an order is kept: a mentee rarely walks far down it, and one who does doubles what is kept.
 """
