@@ -220,7 +220,12 @@ def test_a_valid_roster_imports_and_the_new_people_appear_in_participants(live_s
     assert "Priya Quartermain" in listing.text
     assert "Tomas Underwood" in listing.text
     assert "6 participants." in listing.text
-    row = re.search(r"Priya Quartermain</th>(.*?)</tr>", listing.text, re.S)
+    # Each name links to the participant's own page.
+    row = re.search(
+        r'href="/coordinator/enrollments/[^"]+">Priya Quartermain</a></th>(.*?)</tr>',
+        listing.text,
+        re.S,
+    )
     assert row is not None
     assert "PGY5" in row.group(1) and "trauma, research" in row.group(1)
     assert "<td>3</td>" in row.group(1)
