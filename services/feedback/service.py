@@ -7,28 +7,26 @@ from pathlib import Path
 from services.eventkit import Service
 from services.eventkit.contracts import enrollment, feedback, pairing
 
-from . import readmodels as rm
 from .api import blueprints
+from .readmodels import feedback_view, kit, metadata, survey_view
+from .readmodels.concerns import concerns
+from .readmodels.meetings import meetings
+from .readmodels.objectives import objectives
+from .readmodels.roster import pairs, participants, roster
+from .readmodels.surveys import survey_instances
 from .worker import concern_deadlines, survey_issuer
 
 SERVICE = Service(
     name="feedback",
     title="Tandem feedback",
-    metadata=rm.metadata,
-    tables=rm.kit,
+    metadata=metadata,
+    tables=kit,
     registry=feedback.registry,
-    projections=[rm.feedback_view, rm.survey_view],
-    consumers=[rm.roster],
+    projections=[feedback_view, survey_view],
+    consumers=[roster],
     contracts=[enrollment.registry, pairing.registry],
     blueprints=blueprints,
     migrations=Path(__file__).parent / "migrations",
-    stats_tables=[
-        rm.participants,
-        rm.pairs,
-        rm.meetings,
-        rm.objectives,
-        rm.concerns,
-        rm.survey_instances,
-    ],
+    stats_tables=[participants, pairs, meetings, objectives, concerns, survey_instances],
     background=[concern_deadlines, survey_issuer],
 )

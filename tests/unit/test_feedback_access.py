@@ -1,11 +1,11 @@
-"""Who may act on feedback's resources: the resources as `services.feedback.access` builds them
+"""Who may act on feedback's resources: the resources as `services.feedback.api.access` builds them
 from feedback's own rows, decided by the one policy (`services.eventkit.policy`)."""
 
 import datetime as dt
 
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, MENTOR, SYSTEM, Grant, Principal
 from services.eventkit.policy import Resource, Who, allowed_as
-from services.feedback.access import VIEWER_ROLES, concern_of, instance_of, pair_of
+from services.feedback.api.access import VIEWER_ROLES, concern_of, instance_of, pair_of
 from services.feedback.domain.relationships import Relationship
 
 A, B = "inst-a", "inst-b"

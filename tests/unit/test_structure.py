@@ -13,7 +13,6 @@ MAX_LINES = 500
 # only shrinks (test_the_allow_list_only_names_modules_still_too_long).
 TOO_LONG_FOR_NOW = {
     "services/enrollment/roster.py",
-    "services/feedback/readmodels.py",
 }
 
 

@@ -5,25 +5,19 @@ recorded (ConfidentialRecordViewed) before it is shown."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit import ConcurrencyError
 from services.eventkit.access import capacity, consortium, guard
-from services.eventkit.db import one
 from services.eventkit.http import principal, runtime
 
-from .. import access
-from .. import readmodels as rm
 from ..app import concerns
+from ..readmodels import concerns as raised
+from . import access
 from .context import clock, work
 from .schemas import AccessOut, ConcernIn, ConcernOut, ConcernQuery, ConcernSummaryOut, ResolveIn
 
 blp = Blueprint("concerns", __name__, url_prefix="/api", description="Confidential concerns")
-
-
-def _concern_row(conn: sa.Connection, concern_id: str) -> sa.RowMapping:
-    return one(conn, rm.concerns, "concern", concern_id=concern_id)
 
 
 @blp.route("/pairs/<pair_id>/concerns", methods=["POST"])
@@ -38,7 +32,7 @@ def raise_concern(data, pair_id):
         concern_id = concerns.raise_concern(
             uow, pair_id, principal().user_id, data["kind"], data["text"]
         )
-        return _concern_row(uow.conn, concern_id)
+        return raised.concern(uow.conn, concern_id)
 
 
 @blp.route("/concerns", methods=["GET"])
@@ -47,14 +41,9 @@ def raise_concern(data, pair_id):
 @blp.response(200, ConcernSummaryOut(many=True))
 def list_concerns(query):
     """Concerns the caller may read (handles, or raised), without their content."""
-    c = rm.concerns
-    select = sa.select(c).order_by(c.c.raised_at)
-    if query["cycle_id"]:
-        select = select.where(c.c.cycle_id == query["cycle_id"])
-    if query["status"]:
-        select = select.where(c.c.status == query["status"])
     with runtime().reading() as conn:
-        return access.visible_concerns(conn, conn.execute(select).mappings().all())
+        found = raised.listed(conn, query["cycle_id"], query["status"])
+        return access.visible_concerns(conn, found)
 
 
 @blp.route("/concerns/<concern_id>", methods=["GET"])
@@ -81,7 +70,7 @@ def read_concern(concern_id):
 def acknowledge_concern(concern_id):
     with work() as uow:
         concerns.acknowledge(uow, concern_id, principal().user_id)
-        return _concern_row(uow.conn, concern_id)
+        return raised.concern(uow.conn, concern_id)
 
 
 @blp.route("/concerns/<concern_id>/resolve", methods=["POST"])
@@ -91,7 +80,7 @@ def acknowledge_concern(concern_id):
 def resolve_concern(data, concern_id):
     with work() as uow:
         concerns.resolve(uow, concern_id, principal().user_id, data["note"])
-        return _concern_row(uow.conn, concern_id)
+        return raised.concern(uow.conn, concern_id)
 
 
 @blp.route("/concerns/<concern_id>/access-log", methods=["GET"])
@@ -100,12 +89,7 @@ def resolve_concern(data, concern_id):
 def concern_access_log(concern_id):
     """Who read the concern and when (the audit trail): its handlers and the consortium admin."""
     with runtime().reading() as conn:
-        a = rm.concern_access
-        return (
-            conn.execute(sa.select(a).where(a.c.concern_id == concern_id).order_by(a.c.viewed_at))
-            .mappings()
-            .all()
-        )
+        return raised.reads(conn, concern_id)
 
 
 @blp.route("/concerns/escalate-due", methods=["POST"])
@@ -117,4 +101,4 @@ def escalate_due_concerns():
     rt = runtime()
     escalated = concerns.escalate_due(rt, clock())
     with rt.reading() as conn:
-        return [_concern_row(conn, concern_id) for concern_id in escalated]
+        return [raised.concern(conn, concern_id) for concern_id in escalated]

@@ -15,9 +15,9 @@ from services.eventkit.access import capacity, consortium, guard
 from services.eventkit.http import runtime
 from services.eventkit.policy import Who
 
-from .. import access
 from ..app import health
 from ..domain.outcomes import EXPORT_COLUMNS
+from . import access
 from .context import today, work
 from .schemas import HealthQuery, OutcomesQuery
 

@@ -6,20 +6,18 @@ Nobody reads individual responses through the API, only the suppressed aggregate
 from __future__ import annotations
 
 import marshmallow as ma
-import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit import NotFound
 from services.eventkit.access import consortium, guard
-from services.eventkit.db import one
 from services.eventkit.http import principal, request_meta, runtime
 
-from .. import access
-from .. import readmodels as rm
 from ..app import surveys
 from ..app.survey_issuing import issue_due
 from ..domain.builtin_surveys import BUILTIN_TEMPLATES
 from ..domain.surveys import normalize_items
+from ..readmodels import surveys as issued
+from . import access
 from .context import clock, work
 from .schemas import (
     AnswersIn,
@@ -35,10 +33,6 @@ from .schemas import (
 )
 
 blp = Blueprint("surveys", __name__, url_prefix="/api", description="Surveys")
-
-
-def _template(conn: sa.Connection, template_id: str) -> sa.RowMapping:
-    return one(conn, rm.survey_templates, "survey template", template_id=template_id)
 
 
 @blp.route("/survey-templates/builtins", methods=["GET"])
@@ -60,7 +54,7 @@ def define_template(data, institution_id):
     """A coordinator defines a template: Likert (1-5, labelled), single-choice and text items."""
     with work() as uow:
         template_id = surveys.define_template(uow, institution_id, principal().user_id, **data)
-        return _template(uow.conn, template_id)
+        return issued.template(uow.conn, template_id)
 
 
 @blp.route("/institutions/<institution_id>/survey-templates/builtins", methods=["POST"])
@@ -75,22 +69,15 @@ def seed_templates(data, institution_id):
         request_meta,
     )  # fmt: skip
     with runtime().reading() as conn:
-        return [_template(conn, template_id) for template_id in seeded]
+        return [issued.template(conn, template_id) for template_id in seeded]
 
 
 @blp.route("/institutions/<institution_id>/survey-templates", methods=["GET"])
 @guard("survey.templates", access.institution)
 @blp.response(200, TemplateOut(many=True))
 def list_templates(institution_id):
-    t = rm.survey_templates
     with runtime().reading() as conn:
-        return (
-            conn.execute(
-                sa.select(t).where(t.c.institution_id == institution_id).order_by(t.c.defined_at)
-            )
-            .mappings()
-            .all()
-        )
+        return issued.templates_of(conn, institution_id)
 
 
 @blp.route("/survey-templates/<template_id>", methods=["GET"])
@@ -98,29 +85,7 @@ def list_templates(institution_id):
 @blp.response(200, TemplateOut)
 def get_template(template_id):
     with runtime().reading() as conn:
-        return _template(conn, template_id)
-
-
-def _schedules(conn: sa.Connection, cycle_id: str, schedule_id: str | None = None) -> list[dict]:
-    s, i, r = rm.survey_schedules, rm.survey_instances, rm.survey_recipients
-    query = sa.select(s).where(s.c.cycle_id == cycle_id).order_by(s.c.scheduled_at)
-    if schedule_id:
-        query = query.where(s.c.schedule_id == schedule_id)
-    out = []
-    for row in conn.execute(query).mappings().all():
-        counts = (
-            sa.select(r.c.instance_id, sa.func.count().label("n"))
-            .group_by(r.c.instance_id)
-            .subquery()
-        )
-        instances = conn.execute(
-            sa.select(i, sa.func.coalesce(counts.c.n, 0).label("recipients"))
-            .outerjoin(counts, counts.c.instance_id == i.c.instance_id)
-            .where(i.c.schedule_id == row["schedule_id"])
-            .order_by(i.c.month)
-        ).mappings()
-        out.append({**row, "instances": list(instances)})
-    return out
+        return issued.template(conn, template_id)
 
 
 @blp.route("/cycles/<cycle_id>/survey-schedules", methods=["POST"])
@@ -136,7 +101,7 @@ def schedule_survey(data, cycle_id):
             uow, cycle_id, data["template_id"], data["months"], data["days_to_answer"],
             principal().user_id,
         )  # fmt: skip
-        return _schedules(uow.conn, cycle_id, schedule_id)[0]
+        return issued.schedules(uow.conn, cycle_id, schedule_id)[0]
 
 
 @blp.route("/cycles/<cycle_id>/survey-schedules", methods=["GET"])
@@ -144,7 +109,7 @@ def schedule_survey(data, cycle_id):
 @blp.response(200, ScheduleOut(many=True))
 def list_schedules(cycle_id):
     with runtime().reading() as conn:
-        return _schedules(conn, cycle_id)
+        return issued.schedules(conn, cycle_id)
 
 
 @blp.route("/surveys/issue-due", methods=["POST"])
@@ -154,34 +119,9 @@ def issue_due_surveys():
     """Issue now every survey whose month has come (the worker also does this every minute); each
     instance is issued once, whoever asks and however often. The consortium-wide admin or system."""
     rt = runtime()
-    issued = issue_due(rt, clock())
-    i, r = rm.survey_instances, rm.survey_recipients
+    done = issue_due(rt, clock())
     with rt.reading() as conn:
-        out = []
-        for iid in issued:
-            row = conn.execute(sa.select(i).where(i.c.instance_id == iid)).mappings().one()
-            n = conn.execute(
-                sa.select(sa.func.count()).select_from(r).where(r.c.instance_id == iid)
-            ).scalar_one()
-            out.append({**row, "recipients": n})
-        return out
-
-
-def _response(conn: sa.Connection, instance_id: str, person_id: str) -> dict | None:
-    r, h = rm.survey_responses, rm.survey_response_history
-    row = (
-        conn.execute(sa.select(r).where(r.c.instance_id == instance_id, r.c.person_id == person_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        return None
-    history = conn.execute(
-        sa.select(h)
-        .where(h.c.instance_id == instance_id, h.c.person_id == person_id)
-        .order_by(h.c.revision)
-    ).mappings()
-    return {**row, "history": list(history)}
+        return [issued.with_recipient_count(conn, instance_id) for instance_id in done]
 
 
 @blp.route("/me/surveys", methods=["GET"])
@@ -190,18 +130,11 @@ def _response(conn: sa.Connection, instance_id: str, person_id: str) -> dict | N
 def my_surveys():
     """Survey instances issued to the caller, with their items and the caller's answers so far."""
     me = principal().user_id
-    i, r, t = rm.survey_instances, rm.survey_recipients, rm.survey_templates
     with runtime().reading() as conn:
-        rows = conn.execute(
-            sa.select(i, r.c.pair_id, t.c.name.label("template"), t.c.description, t.c["items"])
-            .join(r, r.c.instance_id == i.c.instance_id)
-            .join(t, t.c.template_id == i.c.template_id)
-            .where(r.c.person_id == me)
-            .order_by(i.c.due_on)
-        ).mappings()
+        mine = access.visible_instances(conn, issued.issued_to(conn, me))
         out = []
-        for row in access.visible_instances(conn, rows.all()):
-            response = _response(conn, row["instance_id"], me)
+        for row in mine:
+            response = issued.response(conn, row["instance_id"], me)
             status = "answered" if response else "open"
             out.append({**row, "status": status, "response": response})
         return out
@@ -222,7 +155,7 @@ def answer_survey(data, instance_id):
             raise ma.ValidationError(
                 {"answers": {k: [v] for k, v in invalid.errors.items()}}
             ) from None
-        body = _response(uow.conn, instance_id, me)
+        body = issued.response(uow.conn, instance_id, me)
     return body, 201 if body["revision"] == 1 else 200
 
 
@@ -231,7 +164,7 @@ def answer_survey(data, instance_id):
 @blp.response(200, ResponseOut)
 def my_response(instance_id):
     with runtime().reading() as conn:
-        found = _response(conn, instance_id, principal().user_id)
+        found = issued.response(conn, instance_id, principal().user_id)
     if found is None:
         raise NotFound("You have not answered this survey.")
     return found

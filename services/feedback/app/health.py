@@ -13,10 +13,11 @@ from services.eventkit.audit import AccessLog
 from services.eventkit.config import env, token_key
 from services.eventkit.envelope import new_id
 
-from .. import readmodels as rm
-from .. import relationships
 from ..domain.health import MIN_PEOPLE, program_health, survey_health
 from ..domain.outcomes import Tally, export_rows, pseudonym
+from ..readmodels import meetings as meeting_rows
+from ..readmodels import objectives as objective_rows
+from ..readmodels import roster, surveys
 from .unit_of_work import UnitOfWork
 
 
@@ -25,23 +26,12 @@ def export_key() -> str:
 
 
 def _cycle_data(conn: sa.Connection, cycle_id: str):
-    rels = relationships.cycle_relationships(conn, cycle_id)
-    m, o = rm.meetings, rm.objectives
-    meetings = [
-        {
-            "pair_id": r.pair_id,
-            "date": r.met_on,
-            "duration_minutes": r.duration_minutes,
-            "mode": r.mode,
-            "confirmed": r.confirmed_by is not None,
-        }
-        for r in conn.execute(sa.select(m).where(m.c.cycle_id == cycle_id))
-    ]
-    objectives = [
-        {"pair_id": r.pair_id, "mentee_id": r.mentee_id, "status": r.status}
-        for r in conn.execute(sa.select(o).where(o.c.cycle_id == cycle_id))
-    ]
-    return rels, meetings, objectives
+    """The cycle's relationships, and what health counts of its meetings and objectives."""
+    return (
+        roster.cycle_relationships(conn, cycle_id),
+        meeting_rows.of_cycle(conn, cycle_id),
+        objective_rows.of_cycle(conn, cycle_id),
+    )
 
 
 def cycle_health(
@@ -52,7 +42,7 @@ def cycle_health(
     rels, meetings, objectives = _cycle_data(conn, cycle_id)
     health = program_health(rels, meetings, objectives, today, inactive_days)
     if with_names:
-        names = relationships.names(conn, {p for r in rels for p in r.members})
+        names = roster.names(conn, {p for r in rels for p in r.members})
         for pair in health["at_risk"]:
             pair["names"] = [names.get(p) for p in pair["member_ids"]]
         for outcome in health["mentor_outcomes"]:
@@ -73,7 +63,7 @@ def export(uow: UnitOfWork, cycle_id: str) -> list[dict[str, Any]]:
     (RecordsExported) before a row leaves."""
     rels, meetings, objectives = _cycle_data(uow.conn, cycle_id)
     rows = export_rows(rels, meetings, objectives, export_key())
-    cycle = relationships.cycle(uow.conn, cycle_id)
+    cycle = roster.cycle(uow.conn, cycle_id)
     log = AccessLog(new_id())
     log.record(
         "RecordsExported", what="de-identified outcomes", cycle_id=cycle_id,
@@ -84,29 +74,7 @@ def export(uow: UnitOfWork, cycle_id: str) -> list[dict[str, Any]]:
 
 
 def _survey_health(conn: sa.Connection, cycle_id: str) -> list[dict]:
-    i, r, t = rm.survey_instances, rm.survey_recipients, rm.survey_templates
-    instances = conn.execute(sa.select(i).where(i.c.cycle_id == cycle_id).order_by(i.c.due_on))
-    instances = [dict(x) for x in instances.mappings()]
-    if not instances:
-        return []
-    ids = [x["instance_id"] for x in instances]
-    recipients: dict[str, list[str]] = {}
-    for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids))):
-        recipients.setdefault(x.instance_id, []).append(x.person_id)
-    for x in instances:
-        x["recipients"] = recipients.get(x["instance_id"], [])
-    templates = {
-        x["template_id"]: {"name": x["name"], "items": x["items"]}
-        for x in conn.execute(
-            sa.select(t).where(t.c.template_id.in_({x["template_id"] for x in instances}))
-        ).mappings()
-    }
-    s = rm.survey_responses
-    responses = [
-        {"instance_id": x.instance_id, "person_id": x.person_id, "answers": x.answers}
-        for x in conn.execute(sa.select(s).where(s.c.instance_id.in_(ids)))
-    ]
-    return survey_health(instances, templates, responses)
+    return survey_health(*surveys.health_inputs(conn, cycle_id))
 
 
 # --- consortium-wide outcomes -------------------------------------------------------------------
@@ -120,43 +88,22 @@ def _cycle_tally(conn: sa.Connection, cycle_id: str) -> Tally:
     for m in meetings:
         if m["pair_id"] in tally.meetings:
             tally.meetings[m["pair_id"]].append(m)
-    i, r, s, t = rm.survey_instances, rm.survey_recipients, rm.survey_responses, rm.survey_templates
-    instances = conn.execute(
-        sa.select(i.c.instance_id, t.c["items"])
-        .join(t, t.c.template_id == i.c.template_id)
-        .where(i.c.cycle_id == cycle_id)
-    ).all()
-    likert_items = {
-        x.instance_id: {item["item_id"] for item in x.items if item["kind"] == "likert"}
-        for x in instances
-    }
-    if not likert_items:
-        return tally
-    ids = list(likert_items)
-    tally.issued = {
-        (x.instance_id, x.person_id)
-        for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids)))
-    }
-    for x in conn.execute(sa.select(s).where(s.c.instance_id.in_(ids))):
-        if (x.instance_id, x.person_id) not in tally.issued:
+    tally.issued, answered = surveys.likert_answers(conn, cycle_id)
+    for instance_id, person_id, values in answered:
+        if (instance_id, person_id) not in tally.issued:
             continue
-        tally.responded.add((x.instance_id, x.person_id))
-        for item_id in likert_items[x.instance_id]:
-            value = x.answers.get(item_id)
+        tally.responded.add((instance_id, person_id))
+        for value in values:
             if isinstance(value, int):
-                tally.likert.setdefault(x.person_id, []).append(value)
+                tally.likert.setdefault(person_id, []).append(value)
     return tally
 
 
 def consortium_outcomes(conn: sa.Connection, institution_id: str | None) -> dict[str, Any]:
     """Every institution's outcomes (or one's) and each of its programs', over all their cycles;
     no person ids at all."""
-    c = rm.cycles
-    select = sa.select(c.c.id, c.c.institution_id, c.c.program_id)
-    if institution_id:
-        select = select.where(c.c.institution_id == institution_id)
     programs: dict[tuple[str, str], Tally] = {}
-    for cycle in conn.execute(select).all():
+    for cycle in roster.cycles_of(conn, institution_id):
         key = (cycle.institution_id, cycle.program_id)
         programs.setdefault(key, Tally()).add(_cycle_tally(conn, cycle.id))
     institutions: dict[str, Tally] = {}

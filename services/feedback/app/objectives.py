@@ -7,10 +7,9 @@ import datetime as dt
 from services.eventkit.db import one
 from services.eventkit.envelope import new_id
 
-from .. import readmodels as rm
-from .. import relationships
 from ..domain.objectives import Objective
 from ..domain.relationships import Relationship
+from ..readmodels import objectives, roster
 from .unit_of_work import UnitOfWork
 
 
@@ -35,7 +34,7 @@ def set_objective(
     due_date: dt.date | None = None,
 ) -> str:
     """The new objective's id."""
-    rel, cycle = relationships.relationship(uow.conn, pair_id)
+    rel, cycle = roster.relationship(uow.conn, pair_id)
     objective = Objective(new_id())
     objective.set(rel, whose(rel, by, mentee_id), area, title, by, description, due_date)
     uow.save(objective, cycle["institution_id"])
@@ -43,8 +42,8 @@ def set_objective(
 
 
 def update(uow: UnitOfWork, objective_id: str, by: str, status: str, note: str = "") -> None:
-    row = one(uow.conn, rm.objectives, "objective", objective_id=objective_id)
-    rel, cycle = relationships.relationship(uow.conn, row["pair_id"])
+    row = one(uow.conn, objectives.objectives, "objective", objective_id=objective_id)
+    rel, cycle = roster.relationship(uow.conn, row["pair_id"])
     objective = uow.load(Objective, objective_id)
     objective.update(rel, status, by, note)
     uow.save(objective, cycle["institution_id"])

@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from services.eventkit import ConcurrencyError, Runtime
 from services.eventkit.envelope import parse_time
 
-from .. import readmodels as rm
-from .. import relationships
 from ..domain.surveys import SurveyInstance, add_months, stable_id
+from ..readmodels import roster, surveys
 from .unit_of_work import Clock, unit_of_work
 
 
@@ -36,15 +35,9 @@ def cycle_start(cycle: sa.RowMapping | dict) -> dt.date:
 
 def due(conn: sa.Connection, today: dt.date) -> list[dict[str, Any]]:
     """Scheduled (schedule, month) pairs whose day of issue has come and that are not issued yet."""
-    s, c, i = rm.survey_schedules, rm.cycles, rm.survey_instances
-    issued = {r.instance_id for r in conn.execute(sa.select(i.c.instance_id))}
-    rows = conn.execute(
-        sa.select(s, c.c.opened_at, c.c.institution_id.label("cycle_institution"))
-        .join(c, c.c.id == s.c.cycle_id)
-        .order_by(s.c.scheduled_at)
-    ).mappings()
+    issued = surveys.issued_ids(conn)
     out = []
-    for row in rows:
+    for row in surveys.schedules_to_issue(conn):
         start = cycle_start(row)
         for month in row["months"]:
             issue_on = add_months(start, month)
@@ -75,7 +68,7 @@ def issue_due(runtime: Runtime, clock: Clock) -> list[str]:
                 instance = uow.load(SurveyInstance, d["instance_id"])
                 if instance.issue(
                     d["schedule_id"], d["template_id"], d["cycle_id"], d["month"], d["issue_on"],
-                    relationships.cycle_relationships(uow.conn, d["cycle_id"]),
+                    roster.cycle_relationships(uow.conn, d["cycle_id"]),
                     d["days_to_answer"],
                 ):  # fmt: skip
                     uow.save(instance, d["institution_id"])

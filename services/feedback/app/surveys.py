@@ -6,14 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import sqlalchemy as sa
-
 from services.eventkit import ConcurrencyError, DomainError, Runtime
-from services.eventkit.db import one
 from services.eventkit.envelope import new_id
 
-from .. import readmodels as rm
-from .. import relationships
 from ..domain.builtin_surveys import BUILTIN_TEMPLATES
 from ..domain.surveys import (
     SurveyResponse,
@@ -22,6 +17,7 @@ from ..domain.surveys import (
     answer_errors,
     stable_id,
 )
+from ..readmodels import roster, surveys
 from .unit_of_work import Meta, UnitOfWork, unit_of_work
 
 
@@ -83,11 +79,8 @@ def schedule(
 ) -> str:
     """Schedule one of the cycle's institution's templates at these months of the cycle (its
     review months if None); once per cycle and template. The schedule's id."""
-    cycle = relationships.cycle(uow.conn, cycle_id)
-    t = rm.survey_templates
-    template = (
-        uow.conn.execute(sa.select(t).where(t.c.template_id == template_id)).mappings().first()
-    )
+    cycle = roster.cycle(uow.conn, cycle_id)
+    template = surveys.template_or_none(uow.conn, template_id)
     if template is None or template["institution_id"] != cycle["institution_id"]:
         raise DomainError("No such template in this cycle's institution.", "template_id")
     chosen = months if months is not None else cycle["review_months"]
@@ -100,14 +93,9 @@ def schedule(
 def answer(uow: UnitOfWork, instance_id: str, person_id: str, answers: dict[str, Any]) -> None:
     """The person's answers, a new revision of their one response; InvalidAnswers names every
     answer that does not fit its item."""
-    i, r, t = rm.survey_instances, rm.survey_recipients, rm.survey_templates
-    conn = uow.conn
-    instance = conn.execute(sa.select(i).where(i.c.instance_id == instance_id)).mappings().one()
-    recipients = {
-        x.person_id
-        for x in conn.execute(sa.select(r.c.person_id).where(r.c.instance_id == instance_id))
-    }
-    items = one(conn, t, "survey template", template_id=instance["template_id"])["items"]
+    instance = surveys.instance(uow.conn, instance_id)
+    recipients = surveys.recipients(uow.conn, [instance_id]).get(instance_id, set())
+    items = surveys.template(uow.conn, instance["template_id"])["items"]
     errors = answer_errors(items, answers)
     if errors:
         raise InvalidAnswers(errors)

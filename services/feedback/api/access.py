@@ -21,9 +21,8 @@ from services.eventkit.db import one
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource, Who
 
-from . import readmodels as rm
-from . import relationships
-from .domain.relationships import Relationship
+from ..domain.relationships import Relationship
+from ..readmodels import concerns, meetings, objectives, roster, surveys
 
 # How a concern's reader is named in its access log (ConfidentialRecordViewed.viewer_role).
 VIEWER_ROLES = {
@@ -54,49 +53,41 @@ def concern_of(concern: Mapping[str, Any], cycle: Mapping[str, Any] | None) -> R
     )
 
 
-def _row(conn: sa.Connection, table: sa.Table, column: str, value: str, what: str):
-    return one(conn, table, what, **{column: value})
-
-
-def _cycle_or_none(conn: sa.Connection, cycle_id: str) -> sa.RowMapping | None:
-    return conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id == cycle_id)).mappings().first()
-
-
 def institution(institution_id: str) -> Resource:
     return Resource(institution_id)
 
 
 def cycle(cycle_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
-        return cycle_of(relationships.cycle(conn, cycle_id))
+        return cycle_of(roster.cycle(conn, cycle_id))
 
 
 def pair(pair_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
-        return pair_of(*relationships.relationship(conn, pair_id))
+        return pair_of(*roster.relationship(conn, pair_id))
 
 
 def meeting(meeting_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
-        found = _row(conn, rm.meetings, "meeting_id", meeting_id, "meeting")
-        return pair_of(*relationships.relationship(conn, found["pair_id"]))
+        found = meetings.meeting(conn, meeting_id)
+        return pair_of(*roster.relationship(conn, found["pair_id"]))
 
 
 def objective(objective_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
-        found = _row(conn, rm.objectives, "objective_id", objective_id, "objective")
-        return pair_of(*relationships.relationship(conn, found["pair_id"]))
+        found = one(conn, objectives.objectives, "objective", objective_id=objective_id)
+        return pair_of(*roster.relationship(conn, found["pair_id"]))
 
 
 def concern(concern_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
-        found = _row(conn, rm.concerns, "concern_id", concern_id, "concern")
-        return concern_of(found, _cycle_or_none(conn, found["cycle_id"]))
+        found = concerns.concern(conn, concern_id)
+        return concern_of(found, roster.cycle_or_none(conn, found["cycle_id"]))
 
 
 def template(template_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
-        found = _row(conn, rm.survey_templates, "template_id", template_id, "survey template")
+        found = surveys.template(conn, template_id)
         return Resource(found["institution_id"])
 
 
@@ -111,35 +102,17 @@ def instance_of(
     )
 
 
-def _recipients(conn: sa.Connection, instance_ids: Iterable[str]) -> dict[str, set[str]]:
-    r = rm.survey_recipients
-    out: dict[str, set[str]] = {}
-    ids = set(instance_ids)
-    if ids:
-        for x in conn.execute(sa.select(r).where(r.c.instance_id.in_(ids))):
-            out.setdefault(x.instance_id, set()).add(x.person_id)
-    return out
-
-
-def _cycles(conn: sa.Connection, cycle_ids: Iterable[str]) -> dict[str, sa.RowMapping]:
-    ids = set(cycle_ids)
-    if not ids:
-        return {}
-    rows = conn.execute(sa.select(rm.cycles).where(rm.cycles.c.id.in_(ids))).mappings()
-    return {x["id"]: x for x in rows}
-
-
 def survey_instance(instance_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
-        found = _row(conn, rm.survey_instances, "instance_id", instance_id, "survey")
-        recipients = _recipients(conn, [instance_id]).get(instance_id, set())
-        return instance_of(found, _cycle_or_none(conn, found["cycle_id"]), recipients)
+        found = one(conn, surveys.survey_instances, "survey", instance_id=instance_id)
+        recipients = surveys.recipients(conn, [instance_id]).get(instance_id, set())
+        return instance_of(found, roster.cycle_or_none(conn, found["cycle_id"]), recipients)
 
 
 def visible_instances(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list:
     """The survey instances among `rows` the caller may answer (survey.answer, row by row)."""
-    recipients = _recipients(conn, (x["instance_id"] for x in rows))
-    cycles = _cycles(conn, (x["cycle_id"] for x in rows))
+    recipients = surveys.recipients(conn, (x["instance_id"] for x in rows))
+    cycles = roster.cycles_by_id(conn, (x["cycle_id"] for x in rows))
     return visible(
         "survey.answer",
         rows,
@@ -149,5 +122,5 @@ def visible_instances(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) ->
 
 def visible_concerns(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list:
     """The concerns among `rows` the caller may read (concern.read, row by row)."""
-    cycles = _cycles(conn, (x["cycle_id"] for x in rows))
+    cycles = roster.cycles_by_id(conn, (x["cycle_id"] for x in rows))
     return visible("concern.read", rows, lambda x: concern_of(x, cycles.get(x["cycle_id"])))
