@@ -8,10 +8,16 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from bench import audit, pairing, pipeline, roster
+from bench import audit, pairing, pipeline, roster, web
 
 # name -> module with add_arguments(parser) and run(args) -> exit code
-BENCHMARKS = {"audit": audit, "pairing": pairing, "pipeline": pipeline, "roster": roster}
+BENCHMARKS = {
+    "audit": audit,
+    "pairing": pairing,
+    "pipeline": pipeline,
+    "roster": roster,
+    "web": web,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
