@@ -284,7 +284,7 @@ class Load:
                 self.latencies.setdefault(kind, []).append((time.perf_counter() - due) * 1000)
             else:
                 self.errors[kind] = self.errors.get(kind, 0) + 1
-                self.error_samples.setdefault(kind, f"{status or detail} {detail}")
+                self.error_samples.setdefault(kind, f"{status} {detail}" if status else detail)
 
     def perform(self, kind: str, due: float) -> None:
         late = time.perf_counter() - due > GIVE_UP_S
@@ -448,7 +448,7 @@ def figures(
     done = sum(k["count"] for k in kinds.values())
     errors = sum(load.errors.values())
     return {
-        "rps": round(per_second(done, elapsed), 1),
+        "rps": round(per_second(done - load.abandoned, elapsed), 1),  # answered, well or not
         "target_rps": args.rate,
         "duration_s": round(elapsed, 1),
         "page_p50_ms": page["p50"], "page_p95_ms": page["p95"], "page_p99_ms": page["p99"],
