@@ -1,4 +1,5 @@
-"""What feedback's API takes and answers (marshmallow schemas; the OpenAPI is built from them)."""
+"""What feedback's API takes and answers about pairs, meetings, objectives, concerns and health
+(marshmallow schemas; the OpenAPI is built from them). Surveys' are in `survey_schemas`."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ from marshmallow import validate
 
 from services.eventkit.contracts.feedback import (
     CONCERN_KINDS,
-    DAYS_TO_ANSWER,
-    MAX_DAYS_TO_ANSWER,
     MEETING_MODES,
     OBJECTIVE_AREAS,
     OBJECTIVE_STATUSES,
 )
-from services.eventkit.contracts.surveys import SURVEY_ITEM_KINDS, TEXT_MAX_LENGTH, item_shape_error
-
-from ..domain.builtin_surveys import BUILTIN_TEMPLATES
 
 F = ma.fields
 DateField = F.Date  # ISO dates in and out
@@ -27,9 +23,6 @@ def _texts(max_items: int, max_length: int):
         load_default=list,
         validate=validate.Length(max=max_items),
     )
-
-
-# --- meetings, objectives, concerns, health -------------------------------------------------------
 
 
 class MeetingIn(ma.Schema):
@@ -162,141 +155,3 @@ class RelationshipOut(ma.Schema):
 
 class OutcomesQuery(ma.Schema):
     institution_id = F.String(load_default=None)
-
-
-# --- surveys ------------------------------------------------------------------------------------
-
-
-class SurveyItemIn(ma.Schema):
-    item_id = F.String(
-        load_default=None,
-        validate=[validate.Length(min=1, max=40), validate.Regexp(r"^[A-Za-z0-9_.-]+$")],
-    )
-    kind = F.String(required=True, validate=validate.OneOf(SURVEY_ITEM_KINDS))
-    prompt = F.String(required=True, validate=validate.Length(min=1, max=500))
-    required = F.Boolean(load_default=True)
-    labels = F.List(F.String(validate=validate.Length(min=1, max=100)), load_default=list)
-    options = F.List(
-        F.String(validate=validate.Length(min=1, max=200)),
-        load_default=list,
-        validate=validate.Length(max=20),
-    )
-    max_length = F.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(1, TEXT_MAX_LENGTH)
-    )
-
-    @ma.validates_schema
-    def _fits_kind(self, data, **kwargs):
-        broken = item_shape_error(
-            data.get("kind"), data.get("labels") or [], data.get("options") or [],
-            data.get("max_length"),
-        )  # fmt: skip
-        if broken:
-            field, message = broken
-            raise ma.ValidationError(message, field)
-
-
-class TemplateIn(ma.Schema):
-    name = F.String(required=True, validate=validate.Length(min=1, max=200))
-    description = F.String(load_default="", validate=validate.Length(max=2000))
-    items = F.List(F.Nested(SurveyItemIn), required=True, validate=validate.Length(min=1, max=50))
-
-
-class SeedIn(ma.Schema):
-    builtins = F.List(
-        F.String(validate=validate.OneOf(tuple(BUILTIN_TEMPLATES))), load_default=None
-    )
-
-
-class ItemOut(ma.Schema):
-    item_id = F.String()
-    kind = F.String()
-    prompt = F.String()
-    required = F.Boolean()
-    labels = F.List(F.String())
-    options = F.List(F.String())
-    max_length = F.Integer(allow_none=True)
-
-
-class TemplateOut(ma.Schema):
-    template_id = F.String()
-    institution_id = F.String()
-    name = F.String()
-    description = F.String()
-    builtin = F.String(allow_none=True)
-    items = F.List(F.Nested(ItemOut))
-    defined_by = F.String()
-    defined_at = F.String()
-
-
-class BuiltinOut(ma.Schema):
-    builtin = F.String()
-    name = F.String()
-    description = F.String()
-    months = F.List(F.Integer())
-    items = F.List(F.Nested(ItemOut))
-
-
-class ScheduleIn(ma.Schema):
-    template_id = F.String(required=True)
-    months = F.List(
-        F.Integer(validate=validate.Range(min=0, max=60)),
-        load_default=None,
-        validate=validate.Length(min=1, max=24),
-    )
-    days_to_answer = F.Integer(
-        load_default=DAYS_TO_ANSWER, validate=validate.Range(min=1, max=MAX_DAYS_TO_ANSWER)
-    )
-
-
-class InstanceOut(ma.Schema):
-    instance_id = F.String()
-    month = F.Integer()
-    due_on = F.String()
-    issued_at = F.String()
-    recipients = F.Integer()
-
-
-class ScheduleOut(ma.Schema):
-    schedule_id = F.String()
-    template_id = F.String()
-    cycle_id = F.String()
-    months = F.List(F.Integer())
-    days_to_answer = F.Integer()
-    scheduled_by = F.String()
-    scheduled_at = F.String()
-    instances = F.List(F.Nested(InstanceOut))
-
-
-class AnswersIn(ma.Schema):
-    answers = F.Dict(keys=F.String(), values=F.Raw(allow_none=True), required=True)
-
-
-class RevisionOut(ma.Schema):
-    revision = F.Integer()
-    answers = F.Dict()
-    answered_at = F.String()
-
-
-class ResponseOut(ma.Schema):
-    instance_id = F.String()
-    person_id = F.String()
-    revision = F.Integer()
-    answers = F.Dict()
-    first_answered_at = F.String()
-    answered_at = F.String()
-    history = F.List(F.Nested(RevisionOut))
-
-
-class MySurveyOut(ma.Schema):
-    instance_id = F.String()
-    cycle_id = F.String()
-    pair_id = F.String()
-    template = F.String()
-    description = F.String()
-    month = F.Integer()
-    due_on = F.String()
-    issued_at = F.String()
-    status = F.String()  # open (not answered yet) | answered (may still be edited)
-    items = F.List(F.Nested(ItemOut))
-    response = F.Nested(ResponseOut, allow_none=True)

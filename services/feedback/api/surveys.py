@@ -19,7 +19,7 @@ from ..domain.surveys import normalize_items
 from ..readmodels import surveys as issued
 from . import access
 from .context import clock, work
-from .schemas import (
+from .survey_schemas import (
     AnswersIn,
     BuiltinOut,
     InstanceOut,
