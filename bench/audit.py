@@ -1,6 +1,6 @@
 """The consortium audit trail's page query at scale: a million entries bulk-loaded into the trail
 tables (spread over institutions, programs, actors, event types, entities and two years), then
-the page function the API serves (`services.enrollment.trail.page`) timed under several filters
+the page function the API serves (`services.enrollment.readmodels.trail.page`) timed under several filters
 and scopes, first pages and deep ones. The last line is one JSON object."""
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def entries(w: World, count: int, rng: random.Random) -> Iterator[dict]:
 
 def load(engine: sa.Engine, w: World, count: int, seed: int) -> float:
     """Bulk-load without the indexes, then build them: how a backfill would run."""
-    from services.enrollment.trail import entries as table
+    from services.enrollment.readmodels.trail import entries as table
 
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -137,7 +137,7 @@ def load(engine: sa.Engine, w: World, count: int, seed: int) -> float:
 
 def scenarios(w: World, rng: random.Random) -> dict[str, tuple]:
     """name -> (filters, scopes, cursor): what coordinators and the admin page through."""
-    from services.enrollment.trail import Cursor, Filters, Scope
+    from services.enrollment.readmodels.trail import Cursor, Filters, Scope
 
     inst = w.institutions[0]
     program = w.programs[inst][1]
@@ -173,7 +173,7 @@ def scenarios(w: World, rng: random.Random) -> dict[str, tuple]:
 
 
 def measure(engine: sa.Engine, cases: dict[str, tuple], repeats: int) -> dict[str, list[float]]:
-    from services.enrollment.trail import page
+    from services.enrollment.readmodels.trail import page
 
     timings: dict[str, list[float]] = {}
     with engine.connect() as conn:

@@ -28,7 +28,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from bench.databases import databases, postgres_server
 from bench.stats import Summary, latencies_ms, per_second, summarize
-from services.enrollment.domain import Person
+from services.enrollment.domain.person import Person
 from services.eventkit import Metadata, Runtime, Service, config
 from services.eventkit.broker import free_port, start_embedded_broker, stop
 from services.eventkit.bus import KafkaPublisher, KafkaSubscriber, Message, ensure_topics

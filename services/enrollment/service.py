@@ -10,7 +10,8 @@ from services.eventkit.contracts.enrollment import registry
 
 from . import readmodels as rm
 from .api import blueprints
-from .trail import trail
+from .readmodels.directory import directory
+from .readmodels.trail import trail
 
 SERVICE = Service(
     name="enrollment",
@@ -18,7 +19,7 @@ SERVICE = Service(
     metadata=rm.metadata,
     tables=rm.kit,
     registry=registry,
-    projections=[rm.directory],
+    projections=[directory],
     # The consortium audit trail follows every service's topic, this one's included.
     consumers=[trail],
     contracts=[pairing.registry, feedback.registry, notifications.registry],

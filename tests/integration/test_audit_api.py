@@ -10,7 +10,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from services.enrollment import trail
+from services.enrollment.readmodels import trail
 from services.eventkit import config
 from services.eventkit.auth import ADMIN, COORDINATOR, MENTEE, Grant
 from services.eventkit.bus import KafkaPublisher, Message, ensure_topics

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from services.enrollment import trail
+from services.enrollment.readmodels import trail
 from services.enrollment.service import SERVICE
 from services.eventkit.auth import COORDINATOR, MENTEE, Grant, system_principal
 from services.eventkit.envelope import Envelope

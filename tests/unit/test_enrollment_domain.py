@@ -1,6 +1,8 @@
 import pytest
 
-from services.enrollment.domain import Enrollment, Institution, Person, Program
+from services.enrollment.domain.directory import Institution, Program
+from services.enrollment.domain.enrollment import Enrollment
+from services.enrollment.domain.person import Person
 from services.eventkit import DomainError
 
 

@@ -5,17 +5,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.enrollment.domain import TRAINING_LEVELS
-from services.enrollment.roster import (
-    COLUMNS,
+from services.enrollment.domain.roster_file import (
     MAX_ROSTER_BYTES,
-    MEETING_MODES,
     ParsedRoster,
     RosterRefused,
-    RosterRow,
-    RowError,
     parse_roster,
 )
+from services.enrollment.domain.roster_rows import COLUMNS, RosterRow, RowError
+from services.eventkit.contracts.enrollment import MEETING_MODES
+from services.eventkit.contracts.vocabulary import TRAINING_LEVELS
 
 HEADER = "name,email,role,training_level,specialty,capacity"
 

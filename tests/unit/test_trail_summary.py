@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 import pytest
 
-from services.enrollment.trail import (
+from services.enrollment.readmodels.trail import (
     SERVICES,
     SUMMARY,
     Cursor,

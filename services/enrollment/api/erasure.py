@@ -10,7 +10,7 @@ from services.eventkit.erasure import erase_person
 from services.eventkit.http import request_meta, runtime
 
 from .. import readmodels as rm
-from ..domain import Person
+from ..domain.person import Person
 from .access import row
 
 blp = Blueprint("erasure", __name__, url_prefix="/api", description="Erasure of a person")

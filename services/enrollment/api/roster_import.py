@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import marshmallow as ma
-import sqlalchemy as sa
 from flask import request
 from flask_smorest import Blueprint
 
-from services.eventkit import DomainError, rls
 from services.eventkit.access import guard
 from services.eventkit.config import env_int
-from services.eventkit.envelope import new_id
 from services.eventkit.http import request_meta, runtime
 from services.eventkit.inputs import body_limit
+from services.eventkit.unit_of_work import UnitOfWork
 
 from .. import readmodels as rm
-from ..domain import Enrollment, Person, Program
-from ..roster import MAX_ROSTER_BYTES, RosterRefused, RosterRow, parse_roster
-from . import access
-from .access import row
+from ..app import roster_import
+from ..app.roster_import import RosterRejected
+from ..domain.roster_file import MAX_ROSTER_BYTES
+from .access import cycle, row
 
 blp = Blueprint("roster", __name__, url_prefix="/api", description="Roster import")
 
@@ -54,15 +50,6 @@ class ImportOut(ma.Schema):
     updated = ma.fields.Integer()
     unchanged = ma.fields.Integer()
     encoding = ma.fields.String()
-
-
-class RosterRejected(Exception):
-    """The file or some rows are invalid: nothing was written."""
-
-    def __init__(self, message: str, rows: list[dict]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.rows = rows
 
 
 MAX_ERRORS_SHOWN = 1000
@@ -109,7 +96,7 @@ ROSTER_BODY = {
 
 
 @blp.route("/cycles/<cycle_id>/roster", methods=["POST"])
-@guard("cycle.manage", access.cycle)
+@guard("cycle.manage", cycle)
 @body_limit(max_upload_bytes)
 @blp.doc(requestBody=ROSTER_BODY)
 @blp.response(200, ImportOut)
@@ -122,131 +109,14 @@ def import_roster(cycle_id):
     """
     rt = runtime()
     with rt.reading() as conn:
-        cycle = row(conn, rm.cycles, cycle_id, "cycle")
+        found = row(conn, rm.cycles, cycle_id, "cycle")
     data = _uploaded_bytes()
-    try:
-        parsed = parse_roster(data, max_bytes=max_roster_bytes())
-    except RosterRefused as exc:
-        raise RosterRejected(str(exc), [{"line": 1, "column": None, "message": str(exc)}]) from None
-    if not parsed.ok:
-        raise RosterRejected(
-            f"{len(parsed.errors)} problem(s) in the file; nothing was imported.",
-            [{"line": e.line, "column": e.column, "message": e.message} for e in parsed.errors],
-        )
+    parsed = roster_import.validate(data, max_roster_bytes())
     with rt.engine.begin() as conn:
-        summary = _apply(conn, cycle, parsed.rows, hashlib.sha256(data).hexdigest())
+        summary = roster_import.apply(
+            UnitOfWork(conn, rt.store), found, parsed.rows, data, request_meta(None)
+        )
     return {**summary, "encoding": parsed.encoding}
-
-
-def _apply(
-    conn: sa.Connection, cycle: sa.RowMapping, rows: tuple[RosterRow, ...], sha: str
-) -> dict:
-    rt = runtime()
-    program = rt.load(conn, Program, cycle["program_id"])
-    try:
-        program.check_open(cycle["id"])
-    except DomainError as exc:
-        raise RosterRejected(
-            exc.message, [{"line": 1, "column": None, "message": exc.message}]
-        ) from None
-    people = _existing_people(conn, [r.email for r in rows])
-    problems = [
-        {"line": r.line, "column": "email",
-         "message": "This email belongs to someone at another institution."}
-        for r in rows
-        if r.email in people
-        and people[r.email].institution_id != cycle["institution_id"]
-        and not cycle["cross_institution"]
-    ]  # fmt: skip
-    if problems:
-        raise RosterRejected(
-            f"{len(problems)} problem(s) in the file; nothing was imported.", problems
-        )
-    enrolled_ids = _existing_enrollments(conn, cycle["id"], [p.id for p in people.values()])
-    changed: list = []
-    counts = {
-        "rows": len(rows),
-        "people_registered": 0,
-        "enrolled": 0,
-        "updated": 0,
-        "unchanged": 0,
-    }
-    for r in rows:
-        existing = people.get(r.email)
-        if existing is None:
-            person = Person(new_id())
-            person.register(
-                cycle["institution_id"], r.name, r.email, r.training_level, r.specialty, r.pronouns
-            )
-            counts["people_registered"] += 1
-        else:
-            person = rt.load(conn, Person, existing.id)
-            person.update(
-                name=r.name,
-                training_level=r.training_level,
-                specialty=r.specialty,
-                pronouns=r.pronouns,
-            )
-        profile = {
-            "interests": list(r.interests), "goals": r.goals, "languages": list(r.languages),
-            "meeting_mode": r.meeting_mode, "capacity": r.capacity,
-        }  # fmt: skip
-        enrollment_id = enrolled_ids.get((person.id, r.role))
-        if enrollment_id is None:
-            enrollment = Enrollment(new_id())
-            enrollment.enroll(program, cycle["id"], person, r.role, profile)
-            counts["enrolled"] += 1
-        else:
-            enrollment = rt.load(conn, Enrollment, enrollment_id)
-            if not enrollment.active:
-                enrollment.reenroll(program)
-            enrollment.update_profile(profile)
-            if existing is not None and not person.pending and not enrollment.pending:
-                counts["unchanged"] += 1
-            else:
-                counts["updated"] += 1
-        changed.extend(a for a in (person, enrollment) if a.pending)
-    if changed:
-        rt.save_all(conn, changed, request_meta(cycle["institution_id"]))
-        program.record(
-            "RosterImported", cycle_id=cycle["id"], program_id=program.id, file_sha256=sha, **counts
-        )
-        rt.save(conn, program, request_meta(cycle["institution_id"]))
-    return counts
-
-
-def _existing_people(conn: sa.Connection, emails: list[str]) -> dict[str, sa.Row]:
-    # Emails are unique in the consortium: the rows of other institutions are read to refuse them.
-    with rls.unrestricted(conn):
-        return _people_by_email(conn, emails)
-
-
-def _people_by_email(conn: sa.Connection, emails: list[str]) -> dict[str, sa.Row]:
-    found: dict[str, sa.Row] = {}
-    for start in range(0, len(emails), 500):
-        chunk = emails[start : start + 500]
-        rows = conn.execute(
-            sa.select(rm.people.c.id, rm.people.c.email, rm.people.c.institution_id).where(
-                rm.people.c.email.in_(chunk)
-            )
-        )
-        found.update({r.email: r for r in rows})
-    return found
-
-
-def _existing_enrollments(
-    conn: sa.Connection, cycle_id: str, person_ids: list[str]
-) -> dict[tuple[str, str], str]:
-    e = rm.enrollments
-    found: dict[tuple[str, str], str] = {}
-    for start in range(0, len(person_ids), 500):
-        rows = conn.execute(
-            sa.select(e.c.id, e.c.person_id, e.c.role).where(
-                e.c.cycle_id == cycle_id, e.c.person_id.in_(person_ids[start : start + 500])
-            )
-        )
-        found.update({(r.person_id, r.role): r.id for r in rows})
-    return found
 
 
 blp.register_error_handler(RosterRejected, rejected_response)

@@ -11,8 +11,7 @@ from services.eventkit.contracts.enrollment import (
     PAIRING_FORMATS,
     STAFF_ROLES,
 )
-
-from ..domain import PROGRAM_TYPES, TRAINING_LEVELS
+from services.eventkit.contracts.vocabulary import PROGRAM_TYPES, TRAINING_LEVELS
 
 F = ma.fields
 

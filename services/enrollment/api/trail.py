@@ -1,4 +1,4 @@
-"""The consortium audit trail (see `trail.py`): pages, the CSV export, and the access events the
+"""The consortium audit trail (see `readmodels/trail.py`): pages, the CSV export, and the access events the
 web records (sign-ins, failed sign-ins, password links)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from services.eventkit.http import principal, request_meta, runtime
 from services.eventkit.policy import Resource, permits
 
 from .. import readmodels as rm
-from .. import trail
+from ..readmodels import trail
 
 blp = Blueprint("trail", __name__, url_prefix="/api", description="Consortium audit trail")
 F = ma.fields

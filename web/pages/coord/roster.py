@@ -14,7 +14,7 @@ from ...rendering import render
 from ..blueprints import coord as bp
 from .catalog import program_of, refuse_if_forbidden, staff_only
 
-# The roster CSV the enrollment service reads (services/enrollment/roster.py), as explained
+# The roster CSV the enrollment service reads (services/enrollment/domain/roster_file.py), as explained
 # to coordinators: (column, whether it is required, what goes in it, an example).
 ROSTER_COLUMNS = (
     ("name", "Yes", "Full name.", "Ada Example"),

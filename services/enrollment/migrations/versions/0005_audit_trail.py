@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from services.enrollment.trail import entry_columns, link_columns
+    from services.enrollment.readmodels.trail import entry_columns, link_columns
 
     op.create_table("trail_entries", *entry_columns())
     op.create_table("trail_links", *link_columns())

@@ -26,7 +26,7 @@ from services.eventkit.contracts import enrollment, feedback, notifications, pai
 from services.eventkit.envelope import format_time
 from services.eventkit.tables import BigId
 
-from . import readmodels as rm
+from . import tables as rm
 
 SERVICES: dict[str, Any] = {
     "enrollment": enrollment.registry,

@@ -1,11 +1,11 @@
-"""Enrollment's read models, projected inline from its own events."""
+"""Enrollment's read model tables: the directory of institutions, programs, cycles, people,
+enrollments, conflicts and staff roles, projected inline from its own events (`directory`)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from services.eventkit import define_kit_tables
-from services.eventkit.directory import Directory
 
 metadata = sa.MetaData()
 kit = define_kit_tables(metadata)
@@ -86,9 +86,3 @@ staff_roles = sa.Table(
     sa.Column("institution_id", sa.String(36), nullable=True, index=True),
     sa.Column("program_id", sa.String(36), nullable=True),
 )  # fmt: skip
-
-# Enrollment's own events, applied inline to its copy of every table.
-directory = Directory(
-    institutions=institutions, programs=programs, cycles=cycles, people=people,
-    enrollments=enrollments, conflicts=conflicts, staff_roles=staff_roles,
-).projection("directory", sources=())  # fmt: skip

@@ -1,9 +1,0 @@
-"""WSGI entry point: `services.enrollment.app:create_app()`."""
-
-from services.eventkit.http import create_service_app
-
-from .service import SERVICE
-
-
-def create_app(database_url: str | None = None):
-    return create_service_app(SERVICE, database_url)
