@@ -32,7 +32,7 @@ def raise_concern(uow: UnitOfWork, pair_id: str, by: str, kind: str, text: str) 
     rel, cycle = roster.relationship(uow.conn, pair_id)
     concern = Concern(new_id())
     concern.raise_(rel, by, kind, text, uow.clock(), ack_hours(), coordinator_ids(uow.conn, cycle))
-    uow.save(concern, cycle["institution_id"])
+    uow.save_about(concern, cycle["institution_id"])
     return concern.id
 
 
@@ -45,7 +45,7 @@ def record_read(uow: UnitOfWork, concern_id: str, viewer_id: str, viewed_as: str
     row = _row(uow, concern_id)
     audit = uow.load(ConcernAccessLog, concern_id)
     audit.viewed(viewer_id, viewed_as)
-    uow.save(audit, row["institution_id"])
+    uow.save_about(audit, row["institution_id"])
     return row
 
 
@@ -53,14 +53,14 @@ def acknowledge(uow: UnitOfWork, concern_id: str, by: str) -> None:
     row = _row(uow, concern_id)
     concern = uow.load(Concern, concern_id)
     concern.acknowledge(by)
-    uow.save(concern, row["institution_id"])
+    uow.save_about(concern, row["institution_id"])
 
 
 def resolve(uow: UnitOfWork, concern_id: str, by: str, note: str) -> None:
     row = _row(uow, concern_id)
     concern = uow.load(Concern, concern_id)
     concern.resolve(by, note)
-    uow.save(concern, row["institution_id"])
+    uow.save_about(concern, row["institution_id"])
 
 
 def escalate_due(runtime: Runtime, clock: Clock) -> list[str]:
@@ -75,7 +75,7 @@ def escalate_due(runtime: Runtime, clock: Clock) -> list[str]:
             with unit_of_work(runtime, lambda: now) as uow:
                 concern = uow.load(Concern, concern_id)
                 if concern.escalate_if_overdue(now):
-                    uow.save(concern, institution_id)
+                    uow.save_about(concern, institution_id)
                     escalated.append(concern_id)
         except ConcurrencyError:
             continue  # acknowledged or escalated meanwhile; the next round looks again

@@ -69,7 +69,7 @@ def export(uow: UnitOfWork, cycle_id: str) -> list[dict[str, Any]]:
         "RecordsExported", what="de-identified outcomes", cycle_id=cycle_id,
         program_id=cycle["program_id"], rows=len(rows),
     )  # fmt: skip
-    uow.save(log, cycle["institution_id"])
+    uow.save_about(log, cycle["institution_id"])
     return rows
 
 

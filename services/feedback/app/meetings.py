@@ -17,7 +17,7 @@ def log(uow: UnitOfWork, pair_id: str, by: str, **details: Any) -> str:
     rel, cycle = roster.relationship(uow.conn, pair_id)
     meeting = Meeting(new_id())
     meeting.log(rel, by, today=uow.clock().date(), **details)
-    uow.save(meeting, cycle["institution_id"])
+    uow.save_about(meeting, cycle["institution_id"])
     return meeting.id
 
 
@@ -26,4 +26,4 @@ def confirm(uow: UnitOfWork, meeting_id: str, by: str) -> None:
     rel, cycle = roster.relationship(uow.conn, row["pair_id"])
     meeting = uow.load(Meeting, meeting_id)
     meeting.confirm(rel, by)
-    uow.save(meeting, cycle["institution_id"])
+    uow.save_about(meeting, cycle["institution_id"])

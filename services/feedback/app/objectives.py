@@ -37,7 +37,7 @@ def set_objective(
     rel, cycle = roster.relationship(uow.conn, pair_id)
     objective = Objective(new_id())
     objective.set(rel, whose(rel, by, mentee_id), area, title, by, description, due_date)
-    uow.save(objective, cycle["institution_id"])
+    uow.save_about(objective, cycle["institution_id"])
     return objective.id
 
 
@@ -46,4 +46,4 @@ def update(uow: UnitOfWork, objective_id: str, by: str, status: str, note: str =
     rel, cycle = roster.relationship(uow.conn, row["pair_id"])
     objective = uow.load(Objective, objective_id)
     objective.update(rel, status, by, note)
-    uow.save(objective, cycle["institution_id"])
+    uow.save_about(objective, cycle["institution_id"])

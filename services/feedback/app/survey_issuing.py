@@ -71,7 +71,7 @@ def issue_due(runtime: Runtime, clock: Clock) -> list[str]:
                     roster.cycle_relationships(uow.conn, d["cycle_id"]),
                     d["days_to_answer"],
                 ):  # fmt: skip
-                    uow.save(instance, d["institution_id"])
+                    uow.save_about(instance, d["institution_id"])
                     issued.append(d["instance_id"])
         except (ConcurrencyError, sa.exc.IntegrityError):
             continue  # another worker issued it meanwhile

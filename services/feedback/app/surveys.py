@@ -41,7 +41,7 @@ def define_template(
     """The new template's id."""
     template = SurveyTemplate(new_id())
     template.define(institution_id, name, items, by, description)
-    uow.save(template, institution_id)
+    uow.save_about(template, institution_id)
     return template.id
 
 
@@ -62,7 +62,7 @@ def seed_templates(
                         institution_id, spec["name"], spec["items"], by, spec["description"],
                         builtin=key,
                     )  # fmt: skip
-                    uow.save(template, institution_id)
+                    uow.save_about(template, institution_id)
         except ConcurrencyError:
             pass  # seeded by someone else meanwhile
         ids.append(template_id)
@@ -86,7 +86,7 @@ def schedule(
     chosen = months if months is not None else cycle["review_months"]
     found = uow.load(SurveySchedule, stable_id("survey-schedule", cycle_id, template_id))
     found.schedule(template_id, cycle_id, chosen, by, days_to_answer)
-    uow.save(found, cycle["institution_id"])
+    uow.save_about(found, cycle["institution_id"])
     return found.id
 
 
@@ -101,4 +101,4 @@ def answer(uow: UnitOfWork, instance_id: str, person_id: str, answers: dict[str,
         raise InvalidAnswers(errors)
     response = uow.load(SurveyResponse, stable_id("survey-response", instance_id, person_id))
     response.answer(instance_id, person_id, recipients, items, answers)
-    uow.save(response, instance["institution_id"])
+    uow.save_about(response, instance["institution_id"])

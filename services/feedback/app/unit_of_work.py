@@ -1,46 +1,31 @@
-"""One transaction of a use case: its connection, the event store, the clock, and how the events
-it appends are attributed (`meta`: the request's actor, or the worker)."""
+"""One transaction of a use case: the event kit's unit of work, which also knows how the events it
+appends are attributed (`meta`: the request's actor, or the worker), so use cases name only the
+institution their events are about."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
-import sqlalchemy as sa
-
-from services.eventkit import Aggregate, EventStore, Metadata, Runtime
+from services.eventkit import Aggregate, Metadata, Runtime
+from services.eventkit import unit_of_work as kit
 from services.eventkit.envelope import utcnow
+from services.eventkit.unit_of_work import Clock
 
-Clock = Callable[[], dt.datetime]
 Meta = Callable[[str | None], Metadata]  # the institution the events are about -> their metadata
-A = TypeVar("A", bound=Aggregate)
+
+__all__ = ["Clock", "Meta", "UnitOfWork", "unit_of_work"]
 
 
 @dataclasses.dataclass
-class UnitOfWork:
-    conn: sa.Connection
-    store: EventStore
-    clock: Clock = utcnow
+class UnitOfWork(kit.UnitOfWork):
     meta: Meta = Metadata
 
-    def load(self, cls: type[A], aggregate_id: str) -> A:
-        return cls.rehydrate(
-            aggregate_id, self.store.load(self.conn, cls.stream_id_for(aggregate_id))
-        )
-
-    def save(self, aggregate: Aggregate, institution_id: str | None) -> None:
-        """Append the aggregate's new events, expecting the version it was loaded at."""
-        if not aggregate.pending:
-            return
-        meta = self.meta(institution_id)
-        self.store.append_batch(
-            self.conn, [(aggregate.stream_id, aggregate.pending, aggregate.version)], meta
-        )
-        aggregate.version += len(aggregate.pending)
-        aggregate.pending = []
+    def save_about(self, aggregate: Aggregate, institution_id: str | None) -> None:
+        """Append the aggregate's new events, about `institution_id`, at the version it was
+        loaded at."""
+        self.save(aggregate, self.meta(institution_id))
 
 
 @contextmanager
