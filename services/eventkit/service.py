@@ -19,6 +19,7 @@ from .projections import Projection
 from .registry import Registry
 from .store import EventStore
 from .tables import KitTables
+from .unit_of_work import UnitOfWork
 
 
 @dataclasses.dataclass
@@ -85,7 +86,7 @@ class Runtime:
         return reading(self.engine)
 
     def load(self, conn: sa.Connection, cls: type[Aggregate], aggregate_id: str):
-        return cls.rehydrate(aggregate_id, self.store.load(conn, cls.stream_id_for(aggregate_id)))
+        return UnitOfWork(conn, self.store).load(cls, aggregate_id)
 
     def save(self, conn: sa.Connection, aggregate: Aggregate, meta: Metadata) -> list:
         return self.save_all(conn, [aggregate], meta)
@@ -94,11 +95,4 @@ class Runtime:
         self, conn: sa.Connection, aggregates: Sequence[Aggregate], meta: Metadata
     ) -> list:
         """Store every aggregate's pending events in one batch: all or nothing."""
-        changed = [a for a in aggregates if a.pending]
-        stored = self.store.append_batch(
-            conn, [(a.stream_id, a.pending, a.version) for a in changed], meta
-        )
-        for aggregate in changed:
-            aggregate.version += len(aggregate.pending)
-            aggregate.pending = []
-        return stored
+        return UnitOfWork(conn, self.store).save_all(aggregates, meta)

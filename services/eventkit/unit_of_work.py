@@ -11,7 +11,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from .aggregate import Aggregate
-from .envelope import Metadata, utcnow
+from .envelope import Envelope, Metadata, utcnow
 from .store import EventStore
 
 Clock = Callable[[], dt.datetime]
@@ -38,13 +38,14 @@ class UnitOfWork:
         aggregate.version += len(aggregate.pending)
         aggregate.pending = []
 
-    def save_all(self, aggregates: Sequence[Aggregate], meta: Metadata) -> None:
+    def save_all(self, aggregates: Sequence[Aggregate], meta: Metadata) -> list[Envelope]:
         """Every aggregate's new events in one batch, each at the version it was loaded at: all
-        are stored, or none."""
+        are stored, or none. Returns the stored events as readers see them."""
         changed = [a for a in aggregates if a.pending]
-        self.store.append_batch(
+        stored = self.store.append_batch(
             self.conn, [(a.stream_id, a.pending, a.version) for a in changed], meta
         )
         for aggregate in changed:
             aggregate.version += len(aggregate.pending)
             aggregate.pending = []
+        return stored
