@@ -23,7 +23,7 @@ import requests
 
 from services.eventkit import config
 from services.eventkit.auth import ADMIN, Grant, Principal, TokenSigner
-from services.eventkit.broker import free_port
+from services.eventkit.broker import free_ports
 from support import SmtpServer, wait_until
 
 PROCESSES = ("web", *config.SERVICES)
@@ -52,10 +52,11 @@ class LiveSuite:
                 "LOG_LEVEL": "INFO",
             }
         )
+        ports = iter(free_ports(2 * len(PROCESSES)))
         for name in PROCESSES:
-            self.env[f"{name.upper()}_PORT"] = str(free_port())
+            self.env[f"{name.upper()}_PORT"] = str(next(ports))
             if name != "web":
-                self.env[f"{name.upper()}_WORKER_HEALTH_PORT"] = str(free_port())
+                self.env[f"{name.upper()}_WORKER_HEALTH_PORT"] = str(next(ports))
         for name, url in database_urls.items():
             self.env[f"{name.upper()}_DATABASE_URL"] = url
         self.env["WEB_PUBLIC_URL"] = self.url

@@ -18,7 +18,7 @@ from oidc_provider import ProviderProcess
 from werkzeug.serving import make_server
 
 from services.eventkit import config
-from services.eventkit.broker import free_port
+from services.eventkit.broker import free_ports
 from web.app import create_app
 
 
@@ -55,20 +55,20 @@ def running_sso(live_suite: LiveSuite, logs: Path) -> Iterator[Sso]:
     the three, serving on a free port until the block ends."""
     a = seed_program(live_suite, mentors=1, mentees=1)
     b = seed_program(live_suite, mentors=1, mentees=1, wait_for_pairing=False)
-    port = free_port()
+    port, north_port, south_port, forger_port = free_ports(4)
     url = f"http://127.0.0.1:{port}"
     north = ProviderProcess(
-        free_port(),
+        north_port,
         [("tandem-north", "north-secret", f"{url}/sign-in/sso/north/callback")],
         logs / "north.log",
     )
     south = ProviderProcess(
-        free_port(),
+        south_port,
         [("tandem-south", "south-secret", f"{url}/sign-in/sso/south/callback")],
         logs / "south.log",
     )
     forger = ProviderProcess(
-        free_port(),
+        forger_port,
         [("tandem-forger", "forger-secret", f"{url}/sign-in/sso/forger/callback")],
         logs / "forger.log",
         forge=True,

@@ -16,7 +16,7 @@ import requests
 from kafka import KafkaAdminClient
 
 from services.eventkit.auth import SYSTEM, Grant, Principal, TokenSigner
-from services.eventkit.broker import free_port
+from services.eventkit.broker import free_ports
 from services.eventkit.migrations import upgrade
 from support import wait_until
 from tandem.demo import load_demo
@@ -96,14 +96,15 @@ def suite(request, kafka_bootstrap, tmp_path, topic_prefix):
             "LOG_LEVEL": "INFO",
         }
     )
+    ports = iter(free_ports(2 * len(SERVICES)))
     for service in SERVICES:
         if request.param == "sqlite":
             url = f"sqlite:///{tmp_path / service}.db"
         else:
             url = request.getfixturevalue("pg_database_factory")(service[:5])
         env[f"{service.upper()}_DATABASE_URL"] = url
-        env[f"{service.upper()}_PORT"] = str(free_port())
-        env[f"{service.upper()}_WORKER_HEALTH_PORT"] = str(free_port())
+        env[f"{service.upper()}_PORT"] = str(next(ports))
+        env[f"{service.upper()}_WORKER_HEALTH_PORT"] = str(next(ports))
         upgrade(SERVICE_MODULES[service].SERVICE.migrations, url)
     running = Suite(env, tmp_path)
     for service in SERVICES:
