@@ -19,6 +19,7 @@ from ..domain.person import Person
 from ..domain.roster_file import ParsedRoster, RosterRefused, parse_roster
 from ..domain.roster_rows import RosterRow
 from ..readmodels import lookups
+from . import roster_conflicts
 
 
 class RosterRejected(Exception):
@@ -70,10 +71,14 @@ def apply(
         and people[r.email].institution_id != cycle["institution_id"]
         and not cycle["cross_institution"]
     ]  # fmt: skip
+    problems += roster_conflicts.unknown_people(uow.conn, rows)
     if problems:
         raise _problems(problems)
     enrolled_ids = lookups.cycle_enrollments(uow.conn, cycle["id"], [p.id for p in people.values()])
     changed: list = []
+    person_by_email: dict[str, Person] = {}
+    enrollment_by_email: dict[str, Enrollment] = {}
+    reused: set[str] = set()
     counts = {"rows": len(rows), "people_registered": 0, "enrolled": 0, "updated": 0,
               "unchanged": 0}  # fmt: skip
     for r in rows:
@@ -102,10 +107,14 @@ def apply(
             if not enrollment.active:
                 enrollment.reenroll(program)
             enrollment.update_profile(_profile(r))
-            if existing is not None and not person.pending and not enrollment.pending:
-                counts["unchanged"] += 1
-            else:
-                counts["updated"] += 1
+            reused.add(r.email)
+        person_by_email[r.email], enrollment_by_email[r.email] = person, enrollment
+    roster_conflicts.declare(uow, rows, person_by_email, enrollment_by_email)
+    for r in rows:
+        person, enrollment = person_by_email[r.email], enrollment_by_email[r.email]
+        if r.email in reused:  # counted once its conflicts are declared too
+            same = r.email in people and not person.pending and not enrollment.pending
+            counts["unchanged" if same else "updated"] += 1
         changed.extend(a for a in (person, enrollment) if a.pending)
     if changed:
         in_cycle = dataclasses.replace(meta, institution_id=cycle["institution_id"])

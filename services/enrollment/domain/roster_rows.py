@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from services.eventkit.contracts.enrollment import CONFLICT_KINDS
 from services.eventkit.contracts.vocabulary import TRAINING_LEVELS
 
 REQUIRED_COLUMNS = ("name", "email", "role", "training_level")
@@ -17,6 +18,7 @@ OPTIONAL_COLUMNS = (
     "languages",
     "meeting_mode",
     "capacity",
+    "conflicts",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
@@ -50,6 +52,14 @@ _MEETING_MODES = {
     "online": "virtual",
     "remote": "virtual",
 }
+# Keys are lower-cased with spaces, hyphens and underscores removed ("Line manager" -> "linemanager").
+_CONFLICT_KINDS = {
+    **{kind.replace("_", ""): kind for kind in CONFLICT_KINDS},
+    "other": "personal",
+    "manager": "line_manager",
+    "assessment": "assessor",
+}
+CONFLICTS_MAX_COUNT = 20
 _TRAINING_LEVELS = {re.sub(r"[\s_-]+", "", level.lower()): level for level in TRAINING_LEVELS}
 
 NAME_MAX = 200
@@ -84,6 +94,8 @@ class RosterRow:
     languages: tuple[str, ...] = ()
     meeting_mode: str = "either"
     capacity: int | None = None
+    # (kind, email) of each person this one must never be paired with, in the file's order.
+    conflicts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,6 +257,7 @@ def check_row(
         )
 
     capacity = _check_capacity(check, role, values.get("capacity", ""), header)
+    conflicts = _check_conflicts(check, email, values.get("conflicts", ""))
 
     if check.errors:
         return None, check.errors
@@ -262,6 +275,7 @@ def check_row(
         languages=languages,
         meeting_mode=mode,
         capacity=capacity,
+        conflicts=conflicts,
     )
     return row, []
 
@@ -293,6 +307,50 @@ def _check_capacity(check: _RowCheck, role: str | None, raw: str, header: Header
         )
         return None
     return number
+
+
+def _check_conflicts(check: _RowCheck, own_email: str, raw: str) -> tuple[tuple[str, str], ...]:
+    """`kind:email` entries separated by semicolons, e.g. `supervisor:a@x.org;other:b@x.org`."""
+    found: dict[str, str] = {}
+    kinds = "supervisor, assessor, line manager or other"
+    for part in _LIST_SPLIT.split(raw):
+        entry = part.strip()
+        if not entry:
+            continue
+        raw_kind, colon, raw_email = entry.partition(":")
+        if not colon:
+            check.fail(
+                "conflicts",
+                f"Write each conflict as kind:email, e.g. supervisor:{show(entry)[1:-1]} "
+                f"(found {show(entry)}); the kind is {kinds}.",
+            )
+            continue
+        kind = _CONFLICT_KINDS.get(SEPARATORS.sub("", raw_kind.lower()))
+        email = raw_email.strip().lower()
+        if kind is None:
+            check.fail(
+                "conflicts",
+                f"A conflict's kind must be {kinds} (found {show(raw_kind.strip())}).",
+            )
+        elif not _plausible_email(email) or len(email) > EMAIL_MAX:
+            check.fail(
+                "conflicts",
+                f"A conflict must name the other person's email (found {show(raw_email)}).",
+            )
+        elif email == own_email:
+            check.fail("conflicts", "A conflict is with someone else, not the person on this row.")
+        elif email in found and found[email] != kind:
+            check.fail(
+                "conflicts",
+                f"{show(email)} is listed twice with different kinds; keep one.",
+            )
+        else:
+            found[email] = kind
+    if len(found) > CONFLICTS_MAX_COUNT:
+        check.fail(
+            "conflicts", f"List at most {CONFLICTS_MAX_COUNT} conflicts (found {len(found)})."
+        )
+    return tuple((kind, email) for email, kind in found.items())
 
 
 def _plausible_email(email: str) -> bool:

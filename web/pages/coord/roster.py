@@ -33,6 +33,14 @@ ROSTER_COLUMNS = (
     ("languages", "No", "Separated by semicolons.", "English; Spanish"),
     ("meeting_mode", "No", "in person, virtual or either (the default).", "either"),
     ("capacity", "Mentors", "How many mentees a mentor takes, 1 to 20; empty for mentees.", "2"),
+    (
+        "conflicts",
+        "No",
+        "People this person must never be paired with, as kind:email separated by semicolons; "
+        "the kind is supervisor, assessor, line manager or other. Each email must be in the "
+        "file or already registered.",
+        "supervisor:sam.mentor@hospital.org",
+    ),
 )
 TEMPLATE_ROWS = (
     {
