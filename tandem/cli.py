@@ -12,18 +12,9 @@ import sys
 from pathlib import Path
 
 from services.eventkit import config, logs
+from tandem.service_commands import add_service_parsers, migrate, service_action
+from tandem.store_commands import STORE_COMMANDS, add_store_parsers, store_command
 
-SERVICE_ACTIONS = (
-    "api",
-    "consume",
-    "migrate",
-    "verify",
-    "checkpoint",
-    "republish",
-    "rebuild",
-    "outbox",
-)
-OUTBOX_ACTIONS = ("list", "retry", "skip")
 DLQ_ACTIONS = ("list", "show", "redrive")
 
 
@@ -75,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     dlq.add_argument("--service", choices=config.SERVICES, help="only this service's")
     dlq.add_argument("--all", action="store_true", help="redrive: every listed message")
+    dlq.add_argument(
+        "--by",
+        metavar="ID-OR-EMAIL",
+        help="redrive: the operator, as the audit trail names them (else: the system)",
+    )
 
     broker = sub.add_parser(
         "broker", help="run the embedded Kafka-compatible broker in the foreground"
@@ -123,27 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds, at most TANDEM_TOKEN_TTL_SECONDS (the default): services refuse longer",
     )
 
-    for name in config.SERVICES:
-        svc = sub.add_parser(name, help=f"the {name} service")
-        svc.add_argument("action", choices=SERVICE_ACTIONS)
-        svc.add_argument(
-            "outbox_action",
-            nargs="?",
-            choices=OUTBOX_ACTIONS,
-            help="outbox: list the parked rows (default), retry them, or skip those named",
-        )
-        svc.add_argument(
-            "--id",
-            type=int,
-            action="append",
-            dest="row_ids",
-            help="outbox retry or skip: this parked row (repeatable)",
-        )
-        svc.add_argument(
-            "--from-topics",
-            action="store_true",
-            help="rebuild: replay other services' topics instead of the own store",
-        )
+    add_service_parsers(sub)
+    add_store_parsers(sub)
 
     args = parser.parse_args(argv)
     if getattr(args, "port_base", None):
@@ -185,7 +162,7 @@ def _process_name(args: argparse.Namespace) -> str:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in config.SERVICES:
-        return _service_action(load_service(args.command), args)
+        return service_action(load_service(args.command), args)
     if args.command == "run":
         from tandem.supervisor import run_suite
 
@@ -194,10 +171,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from services.eventkit.broker import run_embedded_broker_foreground
 
         return run_embedded_broker_foreground(args.port or _bootstrap_port())
+    if args.command in STORE_COMMANDS:
+        return store_command(args)
     if args.command == "status":
         return _status(args.json)
     if args.command == "dlq":
-        return _dlq(args)
+        from tandem.dlq import dlq
+
+        return dlq(args, load_service)
     if args.command == "topics":
         from services.eventkit.bus import ensure_topics
 
@@ -212,7 +193,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "migrate":
         for name in config.SERVICES:
-            _migrate(load_service(name))
+            migrate(load_service(name))
         return _web_action("migrate", None)
     if args.command == "web" and args.action != "serve":
         return _web_action(args.action, args.email)
@@ -245,78 +226,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _service_action(service, args: argparse.Namespace) -> int:
-    from services.eventkit import operations
-    from services.eventkit.service import Runtime
-
-    if args.action == "api":
-        from services.eventkit.serve import serve
-
-        serve(f"services.{service.name}.app:create_app", config.port(service.name), service.name)
-        return 0
-    if args.action == "consume":
-        from services.eventkit.worker import serve_forever
-
-        return serve_forever(service)
-    if args.action == "migrate":
-        _migrate(service)
-        return 0
-    rt = Runtime(service)
-    if args.action == "verify":
-        report = operations.verify(rt)
-        print(
-            json.dumps(
-                {
-                    "service": service.name,
-                    "ok": report.ok,
-                    "events": report.events_checked,
-                    "streams": report.streams_checked,
-                    "sealed_through": report.sealed_through,
-                    "checkpoints": report.checkpoints_checked,
-                    "first_break": str(report.first_break) if report.first_break else None,
-                }
-            )
-        )
-        return 0 if report.ok else 1
-    if args.action == "checkpoint":
-        signed = operations.checkpoint(rt)
-        print(signed.to_json())
-        return 0
-    if args.action == "republish":
-        print(f"{service.name}: queued {operations.republish(rt)} events for the relay")
-        return 0
-    if args.action == "outbox":
-        return _outbox(rt, args.outbox_action or "list", args.row_ids or [])
-    if args.action == "rebuild":
-        if args.from_topics:
-            count = operations.rebuild_from_topics(rt, config.bootstrap_servers())
-        else:
-            count = operations.rebuild_own(rt)
-        print(f"{service.name}: replayed {count} events")
-        return 0
-    raise AssertionError(args.action)
-
-
-def _outbox(rt, action: str, row_ids: list[int]) -> int:
-    """Parked outbox rows (the broker refused them for good): one JSON line each, or retry."""
-    from services.eventkit import operations
-
-    if action == "retry":
-        count = operations.retry_parked(rt, row_ids)
-        print(f"{rt.service.name}: {count} parked rows queued again")
-        return 0 if count or not row_ids else 1
-    if action == "skip":
-        if not row_ids:
-            print("tandem outbox skip: name the rows with --id", file=sys.stderr)
-            return 2
-        count = operations.skip_parked(rt, row_ids)
-        print(f"{rt.service.name}: {count} parked rows skipped; their streams move on")
-        return 0 if count == len(row_ids) else 1
-    for row in operations.parked_rows(rt):
-        print(json.dumps(row))
-    return 0
-
-
 def _status(as_json: bool) -> int:
     from tandem import status
 
@@ -329,41 +238,6 @@ def _status(as_json: bool) -> int:
     return 0 if all(c.ready for c in components) else 1
 
 
-def _dlq(args: argparse.Namespace) -> int:
-    """Dead-lettered messages: one JSON line each (ids and the error, no payload), one whole,
-    or sent again to the topic they came from."""
-    from services.eventkit import dead_letters
-
-    services = [args.service] if args.service else list(config.SERVICES)
-    topics = sorted({config.dlq_topic(t) for n in services for t in load_service(n).subscriptions})
-    letters = dead_letters.read(config.bootstrap_servers(), topics)
-    if args.service:  # a topic's dead letters come from each of its consumers
-        letters = [d for d in letters if d.headers.get("consumer") in (None, "", args.service)]
-    if args.dlq_action == "list":
-        for letter in letters:
-            print(json.dumps(letter.summary()))
-        return 0
-    try:
-        chosen = letters if args.all else [dead_letters.find(letters, ref) for ref in args.refs]
-    except ValueError as exc:
-        print(f"tandem dlq: {exc}", file=sys.stderr)
-        return 2
-    if not chosen or any(c is None for c in chosen):
-        missing = [r for r, c in zip(args.refs, chosen, strict=True) if c is None]
-        print(f"tandem dlq: name messages as listed; not found: {missing or 'none named'}",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    found = [c for c in chosen if c is not None]
-    if args.dlq_action == "show":
-        for letter in found:
-            print(json.dumps({**letter.summary(), "headers": letter.headers,
-                              "event": letter.event()}, indent=2))  # fmt: skip
-        return 0
-    count = dead_letters.redrive(config.bootstrap_servers(), found)
-    print(f"sent {count} dead-lettered messages again to the topics they came from")
-    return 0
-
-
 def _web_action(action: str, email: str | None) -> int:
     from web import cli as web_cli
 
@@ -373,13 +247,6 @@ def _web_action(action: str, email: str | None) -> int:
         print("tandem web account: --email is required", file=sys.stderr)
         return 2
     return web_cli.account(email)
-
-
-def _migrate(service) -> None:
-    from services.eventkit.migrations import upgrade
-
-    upgrade(service.migrations, config.database_url(service.name))
-    print(f"{service.name}: database at the latest migration")
 
 
 def _mint(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -27,6 +27,11 @@ from .service import Runtime
 from .tables import OUTBOX_FAILED, OUTBOX_IN_PROGRESS, OUTBOX_PENDING, OUTBOX_SKIPPED
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int], None]  # told how many events are done so far (a progress bar)
+
+
+def _untold(_done: int) -> None:
+    pass
 
 
 def verify(rt: Runtime, checkpoints: Sequence[Checkpoint] | None = None) -> VerifyReport:
@@ -150,7 +155,7 @@ def checkpoint(rt: Runtime, publisher: Publisher | None = None) -> Checkpoint:
     return signed
 
 
-def republish(rt: Runtime) -> int:
+def republish(rt: Runtime, progress: Progress = _untold) -> int:
     """Queue every stored event for the relay again, in store order (consumers' inboxes drop repeats).
 
     Rows still waiting are replaced rather than kept, so each stream goes out in version order;
@@ -178,9 +183,11 @@ def republish(rt: Runtime) -> int:
                 rt.store.enqueue(conn, batch)
                 count += len(batch)
                 batch = []
+                progress(count)
         if batch:
             rt.store.enqueue(conn, batch)
             count += len(batch)
+    progress(count)
     return count
 
 
@@ -237,7 +244,7 @@ def retry_parked(rt: Runtime, row_ids: Sequence[int] = ()) -> int:
         return conn.execute(query.values(state=OUTBOX_PENDING, updated_at=utcnow())).rowcount
 
 
-def rebuild_own(rt: Runtime) -> int:
+def rebuild_own(rt: Runtime, progress: Progress = _untold) -> int:
     """Empty the read models of the service's own events and replay its store into them."""
     count = 0
     with rt.engine.begin() as conn:
@@ -247,11 +254,15 @@ def rebuild_own(rt: Runtime) -> int:
             for projection in rt.service.projections:
                 projection.apply(conn, event)
             count += 1
+            if count % 500 == 0:
+                progress(count)
+    progress(count)
     return count
 
 
-def rebuild_from_topics(rt: Runtime, bootstrap: str) -> int:
-    """Empty the read models fed by other services and replay their topics (stop the worker first)."""
+def rebuild_from_topics(rt: Runtime, bootstrap: str, progress: Progress = _untold) -> int:
+    """Empty the read models fed by other services and replay their topics (stop the worker
+    first)."""
     service = rt.service
     topics = service.subscriptions
     with rt.engine.begin() as conn:
@@ -270,9 +281,11 @@ def rebuild_from_topics(rt: Runtime, bootstrap: str) -> int:
                 consumer.handle_batch(batch)
                 count += len(batch)
                 batch = []
+                progress(count)
         if batch:
             consumer.handle_batch(batch)
             count += len(batch)
+        progress(count)
     finally:
         dlq.close()
     return count

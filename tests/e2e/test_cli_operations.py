@@ -1,5 +1,6 @@
 """The operator's commands against the running suite (SQLite files, or PostgreSQL when
-TEST_DATABASE_URL is set, as in CI): `tandem status` and `tandem dlq list|show|redrive`."""
+TEST_DATABASE_URL is set, as in CI): `tandem status` and `tandem dlq list|show|redrive`, a
+redrive kept in the audit trail as the operations page keeps it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import uuid
 
 import pytest
+from live import seed_admin
 
 from services.eventkit.bus import KafkaPublisher
 from support import wait_until
@@ -73,7 +75,13 @@ def test_a_poison_message_is_listed_shown_and_redriven(live_suite):
     assert json.loads(shown.stdout)["headers"]["source_topic"] == topic
     assert tandem(live_suite, "dlq", "show", f"{topic}.dlq:0:999999").returncode == 2
 
-    redriven = tandem(live_suite, "dlq", "redrive", letter["ref"])
+    admin = seed_admin(live_suite)
+    redriven = tandem(live_suite, "dlq", "redrive", letter["ref"], "--by", admin["email"])
     assert redriven.returncode == 0, redriven.stderr
     # Still poison: back on its topic, the consumer dead-letters it a second time.
     wait_until(lambda: len(listed()) == 2, timeout_s=30, interval_s=1)
+
+    trail = live_suite.ok("enrollment", "GET", "/api/trail",
+                          params={"event_type": "AccessRecorded", "actor": admin["id"]})  # fmt: skip
+    (entry,) = [e for e in trail["entries"] if letter["ref"] in str(e)]
+    assert "redrive" in str(entry) and f"cli pairing {letter['ref']}" in str(entry)
