@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from services.eventkit import config, logs
+from services.eventkit import config, logs, tracing
 from tandem.service_commands import add_service_parsers, migrate, service_action
 from tandem.store_commands import STORE_COMMANDS, add_store_parsers, store_command
 
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "port_base", None):
         use_port_base(args.port_base, starts_broker=args.command == "run")
     logs.configure(_process_name(args))
+    tracing.configure(_process_name(args))
     # SIGTERM ends any command as Ctrl-C does, so its clean-up runs and no child is left
     # (long-running commands put their own handlers in place).
     signal.signal(signal.SIGTERM, _interrupt)

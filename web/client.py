@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from flask import current_app
 
-from services.eventkit import logs
+from services.eventkit import logs, tracing
 from services.eventkit.auth import TokenSigner, system_principal
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class Client:
         content_type: str | None = None,
     ) -> Reply:
         """One request; every answer is a Reply, and no answer at all is a ServiceError."""
-        headers = {"Accept": "application/json", **logs.forwarded()}
+        headers = {"Accept": "application/json", **logs.forwarded(), **tracing.outgoing_headers()}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if content_type:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from . import keyring, logs
+from . import keyring, logs, tracing
 from .bus import Message, Publisher, Subscriber
 from .config import dlq_topic
 from .envelope import Envelope, MalformedEvent, utcnow
@@ -84,9 +84,12 @@ class EventConsumer:
         try:
             with conn.begin_nested():
                 fresh = self._unseen(conn, events)
-                for _, event in fresh:
-                    with logs.bound(
-                        correlation_id=event.correlation_id, institution=event.institution_id
+                for message, event in fresh:
+                    with (
+                        logs.bound(
+                            correlation_id=event.correlation_id, institution=event.institution_id
+                        ),
+                        tracing.consuming(message, event),
                     ):
                         for projection in self.projections:
                             projection.apply(conn, event)

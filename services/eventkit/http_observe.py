@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, g, request
 
-from . import logs, metrics
+from . import logs, metrics, tracing
 from .auth import Principal
 from .envelope import new_id
 
@@ -36,6 +36,11 @@ def install(app: Flask, process: str, caller: Callable[[], Principal | None]) ->
             request_id=g.request_id,
             correlation_id=logs.safe_id(request.headers.get("X-Correlation-ID")),
         )
+        if request.endpoint not in QUIET_ENDPOINTS:
+            rule = request.url_rule.rule if request.url_rule is not None else None
+            g.trace = tracing.request_span(
+                request.method, metrics.route_label(rule), request.headers
+            )
 
     @app.after_request
     def _observed(response: Response) -> Response:
@@ -46,6 +51,7 @@ def install(app: Flask, process: str, caller: Callable[[], Principal | None]) ->
         rule = request.url_rule.rule if request.url_rule is not None else None
         metrics.observe_request(process, rule, request.method, response.status_code, elapsed)
         response.headers["X-Request-ID"] = g.request_id
+        g.trace_status = response.status_code
         if request.endpoint not in QUIET_ENDPOINTS:
             who = caller()
             fields = {
@@ -63,6 +69,7 @@ def install(app: Flask, process: str, caller: Callable[[], Principal | None]) ->
     @app.teardown_request
     def _done(_exc: BaseException | None) -> None:
         logs.reset(g.pop("log_token", None))
+        tracing.end(g.pop("trace", None), g.pop("trace_status", None))
 
     def scrape() -> Response:
         if not metrics.scrape_allowed(request.remote_addr, request.headers.get("Authorization")):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import config
+from . import config, tracing
 from .bus import Outgoing, Publisher, is_message_error
 from .db import is_postgres, reading
 from .envelope import utcnow
@@ -232,7 +232,13 @@ class Relay:
         with self.engine.begin() as conn:
             rows = conn.execute(
                 self._due(
-                    [outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.message]
+                    [
+                        outbox.c.id,
+                        outbox.c.topic,
+                        outbox.c.message_key,
+                        outbox.c.message,
+                        outbox.c.trace_context,
+                    ]
                 ).limit(self.batch_size)
             ).all()
             if not rows:
@@ -243,9 +249,15 @@ class Relay:
                 .values(state=OUTBOX_IN_PROGRESS, updated_at=utcnow())
             )
         sendable, parked, held = self._screen(rows)
+        traced = [tracing.publishing(r.trace_context, r.topic) for r in sendable]
         outcomes = self.publisher.deliver(
-            [Outgoing(r.topic, r.message_key.encode(), r.message.encode()) for r in sendable]
+            [
+                Outgoing(r.topic, r.message_key.encode(), r.message.encode(), headers)
+                for r, (_, headers) in zip(sendable, traced, strict=True)
+            ]
         )
+        for (started, _), outcome in zip(traced, outcomes, strict=True):
+            tracing.finish(started, outcome)
         published: list[int] = []
         failed: dict[int, Exception] = {}
         for row, outcome in zip(sendable, outcomes, strict=True):

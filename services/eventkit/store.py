@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from . import config, keyring, rls
+from . import config, keyring, rls, tracing
 from .envelope import GENESIS_HASH, Envelope, Metadata, NewEvent, new_id, utcnow
 from .registry import Registry
 from .seal import GENESIS_SEAL, sealed
@@ -229,8 +229,9 @@ class EventStore:
         return heads
 
     def enqueue(self, conn: sa.Connection, events: Sequence[Envelope]) -> None:
-        """Outbox rows for the relay to publish, in the given order."""
-        now = utcnow()
+        """Outbox rows for the relay to publish, in the given order, each with the trace it
+        continues (the relay's publish joins it)."""
+        now, traceparent = utcnow(), tracing.current_traceparent()
         conn.execute(
             self.tables.outbox.insert(),
             [
@@ -241,6 +242,7 @@ class EventStore:
                     "message": self.registry.on_wire(e).to_json().decode(),
                     "state": OUTBOX_PENDING,
                     "attempts": 0,
+                    "trace_context": traceparent,
                     "created_at": now,
                     "updated_at": now,
                 }

@@ -64,6 +64,22 @@ def outbox_columns() -> list[sa.SchemaItem]:
     ]
 
 
+def trace_columns() -> list[sa.SchemaItem]:
+    """The trace an outbox row continues (a W3C `traceparent`), added by a later migration."""
+    return [sa.Column("trace_context", sa.String(60), nullable=True)]
+
+
+def add_outbox_trace(op) -> None:
+    with op.batch_alter_table("outbox") as batch:
+        for column in trace_columns():
+            batch.add_column(column)
+
+
+def drop_outbox_trace(op) -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("trace_context")
+
+
 def inbox_columns() -> list[sa.SchemaItem]:
     return [
         sa.Column("event_id", sa.String(36), primary_key=True),
@@ -82,7 +98,7 @@ class KitTables:
 def define_kit_tables(metadata: sa.MetaData) -> KitTables:
     return KitTables(
         events=sa.Table("events", metadata, *event_columns(), *seal_columns()),
-        outbox=sa.Table("outbox", metadata, *outbox_columns()),
+        outbox=sa.Table("outbox", metadata, *outbox_columns(), *trace_columns()),
         inbox=sa.Table("inbox", metadata, *inbox_columns()),
     )
 

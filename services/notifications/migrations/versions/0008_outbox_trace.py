@@ -1,0 +1,23 @@
+"""The trace each outbox row continues (a W3C traceparent), so the relay's publish joins the
+request that appended the event.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from alembic import op
+
+from services.eventkit.tables import add_outbox_trace, drop_outbox_trace
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_outbox_trace(op)
+
+
+def downgrade() -> None:
+    drop_outbox_trace(op)
