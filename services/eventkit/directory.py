@@ -39,7 +39,7 @@ enrollments, `person_id` for people, …). The columns each kind of row can keep
 | programs | id, institution_id, name, program_type, guidelines, guidelines_version |
 | cycles | id, program_id, institution_id, name, is_open, cross_institution, pairing_format, group_size, meeting_expectations, review_months, opened_at |
 | people | id, institution_id, name, email, training_level, specialty, pronouns |
-| enrollments | id, cycle_id, program_id, institution_id, person_id, role, status (active, withdrawn), withdrawal_reason, ranking (mentor enrollment ids), guidelines_accepted_version, interests, capacity, goals, languages, meeting_mode, availability, identity |
+| enrollments | id, cycle_id, program_id, institution_id, person_id, role, status (active, withdrawn), withdrawal_reason, ranking (a mentee's mentor or a mentor's mentee enrollment ids), not_acceptable (a mentor's), guidelines_accepted_version, interests, capacity, goals, languages, meeting_mode, availability, identity |
 | conflicts | enrollment_id, other_person_id, person_id, cycle_id, kind |
 | staff_roles | person_id, grant_key, role, institution_id, program_id |
 
@@ -161,6 +161,7 @@ class Directory:
             "ParticipantEnrolled": ("enrollments", self._enrolled),
             "ProfileUpdated": ("enrollments", self._profile_updated),
             "InterestRanked": ("enrollments", self._interest_ranked),
+            "MenteesRanked": ("enrollments", self._mentees_ranked),
             "GuidelinesAccepted": ("enrollments", self._guidelines_accepted),
             "ParticipantWithdrew": ("enrollments", self._withdrew),
             "ParticipantReenrolled": ("enrollments", self._reenrolled),
@@ -246,6 +247,13 @@ class Directory:
     def _interest_ranked(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload
         self._set(conn, "enrollments", p["enrollment_id"], {"ranking": p["mentor_enrollment_ids"]})
+
+    def _mentees_ranked(self, conn: sa.Connection, e: Envelope) -> None:
+        p = e.payload
+        self._set(conn, "enrollments", p["enrollment_id"], {
+            "ranking": p["mentee_enrollment_ids"],
+            "not_acceptable": p["not_acceptable_enrollment_ids"],
+        })  # fmt: skip
 
     def _guidelines_accepted(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload

@@ -474,6 +474,11 @@ def _(w, c, p):
     c.body = _body({"mentor_enrollment_ids": [w.ids["mentor_enrollment"]]})
 
 
+@_special("PUT", "/api/enrollments/{enrollment_id}/mentee-ranking")
+def _(w, c, p):
+    c.body = _body({"mentee_enrollment_ids": []})  # the target is a mentee's: refused as 422
+
+
 @_special("POST", "/api/enrollments/{enrollment_id}/conflicts")
 def _(w, c, p):
     c.body = _body({"other_person_id": w.targets["other_person_id"].id, "kind": "supervisor"})

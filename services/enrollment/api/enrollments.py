@@ -20,6 +20,7 @@ from .schemas import (
     EnrollmentIn,
     EnrollmentOut,
     EnrollmentQuery,
+    MenteeRankingIn,
     ProfileFields,
     RankingIn,
     WithdrawIn,
@@ -118,6 +119,19 @@ def update_profile(data, enrollment_id):
 def rank_mentors(data, enrollment_id):
     """A mentee's mentors in order of interest, best first (replaces the earlier ranking)."""
     return _changed(enrollments.rank_mentors, enrollment_id, data["mentor_enrollment_ids"])
+
+
+@blp.route("/enrollments/<enrollment_id>/mentee-ranking", methods=["PUT"])
+@guard("enrollment.update", enrollment)
+@blp.arguments(MenteeRankingIn)
+@blp.response(200, EnrollmentOut)
+def rank_mentees(data, enrollment_id):
+    """A mentor's mentees in order of preference, best first, and those they would not accept
+    (replaces the earlier ranking). Stable matching uses it before scores."""
+    return _changed(
+        enrollments.rank_mentees, enrollment_id, data["mentee_enrollment_ids"],
+        data["not_acceptable_enrollment_ids"],
+    )  # fmt: skip
 
 
 @blp.route("/enrollments/<enrollment_id>/conflicts", methods=["GET"])

@@ -134,6 +134,7 @@ class EnrollmentOut(ma.Schema):
     availability = F.List(F.String())
     identity = F.Dict(allow_none=True)
     ranking = F.List(F.String())
+    not_acceptable = F.List(F.String(), allow_none=True)
     guidelines_accepted_version = F.Integer(allow_none=True)
     withdrawal_reason = F.String(allow_none=True)
     name = F.String()
@@ -148,6 +149,15 @@ class EnrollmentQuery(ma.Schema):
 
 class RankingIn(ma.Schema):
     mentor_enrollment_ids = F.List(F.String(), required=True)
+
+
+class MenteeRankingIn(ma.Schema):
+    mentee_enrollment_ids = F.List(F.String(validate=validate.Length(max=36)), required=True)
+    not_acceptable_enrollment_ids = F.List(
+        F.String(validate=validate.Length(max=36)),
+        load_default=list,
+        validate=validate.Length(max=500),
+    )
 
 
 class ConflictIn(ma.Schema):

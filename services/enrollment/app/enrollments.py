@@ -72,6 +72,24 @@ def rank_mentors(
     )  # fmt: skip
 
 
+def rank_mentees(
+    uow: UnitOfWork,
+    enrollment_id: str,
+    mentee_enrollment_ids: list[str],
+    not_acceptable_enrollment_ids: list[str],
+    meta: Metadata,
+) -> None:
+    """A mentor's mentees in order of preference, best first, and those they would not accept
+    (replaces the earlier ranking)."""
+    _change(
+        uow, enrollment_id, meta,
+        lambda e: e.rank_mentees(
+            [uow.load(Enrollment, m) for m in mentee_enrollment_ids],
+            [uow.load(Enrollment, m) for m in not_acceptable_enrollment_ids],
+        ),
+    )  # fmt: skip
+
+
 def declare_conflict(
     uow: UnitOfWork, enrollment_id: str, other_person_id: str, kind: str, meta: Metadata
 ) -> None:

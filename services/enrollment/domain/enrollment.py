@@ -13,6 +13,9 @@ from .person import Person
 from .profile import PROFILE_FIELDS, clean_profile
 
 MAX_RANKED = 10
+# A mentor ranks up to this many mentees (the rest follow by score); stable matching scans a
+# ranking this short for each proposal.
+MAX_RANKED_MENTEES = 20
 
 
 class Enrollment(Aggregate):
@@ -28,7 +31,8 @@ class Enrollment(Aggregate):
         self.role = ""
         self.active = False
         self.profile: dict[str, Any] = {}
-        self.ranking: list[str] = []
+        self.ranking: list[str] = []  # a mentee's mentors or a mentor's mentees, best first
+        self.not_acceptable: list[str] = []  # mentees a mentor would not accept
         self.conflicts: dict[str, str] = {}
         self.guidelines_version: int | None = None
 
@@ -108,6 +112,38 @@ class Enrollment(Aggregate):
         if ids != self.ranking:
             self.record("InterestRanked", **self._ids(), mentor_enrollment_ids=ids)
 
+    def rank_mentees(self, mentees: list[Enrollment], not_acceptable: list[Enrollment]) -> None:
+        """A mentor's mentees, best first, and those they would not accept (all loaded by the
+        caller); replaces the earlier ranking."""
+        self._require_active()
+        field = "mentee_enrollment_ids"
+        if self.role != "mentor":
+            raise DomainError("Only mentors rank mentees.", field)
+        ids, refused = [m.id for m in mentees], [m.id for m in not_acceptable]
+        if len(set(ids)) != len(ids):
+            raise DomainError("A mentee appears twice in the ranking.", field)
+        if len(ids) > MAX_RANKED_MENTEES:
+            raise DomainError(f"Rank at most {MAX_RANKED_MENTEES} mentees.", field)
+        if set(ids) & set(refused):
+            raise DomainError(
+                "A mentee cannot be both ranked and not acceptable.",
+                "not_acceptable_enrollment_ids",
+            )
+        for where, listed in ((field, mentees), ("not_acceptable_enrollment_ids", not_acceptable)):
+            for mentee in listed:
+                if not mentee.exists or mentee.role != "mentee" or mentee.cycle_id != self.cycle_id:
+                    raise DomainError(
+                        "Only mentees enrolled in the same cycle can be listed.", where
+                    )
+                if mentee.person_id == self.person_id:
+                    raise DomainError("You cannot rank yourself.", where)
+        refused = list(dict.fromkeys(refused))
+        if ids != self.ranking or refused != self.not_acceptable:
+            self.record(
+                "MenteesRanked", **self._ids(), mentee_enrollment_ids=ids,
+                not_acceptable_enrollment_ids=refused,
+            )  # fmt: skip
+
     def declare_conflict(self, other: Person, kind: str) -> None:
         self._require_active()
         if not other.exists:
@@ -154,6 +190,10 @@ class Enrollment(Aggregate):
 
     def when_interest_ranked(self, p: dict[str, Any]) -> None:
         self.ranking = list(p["mentor_enrollment_ids"])
+
+    def when_mentees_ranked(self, p: dict[str, Any]) -> None:
+        self.ranking = list(p["mentee_enrollment_ids"])
+        self.not_acceptable = list(p["not_acceptable_enrollment_ids"])
 
     def when_conflict_declared(self, p: dict[str, Any]) -> None:
         self.conflicts[p["other_person_id"]] = p["kind"]

@@ -66,6 +66,7 @@ enrollments = sa.Table(
     sa.Column("availability", sa.JSON, nullable=True),
     sa.Column("identity", sa.JSON, nullable=True),
     sa.Column("ranking", sa.JSON, nullable=True),
+    sa.Column("not_acceptable", sa.JSON, nullable=True),  # a mentor's, as mentee enrollment ids
     sa.Column("guidelines_accepted_version", sa.Integer, nullable=True),
     sa.Column("withdrawal_reason", sa.Text, nullable=True),
     sa.UniqueConstraint("cycle_id", "person_id", "role", name="uq_enrollment_cycle_person_role"),

@@ -123,6 +123,11 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
         ),
     ),
     "InterestRanked": ("enrollment_id", _count("mentor_enrollment_ids")),
+    "MenteesRanked": (
+        "enrollment_id",
+        _count("mentee_enrollment_ids"),
+        _count("not_acceptable_enrollment_ids"),
+    ),
     "ConflictDeclared": ("enrollment_id", "other_person_id", "kind"),
     "ConflictRemoved": ("enrollment_id", "other_person_id"),
     "GuidelinesAccepted": ("enrollment_id", "guidelines_version"),

@@ -179,6 +179,18 @@ class InterestRanked(ma.Schema):
     mentor_enrollment_ids = TextList(Text(), required=True)
 
 
+@registry.event("MenteesRanked")
+class MenteesRanked(ma.Schema):
+    """A mentor's mentees in order of preference, and those they would not accept (replaces any
+    earlier ranking). Stable matching takes the mentor's order from it before scores."""
+
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    person_id = Text(required=True)
+    mentee_enrollment_ids = TextList(Text(), required=True)
+    not_acceptable_enrollment_ids = TextList(Text(), load_default=list)
+
+
 @registry.event("ConflictDeclared")
 class ConflictDeclared(ma.Schema):
     enrollment_id = Text(required=True)

@@ -25,6 +25,13 @@ def cycle(cycle_id: str) -> Resource:
         return _in_cycle(conn, cycle_id)
 
 
+def enrollment(enrollment_id: str) -> Resource:
+    """A candidate's enrollment: theirs, and their cycle's staff's."""
+    with rls.routing(runtime()) as conn:
+        found = one(conn, rm.candidates, "enrollment", enrollment_id=enrollment_id)
+        return _in_cycle(conn, found["cycle_id"], found["person_id"])
+
+
 def pair(pair_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
         found = one(conn, rm.pairs, "pair", pair_id=pair_id)

@@ -27,6 +27,18 @@ class CandidateOut(ma.Schema):
     conflicts = F.List(F.Dict())
 
 
+class EligibleMenteeOut(ma.Schema):
+    """A mentee as the mentors who may rank them see them."""
+
+    enrollment_id = F.String()
+    person_id = F.String()
+    name = F.String(allow_none=True)
+    training_level = F.String(allow_none=True)
+    interests = F.List(F.String())
+    languages = F.List(F.String(), allow_none=True)
+    meeting_mode = F.String()
+
+
 # --- runs and the proposal ---------------------------------------------------------------------
 
 
@@ -73,6 +85,9 @@ class ProposedPairOut(ma.Schema):
     score = F.Float()
     breakdown = F.Dict(keys=F.String(), values=F.Float())
     pinned = F.Boolean()
+    # Where each ranked the other, 1 for a first choice; None if they did not rank them.
+    mentee_rank = F.Integer(allow_none=True)
+    mentor_rank = F.Integer(allow_none=True)
 
 
 class UnmatchedOut(ma.Schema):

@@ -3,6 +3,9 @@ read as the engine sees it."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import sqlalchemy as sa
 
 from services.eventkit.directory import Directory
@@ -51,8 +54,8 @@ def load_pool(
             "identity": r["identity"],
             "conflicts": frozenset(declared.get(r["enrollment_id"], ())),
         }
+        ranking = tuple(person_of[e] for e in r["ranking"] or [] if e in person_of)
         if r["role"] == "mentee":
-            ranking = tuple(person_of[e] for e in r["ranking"] or [] if e in person_of)
             goals = frozenset(w for w in (r["goals"] or "").lower().split() if len(w) > 3)
             # Consented self-identification is matched as shared identity: a mentor scores on
             # this rule only if they consented too and share every item the mentee gave.
@@ -65,7 +68,10 @@ def load_pool(
                 )
             )
         else:
-            mentors.append(engine.Mentor(capacity=r["capacity"] or 1, **common))
+            # Mentees the mentor would not accept are never paired with them, as a conflict is.
+            refused = {person_of[e] for e in r["not_acceptable"] or [] if e in person_of}
+            common["conflicts"] = common["conflicts"] | refused
+            mentors.append(engine.Mentor(capacity=r["capacity"] or 1, ranking=ranking, **common))
     return mentees, mentors
 
 
@@ -85,3 +91,42 @@ def mentor_capacity(conn: sa.Connection, cycle_id: str) -> dict[str, int]:
         )
     )
     return {r.person_id: r.capacity or 1 for r in rows}
+
+
+def eligible_mentees(
+    conn: sa.Connection, mentor_enrollment_id: str, rules: engine.Rules
+) -> list[dict[str, Any]]:
+    """The active mentees the mentor could be paired with under `rules` (level, institution,
+    declared conflicts on either side), whether or not the mentor would accept them, by name.
+    Only what a mentor may see: no goals or self-identification."""
+    c = candidates
+    mentor_row = conn.execute(
+        sa.select(c.c.cycle_id, c.c.person_id, c.c.role).where(
+            c.c.enrollment_id == mentor_enrollment_id
+        )
+    ).first()
+    if mentor_row is None or mentor_row.role != "mentor":
+        return []
+    mentees, mentors = load_pool(conn, mentor_row.cycle_id)
+    mentor = next((m for m in mentors if m.id == mentor_row.person_id), None)
+    if mentor is None:
+        return []
+    declared = {
+        r.other_person_id
+        for r in conn.execute(
+            sa.select(conflicts.c.other_person_id).where(
+                conflicts.c.enrollment_id == mentor_enrollment_id
+            )
+        )
+    }
+    # The mentor's own "not acceptable" list is theirs to undo, so it does not hide anyone.
+    mentor = dataclasses.replace(mentor, conflicts=frozenset(declared))
+    allowed = {m.id for m in mentees if engine.acceptable(m, mentor, rules)}
+    rows = conn.execute(
+        sa.select(c.c.enrollment_id, c.c.person_id, c.c.interests, c.c.languages,
+                  c.c.meeting_mode, people.c.name, people.c.training_level)
+        .join(people, people.c.id == c.c.person_id)
+        .where(c.c.cycle_id == mentor_row.cycle_id, c.c.role == "mentee", c.c.status == "active")
+        .order_by(people.c.name, c.c.enrollment_id)
+    ).mappings()  # fmt: skip
+    return [dict(r) for r in rows if r["person_id"] in allowed]

@@ -49,6 +49,7 @@ candidates = sa.Table(
     sa.Column("availability", sa.JSON, nullable=True),
     sa.Column("identity", sa.JSON, nullable=True),
     sa.Column("ranking", sa.JSON, nullable=True),
+    sa.Column("not_acceptable", sa.JSON, nullable=True),  # a mentor's, as mentee enrollment ids
 )  # fmt: skip
 conflicts = sa.Table(
     "conflicts", metadata,

@@ -4,6 +4,7 @@ a cycle's pairs and requests, and which cycles have requests past their deadline
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,6 +75,7 @@ def proposal(conn: sa.Connection, cycle_id: str) -> dict:
         p["co_mentor_id"] for p in pairs.values() if p.get("co_mentor_id")
     }
     named = names(conn, {*pairs, *mentors, *unmatched})
+    rank = rank_positions(conn, cycle_id)
     return {
         "cycle_id": cycle_id, "run_id": row["run_id"], "algorithm": row["algorithm"],
         "status": row["status"], "settings": row["settings"], "excluded": row["excluded"],
@@ -81,13 +83,38 @@ def proposal(conn: sa.Connection, cycle_id: str) -> dict:
         "total_score": round(sum(p["score"] for p in pairs.values()), 4),
         "pairs": sorted(
             ({"mentee_id": m, "mentee_name": named.get(m), "mentor_name": named.get(p["mentor_id"]),
-              "co_mentor_name": named.get(p.get("co_mentor_id")), **p}
+              "co_mentor_name": named.get(p.get("co_mentor_id")), **p,
+              "mentee_rank": rank("mentee", m, p["mentor_id"]),
+              "mentor_rank": rank("mentor", p["mentor_id"], m)}
              for m, p in pairs.items()),
             key=lambda p: (p["mentor_name"] or "", p["mentee_name"] or ""),
         ),
         "unmatched": [{"person_id": k, "name": named.get(k), "reason": v} for k, v in sorted(unmatched.items())],
         "families": draft.get("families", []),
     }  # fmt: skip
+
+
+def rank_positions(conn: sa.Connection, cycle_id: str) -> Callable[[str, str, str], int | None]:
+    """(role, who, whom) -> where `who`, as mentee or mentor, ranked `whom`, 1 for their first
+    choice, or None: by person ids, from the cycle's current rankings (both sides')."""
+    c = candidates_table
+    rows = conn.execute(
+        sa.select(c.c.enrollment_id, c.c.person_id, c.c.role, c.c.ranking).where(
+            c.c.cycle_id == cycle_id
+        )
+    ).all()
+    person_of = {r.enrollment_id: r.person_id for r in rows}
+    places: dict[tuple[str, str], dict[str, int]] = {}
+    for r in rows:
+        listed = [person_of[e] for e in r.ranking or [] if e in person_of]
+        places[(r.role, r.person_id)] = {
+            whom: n for n, whom in reversed(list(enumerate(listed, 1)))
+        }
+
+    def rank(role: str, who: str, whom: str) -> int | None:
+        return places.get((role, who), {}).get(whom)
+
+    return rank
 
 
 def _with_names(conn: sa.Connection, rows: list[sa.RowMapping]) -> list[dict]:
