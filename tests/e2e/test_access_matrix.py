@@ -30,6 +30,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # Requests that change state in ways later requests should not see run last, in this order.
 LAST = (
     ("POST", "/api/concerns/{concern_id}/resolve"),
+    ("POST", "/api/meeting-requests/{meeting_request_id}/cancel"),
     ("POST", "/api/people/{person_id}/roles/revoke"),
     ("POST", "/api/requests/{request_id}/decline"),
     ("POST", "/api/pairs/{pair_id}/end"),
@@ -165,6 +166,11 @@ def world(live_suite: LiveSuite) -> World:
         {"area": "research", "title": "Submit an abstract"},
         principal=as_mentee,
     )
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    meeting_request = live.ok(
+        "feedback", "POST", f"/api/pairs/{pair['pair_id']}/meeting-requests",
+        {"options": [soon], "mode": "virtual"}, principal=as_mentee,
+    )  # fmt: skip
     concern = live.ok(
         "feedback",
         "POST",
@@ -220,6 +226,7 @@ def world(live_suite: LiveSuite) -> World:
         "pair_id": Target(pair["pair_id"], pair_resource),
         "meeting_id": Target(meeting["meeting_id"], pair_resource),
         "objective_id": Target(objective["objective_id"], pair_resource),
+        "meeting_request_id": Target(meeting_request["request_id"], pair_resource),
         "concern_id": Target(
             concern["concern_id"],
             Resource(inst_a, p1, _people(mentee["id"]), parties=_people(mentee["id"], mentor["id"])),
@@ -263,6 +270,7 @@ def world(live_suite: LiveSuite) -> World:
         "cross_pair": cross_pair["pair_id"],
         "cross_mentee": cross["id"],
         "email": mentee["email"],
+        "meeting_request_time": soon,
         "c1_people": ",".join(people),
     }
     return World(live, targets, principals, ids)
@@ -322,7 +330,7 @@ def _fill(world: World, case: Case) -> None:
 
 
 PRECEDENCE = (
-    "concern_id", "meeting_id", "objective_id", "notification_id", "instance_id", "request_id",
+    "concern_id", "meeting_id", "meeting_request_id", "objective_id", "notification_id", "instance_id", "request_id",
     "template_id", "other_person_id", "enrollment_id", "pair_id", "person_id", "cycle_id",
     "program_id", "institution_id",
 )  # fmt: skip
@@ -635,6 +643,20 @@ def _(w, c, p):
 @_special("POST", "/api/survey-instances/{instance_id}/responses")
 def _(w, c, p):
     c.body = _body({"answers": {"ok": 4}})
+
+
+@_special("POST", "/api/pairs/{pair_id}/meeting-requests")
+def _(w, c, p):
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=4)).isoformat()
+    c.body = _body({"options": [soon], "mode": "in_person", "place": "Library"})
+
+
+def _starts_at(w: World, c: Case, p: dict) -> None:
+    c.body = _body({"starts_at": w.ids["meeting_request_time"]})
+
+
+SPECIAL[("POST", "/api/meeting-requests/{meeting_request_id}/accept")] = _starts_at
+SPECIAL[("POST", "/api/meeting-requests/{meeting_request_id}/reschedule")] = _starts_at
 
 
 @_special("PUT", "/api/people/{person_id}/notification-preferences")

@@ -13,6 +13,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ..registry import Registry
+from . import meeting_requests
 
 # The survey item kinds live in .surveys; named here too, with the events that carry them.
 from .surveys import LIKERT_POINTS as LIKERT_POINTS
@@ -241,3 +242,9 @@ class SurveyAnswered(ma.Schema):
     person_id = F.String(required=True)
     revision = F.Integer(required=True, validate=validate.Range(min=1))
     answers = F.Dict(keys=F.String(), values=F.Raw(allow_none=True), required=True)
+
+
+# --- meetings on request (declared in .meeting_requests) ---------------------------------------
+
+for _name, _schema in meeting_requests.EVENTS.items():
+    registry.register(_name, _schema)

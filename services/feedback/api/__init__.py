@@ -13,8 +13,9 @@ from __future__ import annotations
 def blueprints():
     from .concerns import blp as concerns
     from .health import blp as health
+    from .meeting_requests import blp as meeting_requests
     from .meetings import blp as meetings
     from .objectives import blp as objectives
     from .surveys import blp as surveys
 
-    return [meetings, objectives, concerns, health, surveys]
+    return [meetings, meeting_requests, objectives, concerns, health, surveys]

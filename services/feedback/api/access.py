@@ -22,7 +22,7 @@ from services.eventkit.http import runtime
 from services.eventkit.policy import Resource, Who
 
 from ..domain.relationships import Relationship
-from ..readmodels import concerns, meetings, objectives, roster, surveys
+from ..readmodels import concerns, meeting_requests, meetings, objectives, roster, surveys
 
 # How a concern's reader is named in its access log (ConfidentialRecordViewed.viewer_role).
 VIEWER_ROLES = {
@@ -70,6 +70,12 @@ def pair(pair_id: str) -> Resource:
 def meeting(meeting_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
         found = meetings.meeting(conn, meeting_id)
+        return pair_of(*roster.relationship(conn, found["pair_id"]))
+
+
+def meeting_request(meeting_request_id: str) -> Resource:
+    with rls.routing(runtime()) as conn:
+        found = meeting_requests.request(conn, meeting_request_id)
         return pair_of(*roster.relationship(conn, found["pair_id"]))
 
 

@@ -27,6 +27,12 @@ participants = sa.Table(
     sa.Column("person_id", sa.String(36), nullable=False, index=True),
     sa.Column("role", sa.String(10), nullable=False),
     sa.Column("status", sa.String(10), nullable=False, server_default="active"),
+    sa.Column("availability", sa.JSON, nullable=True),  # half-day slots, for meeting times
+)  # fmt: skip
+institutions = sa.Table(
+    "institutions", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("time_zone", sa.String(64), nullable=False),
 )  # fmt: skip
 people = sa.Table(
     "people", metadata,
@@ -72,7 +78,11 @@ groups = sa.Table(
 )  # fmt: skip
 
 directory = Directory(
-    cycles=cycles, people=people, enrollments=participants, staff_roles=staff_roles
+    institutions=institutions,
+    cycles=cycles,
+    people=people,
+    enrollments=participants,
+    staff_roles=staff_roles,
 )
 roster = Projection(
     "roster",
