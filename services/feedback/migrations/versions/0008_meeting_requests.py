@@ -1,8 +1,8 @@
 """Meetings on request, and what offering their times needs: each institution's time zone and
 each participant's availability grid (filled as enrollment's events are applied again).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from services.eventkit import rls
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
