@@ -119,6 +119,9 @@ class ProposalEdited(ma.Schema):
 
 @registry.event("FamilyFormed")
 class FamilyFormed(ma.Schema):
+    """A mentoring family as published (families cycles publish no pairs): its senior, its
+    mid-level resident and every junior (earlier juniors included when a re-run grows it)."""
+
     family_id = F.String(required=True)
     cycle_id = F.String(required=True)
     run_id = F.String(required=True)
@@ -132,6 +135,8 @@ class PairingPublished(ma.Schema):
     run_id = F.String(required=True)
     cycle_id = F.String(required=True)
     pairs_created = F.Integer(required=True)
+    groups_formed = F.Integer(load_default=0)  # formed or grown
+    families_formed = F.Integer(load_default=0)
 
 
 @registry.event("PairCreated")
@@ -155,7 +160,7 @@ class PairEnded(ma.Schema):
 
 @registry.event("RematchRequested")
 class RematchRequested(ma.Schema):
-    pair_id = F.String(required=True)
+    pair_id = F.String(required=True)  # the pair's, or the group's or family's id
     cycle_id = F.String(required=True)
     person_id = F.String(required=True)
     reason = F.String(load_default="", validate=validate.Length(max=500))
@@ -163,13 +168,28 @@ class RematchRequested(ma.Schema):
 
 @registry.event("GroupFormed")
 class GroupFormed(ma.Schema):
-    """A coaching group as published: its coach and every member (earlier members included)."""
+    """A coaching group as published (group cycles publish no pairs): its coach and every
+    member (earlier members included when a re-run grows it, under the same id)."""
 
     group_id = F.String(required=True)
     cycle_id = F.String(required=True)
     run_id = F.String(required=True)
     coach_id = F.String(required=True)
     member_ids = F.List(F.String(), required=True)
+
+
+@registry.event("GroupEnded")
+class GroupEnded(ma.Schema):
+    group_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+@registry.event("FamilyEnded")
+class FamilyEnded(ma.Schema):
+    family_id = F.String(required=True)
+    cycle_id = F.String(required=True)
+    reason = F.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 # --- mentee choice: mentees request mentors in rank order; mentors accept or decline in time ----

@@ -148,6 +148,7 @@ class RelationshipOut(ma.Schema):
     cycle_id = F.String()
     kind = F.String()
     members = F.Dict(keys=F.String(), values=F.String())
+    titles = F.Dict(keys=F.String(), values=F.String())  # coach, senior, mid, junior...
     names = F.Dict(keys=F.String(), values=F.String(allow_none=True))
     active = F.Boolean()
     started_on = F.Date()

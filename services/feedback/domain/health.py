@@ -12,6 +12,7 @@ from services.eventkit.contracts.feedback import OBJECTIVE_STATUSES
 
 from .relationships import Relationship, parse_date
 
+UNIT_KINDS = ("pair", "group", "family")
 MIN_PEOPLE = 5  # an aggregate describing fewer people is suppressed
 SUPPRESSED = {"suppressed": True, "reason": f"describes fewer than {MIN_PEOPLE} people"}
 
@@ -121,6 +122,9 @@ def program_health(
         )
     return {
         "inactive_days": inactive_days,
+        # How many pairs, coaching groups and families are active (a unit counts once). Not
+        # suppressed: how many units there are says nothing of anyone in them.
+        "units": {kind: sum(1 for r in active if r.kind == kind) for kind in UNIT_KINDS},
         "at_risk": at_risk,
         "meetings": meetings_agg,
         "objectives": objectives_agg,

@@ -1,4 +1,5 @@
-"""What people meet in: a pair or a coaching group, as the aggregates' rules see it."""
+"""What people meet in: a pair, a coaching group or a mentoring family, as the aggregates' rules
+see it."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from services.eventkit.aggregate import DomainError
 class Relationship:
     id: str
     cycle_id: str
-    kind: str  # pair | group
+    kind: str  # pair | group | family
     members: dict[str, str]  # person id -> mentor | mentee
     active: bool
     started_on: dt.date
+    # What each member is in a group or family: coach | member, or senior | mid | junior.
+    titles: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def role_of(self, person_id: str) -> str | None:
         return self.members.get(person_id)

@@ -1,7 +1,8 @@
 """Who takes part and who is paired, as feedback reads it: enrollment's people, cycles, enrollments
-and staff roles (kept through the event kit's directory projection) and pairing's pairs and
-coaching groups. Streams arrive in any order, so each goes to its own table and they are joined
-when read: into the pair or group (a domain Relationship) the use cases and the policy act on."""
+and staff roles (kept through the event kit's directory projection) and pairing's pairs, coaching
+groups and mentoring families. Streams arrive in any order, so each goes to its own table and they
+are joined when read: into the pair, group or family (a domain Relationship) the use cases and the
+policy act on."""
 
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ pairs = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("ended_at", sa.String(40), nullable=True),
 )  # fmt: skip
+# Coaching groups and mentoring families. A family's senior is its `coach_id`; its mid-level
+# resident and juniors are its `member_ids`; `roles` says who is which (coach | member for a
+# group, senior | mid | junior for a family).
 groups = sa.Table(
     "coaching_groups", metadata,
     sa.Column("group_id", sa.String(36), primary_key=True),
@@ -75,6 +79,10 @@ groups = sa.Table(
     sa.Column("coach_id", sa.String(36), nullable=False, index=True),
     sa.Column("member_ids", sa.JSON, nullable=False),
     sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False, server_default="group"),  # group | family
+    sa.Column("roles", sa.JSON, nullable=True),
+    sa.Column("status", sa.String(10), nullable=False, server_default="active"),
+    sa.Column("ended_at", sa.String(40), nullable=True),
 )  # fmt: skip
 
 directory = Directory(
@@ -111,17 +119,35 @@ def _pair_ended(conn: sa.Connection, e: Envelope) -> None:
     )
 
 
-@roster.on("GroupFormed")
+@roster.on("GroupFormed", "FamilyFormed")
 def _group(conn: sa.Connection, e: Envelope) -> None:
+    """A group or family, formed or grown by a re-run (same id: it keeps its start date)."""
     p = e.payload
+    if e.event_type == "GroupFormed":
+        unit_id, kind, lead, members = p["group_id"], "group", p["coach_id"], p["member_ids"]
+        roles = {**dict.fromkeys(members, "member"), lead: "coach"}
+    else:
+        unit_id, kind, lead = p["family_id"], "family", p["senior_id"]
+        members = [p["mid_id"], *p["junior_ids"]]
+        roles = {**dict.fromkeys(p["junior_ids"], "junior"), p["mid_id"]: "mid", lead: "senior"}
     existing = conn.execute(
-        sa.select(groups.c.created_at).where(groups.c.group_id == p["group_id"])
+        sa.select(groups.c.created_at).where(groups.c.group_id == unit_id)
     ).scalar()
     replace(
-        conn, groups, groups.c.group_id == p["group_id"],
-        group_id=p["group_id"], cycle_id=p["cycle_id"], coach_id=p["coach_id"],
-        member_ids=sorted(p["member_ids"]), created_at=existing or format_time(e.occurred_at),
+        conn, groups, groups.c.group_id == unit_id,
+        group_id=unit_id, cycle_id=p["cycle_id"], coach_id=lead, member_ids=sorted(members),
+        created_at=existing or format_time(e.occurred_at), kind=kind, roles=roles,
+        status="active",
     )  # fmt: skip
+
+
+@roster.on("GroupEnded", "FamilyEnded")
+def _group_ended(conn: sa.Connection, e: Envelope) -> None:
+    conn.execute(
+        groups.update()
+        .where(groups.c.group_id == (e.payload.get("group_id") or e.payload["family_id"]))
+        .values(status="ended", ended_at=format_time(e.occurred_at))
+    )
 
 
 # --- lookups ------------------------------------------------------------------------------------
@@ -170,21 +196,33 @@ def pair_relationship(row: sa.RowMapping, gone: set[str]) -> Relationship:
     )
 
 
+# Who mentors in a group or family (the rest are its mentees).
+LEADING = {"coach", "senior", "mid"}
+
+
 def group_relationship(row: sa.RowMapping, gone: set[str]) -> Relationship:
-    members = {m: "mentee" for m in row["member_ids"] if m not in gone}
-    members[row["coach_id"]] = "mentor"
+    """A coaching group or mentoring family: the coach, or the senior and mid-level, mentor."""
+    titles = dict(row.get("roles") or {}) or {
+        **dict.fromkeys(row["member_ids"], "member"),
+        row["coach_id"]: "coach",
+    }
+    titles = {p: t for p, t in titles.items() if p not in gone}
+    members = {p: "mentor" if t in LEADING else "mentee" for p, t in titles.items()}
     return Relationship(
         id=row["group_id"],
         cycle_id=row["cycle_id"],
-        kind="group",
+        kind=row.get("kind") or "group",
         members=members,
-        active=row["coach_id"] not in gone and len(members) > 1,
+        active=(row.get("status") or "active") == "active"
+        and row["coach_id"] not in gone
+        and "mentee" in members.values(),
         started_on=parse_time(row["created_at"]).date(),
+        titles=titles,
     )
 
 
 def relationship(conn: sa.Connection, pair_id: str) -> tuple[Relationship, sa.RowMapping]:
-    """The pair (or coaching group) with this id and its cycle; 404 if unknown."""
+    """The pair (or coaching group, or family) with this id and its cycle; 404 if unknown."""
     row = conn.execute(sa.select(pairs).where(pairs.c.pair_id == pair_id)).mappings().first()
     group = None
     if row is None:
@@ -192,7 +230,7 @@ def relationship(conn: sa.Connection, pair_id: str) -> tuple[Relationship, sa.Ro
             conn.execute(sa.select(groups).where(groups.c.group_id == pair_id)).mappings().first()
         )
         if group is None:
-            raise NotFound("No such pair or group.")
+            raise NotFound("No such pair, group or family.")
     found = cycle(conn, (row or group)["cycle_id"])
     gone = withdrawn(conn, found["id"])
     rel = pair_relationship(row, gone) if row else group_relationship(group, gone)
@@ -200,13 +238,13 @@ def relationship(conn: sa.Connection, pair_id: str) -> tuple[Relationship, sa.Ro
 
 
 def cycle_relationships(conn: sa.Connection, cycle_id: str) -> list[Relationship]:
-    """Every pair and group of a cycle (a group's members counted once, as the group)."""
+    """Every pair, group and family of a cycle (a group's members counted once, as the group)."""
     gone = withdrawn(conn, cycle_id)
     found = conn.execute(sa.select(pairs).where(pairs.c.cycle_id == cycle_id)).mappings()
     grouped_rows = (
         conn.execute(sa.select(groups).where(groups.c.cycle_id == cycle_id)).mappings().all()
     )
-    # A group's members are also published as pairs with the coach: count them once, as the group.
+    # Cycles published before groups stood alone also have a pair per member: count the group.
     grouped = {(g["coach_id"], m) for g in grouped_rows for m in g["member_ids"]}
     return [
         *(
@@ -221,7 +259,7 @@ def cycle_relationships(conn: sa.Connection, cycle_id: str) -> list[Relationship
 def relationships_of(
     conn: sa.Connection, person_id: str
 ) -> list[tuple[Relationship, sa.RowMapping]]:
-    """The person's pairs and groups, in every cycle, each with its cycle (those whose cycle has
+    """The person's pairs, groups and families, in every cycle, each with its cycle (those whose cycle has
     not arrived yet left out)."""
     ids = list(
         conn.execute(

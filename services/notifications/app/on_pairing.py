@@ -1,5 +1,6 @@
-"""Notices about pairing's events: pairs and groups published, mentorship requests and their
-answers, mentees left without a mentor."""
+"""Notices about pairing's events: pairs, coaching groups and mentoring families published (a
+group or family is one notice per member naming everyone in it, never a notice per pair),
+mentorship requests and their answers, mentees left without a mentor."""
 
 from __future__ import annotations
 
@@ -46,13 +47,14 @@ def _pair_published(uow: UnitOfWork, e: Envelope) -> None:
 def _group(uow: UnitOfWork, e: Envelope) -> None:
     p = e.payload
     directory.remember_members(uow.conn, p["group_id"], [p["coach_id"], *p["member_ids"]])
+    timers.watch_pair(uow.conn, e, p["group_id"])
     _group_formed(uow, e)
 
 
 @notifying
 def _group_formed(uow: UnitOfWork, e: Envelope) -> None:
     p = e.payload
-    program, _ = cycle_context(uow, p["cycle_id"])
+    program, expectations = cycle_context(uow, p["cycle_id"])
     coach = ready(uow, p["coach_id"])
     members = [ready(uow, m) for m in p["member_ids"]]
     for person_id in (p["coach_id"], *p["member_ids"]):
@@ -61,8 +63,41 @@ def _group_formed(uow: UnitOfWork, e: Envelope) -> None:
             "coach": coach,
             "members": members,
             "is_coach": person_id == p["coach_id"],
+            "meeting_expectations": expectations,
         }
         queue(uow, e, person_id, "group_formed", context)
+
+
+@reactions.on("FamilyFormed")
+def _family(uow: UnitOfWork, e: Envelope) -> None:
+    p = e.payload
+    everyone = [p["senior_id"], p["mid_id"], *p["junior_ids"]]
+    directory.remember_members(uow.conn, p["family_id"], everyone)
+    timers.watch_pair(uow.conn, e, p["family_id"])
+    _family_formed(uow, e)
+
+
+@notifying
+def _family_formed(uow: UnitOfWork, e: Envelope) -> None:
+    p = e.payload
+    program, expectations = cycle_context(uow, p["cycle_id"])
+    senior, mid = ready(uow, p["senior_id"]), ready(uow, p["mid_id"])
+    juniors = [ready(uow, j) for j in p["junior_ids"]]
+    for person_id in (p["senior_id"], p["mid_id"], *p["junior_ids"]):
+        context = {
+            "program": program,
+            "senior": senior,
+            "mid": mid,
+            "juniors": juniors,
+            "is_senior": person_id == p["senior_id"],
+            "meeting_expectations": expectations,
+        }
+        queue(uow, e, person_id, "family_formed", context)
+
+
+@reactions.on("GroupEnded", "FamilyEnded")
+def _unit_ended(uow: UnitOfWork, e: Envelope) -> None:
+    timers.end_watch(uow.conn, e, e.payload.get("group_id") or e.payload["family_id"])
 
 
 @reactions.on("MentorRequested")

@@ -42,6 +42,7 @@ KNOWN_BY = {
     "CycleOpened": "cycle_id",
     "PairCreated": "pair_id",
     "GroupFormed": "group_id",
+    "FamilyFormed": "family_id",
     "ConcernRaised": "concern_id",
 }
 

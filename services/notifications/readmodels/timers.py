@@ -89,10 +89,11 @@ def _watch_row(conn: sa.Connection, pair_id: str) -> Any:
     return conn.execute(sa.select(pair_watch).where(pair_watch.c.pair_id == pair_id)).first()
 
 
-def watch_pair(conn: sa.Connection, e: Envelope) -> None:
-    """PairCreated: a published pair starts its first gap, from the day it was paired (or from a
-    meeting already logged, if that arrived first)."""
-    p = e.payload
+def watch_pair(conn: sa.Connection, e: Envelope, pair_id: str | None = None) -> None:
+    """PairCreated (or GroupFormed, FamilyFormed with the unit's id as `pair_id`): a published
+    pair, group or family starts its first gap, from the day it was paired (or from a meeting
+    already logged, if that arrived first). A group grown by a re-run keeps its gap."""
+    p = {**e.payload, "pair_id": pair_id or e.payload["pair_id"]}
     zone, _ = meeting_rule(conn, p["cycle_id"])
     paired_on = schedule.local_date(e.occurred_at, zone).isoformat()
     row = _watch_row(conn, p["pair_id"])
@@ -149,11 +150,11 @@ def watch_meeting(conn: sa.Connection, e: Envelope) -> None:
         )
 
 
-def end_watch(conn: sa.Connection, e: Envelope) -> None:
-    """PairEnded: no more alerts for it."""
+def end_watch(conn: sa.Connection, e: Envelope, pair_id: str | None = None) -> None:
+    """PairEnded (or GroupEnded, FamilyEnded with the unit's id): no more alerts for it."""
     w = pair_watch
     conn.execute(
         w.update()
-        .where(w.c.pair_id == e.payload["pair_id"])
+        .where(w.c.pair_id == (pair_id or e.payload["pair_id"]))
         .values(active=False, next_alert_at=None)
     )

@@ -33,7 +33,11 @@ def enrollment(enrollment_id: str) -> Resource:
 
 
 def pair(pair_id: str) -> Resource:
+    """A pair, or a group or family (their ids go where a pair's does): its members."""
     with rls.routing(runtime()) as conn:
+        unit = conn.execute(sa.select(rm.units).where(rm.units.c.unit_id == pair_id)).first()
+        if unit is not None:
+            return _in_cycle(conn, unit.cycle_id, *unit.member_ids)
         found = one(conn, rm.pairs, "pair", pair_id=pair_id)
         return _in_cycle(conn, found["cycle_id"], found["mentee_id"], found["mentor_id"])
 

@@ -1,7 +1,9 @@
-"""Published pairs: list a cycle's, end one, ask for a rematch."""
+"""Published pairs, groups and families: list a cycle's, end one, ask for a rematch (a group's
+or family's id goes where a pair's does)."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit.access import guard, visible
@@ -11,7 +13,7 @@ from services.eventkit.unit_of_work import UnitOfWork
 from ..app import pairs
 from ..readmodels import views
 from .access import cycle, in_cycle, pair
-from .schemas import PairOut, ReasonIn, RematchIn
+from .schemas import PairOut, ReasonIn, RematchIn, UnitOut
 
 blp = Blueprint("pairs", __name__, url_prefix="/api", description="Pairs")
 
@@ -29,6 +31,25 @@ def list_pairs(cycle_id):
     )
 
 
+@blp.route("/cycles/<cycle_id>/units", methods=["GET"])
+@guard("cycle.read", cycle, rows="pair.read")
+@blp.response(200, UnitOut(many=True))
+def list_units(cycle_id):
+    """The cycle's coaching groups or families: coordinators see all; a member sees their own."""
+    with runtime().reading() as conn:
+        found_cycle = views.cycle(conn, cycle_id)
+        found = views.cycle_units(conn, cycle_id)
+    return visible("pair.read", found, lambda u: in_cycle(found_cycle, *u["member_ids"]))
+
+
+def _ended_or_asked(conn: sa.Connection, cycle_id: str, pair_id: str) -> dict:
+    """The pair as it now is, or a group or family as a pair's fields give it."""
+    try:
+        return views.pair(conn, cycle_id, pair_id)
+    except StopIteration:
+        return {**views.unit(conn, cycle_id, pair_id), "pair_id": pair_id}
+
+
 @blp.route("/pairs/<pair_id>/end", methods=["POST"])
 @guard("pair.end", pair)
 @blp.arguments(ReasonIn)
@@ -39,7 +60,7 @@ def end_pair(data, pair_id):
         cycle_id = pairs.end_pair(
             UnitOfWork(conn, rt.store), pair_id, data["reason"], request_meta(None)
         )
-        return views.pair(conn, cycle_id, pair_id)
+        return _ended_or_asked(conn, cycle_id, pair_id)
 
 
 @blp.route("/pairs/<pair_id>/rematch-request", methods=["POST"])
@@ -54,4 +75,4 @@ def request_rematch(data, pair_id):
         cycle_id = pairs.request_rematch(
             UnitOfWork(conn, rt.store), pair_id, who.user_id, data["reason"], request_meta(None)
         )
-        return views.pair(conn, cycle_id, pair_id)
+        return _ended_or_asked(conn, cycle_id, pair_id)

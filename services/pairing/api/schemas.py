@@ -127,6 +127,25 @@ class PairOut(ma.Schema):
     rematch_reason = F.String(allow_none=True)
 
 
+class UnitMemberOut(ma.Schema):
+    person_id = F.String()
+    name = F.String(allow_none=True)
+    role = F.String(allow_none=True)  # coach | member | senior | mid | junior
+
+
+class UnitOut(ma.Schema):
+    """A published coaching group or family."""
+
+    unit_id = F.String()
+    cycle_id = F.String()
+    kind = F.String()  # group | family
+    members = F.List(F.Nested(UnitMemberOut))
+    status = F.String()
+    ended_reason = F.String(allow_none=True)
+    rematch_requested_by = F.String(allow_none=True)
+    rematch_reason = F.String(allow_none=True)
+
+
 class ReasonIn(ma.Schema):
     reason = F.String(required=True, validate=validate.Length(min=1, max=500))
 

@@ -1,6 +1,8 @@
-"""Published pairs: a coordinator ends one; a member asks for a rematch."""
+"""Published pairs, groups and families: a coordinator ends one; a member asks for a rematch."""
 
 from __future__ import annotations
+
+import sqlalchemy as sa
 
 from services.eventkit import Metadata
 from services.eventkit.db import one
@@ -11,7 +13,11 @@ from .cycle_pairing import load, save
 
 
 def _cycle_of(uow: UnitOfWork, pair_id: str) -> str:
-    return one(uow.conn, tables.pairs, "pair", pair_id=pair_id)["cycle_id"]
+    """The cycle of a pair, or of a group or family (`pair_id` is then its id)."""
+    found = uow.conn.execute(
+        sa.select(tables.units.c.cycle_id).where(tables.units.c.unit_id == pair_id)
+    ).scalar()
+    return found or one(uow.conn, tables.pairs, "pair", pair_id=pair_id)["cycle_id"]
 
 
 def end_pair(uow: UnitOfWork, pair_id: str, reason: str, meta: Metadata) -> str:

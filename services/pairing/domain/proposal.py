@@ -1,5 +1,7 @@
-"""A cycle's proposal and pairs: the draft a run proposes, coordinators' edits to it, publishing,
-and the published pairs (ended, or a rematch asked for). Pure Python."""
+"""A cycle's proposal and what it publishes: the draft a run proposes, coordinators' edits to it,
+publishing, and the published pairs, coaching groups and families (ended, or a rematch asked
+for). A groups or families run publishes groups or families only, never their members as pairs.
+Pure Python."""
 
 from __future__ import annotations
 
@@ -8,6 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from services.eventkit.aggregate import Aggregate, DomainError
+
+from .units import (
+    FAMILY,
+    GROUP,
+    families_to_form,
+    family_unit,
+    group_unit,
+    groups_to_form,
+    unit_id_for,
+    unit_pins,
+)
 
 # (mentee id, mentor id) -> (hard-rule violations, score, score breakdown)
 PairCheck = Callable[[str, str], tuple[list[str], float, dict[str, float]]]
@@ -27,15 +40,21 @@ class ProposalAndPairs(Aggregate):
         self.draft: dict[str, Any] | None = None
         self.excluded: set[str] = set()
         self.pairs: dict[str, dict[str, Any]] = {}  # published pair id -> pair
+        self.units: dict[str, dict[str, Any]] = {}  # group or family id -> unit (see units.py)
 
     # --- reading state -------------------------------------------------------------------------
 
     def active_pairs(self) -> list[dict[str, Any]]:
         return [p for p in self.pairs.values() if p["active"]]
 
+    def active_units(self) -> list[dict[str, Any]]:
+        return [u for u in self.units.values() if u["active"]]
+
     def pins(self) -> list[tuple[str, str]]:
-        """Pairs a re-run keeps: pinned draft pairs and every active published pair."""
+        """Pairs a re-run keeps: pinned draft pairs, every active published pair, and the
+        members of every active group or family."""
         pins = {(p["mentee_id"], p["mentor_id"]) for p in self.active_pairs()}
+        pins |= {pin for unit in self.active_units() for pin in unit_pins(unit)}
         if self.draft:
             pins |= {(m, p["mentor_id"]) for m, p in self.draft["pairs"].items() if p["pinned"]}
         return sorted(pins)
@@ -119,58 +138,80 @@ class ProposalAndPairs(Aggregate):
 
     def publish(self) -> None:
         draft = self._draft()
+        run_id = draft["run_id"]
+        counts = {"pairs_created": 0, "groups_formed": 0, "families_formed": 0}
+        if draft["algorithm"] == "groups":
+            counts["groups_formed"] = self._form_groups(draft)
+        elif draft["algorithm"] == "families":
+            counts["families_formed"] = self._form_families(draft)
+        else:
+            counts["pairs_created"] = self._create_pairs(draft)
+        self.record("PairingPublished", run_id=run_id, cycle_id=self.id, **counts)
+
+    def _create_pairs(self, draft: dict[str, Any]) -> int:
         active = {(p["mentee_id"], p["mentor_id"]) for p in self.active_pairs()}
         created = 0
         for mentee_id, pair in sorted(draft["pairs"].items()):
-            # A family junior is paired with the senior and with the mid-level resident.
-            for mentor_id in filter(None, (pair["mentor_id"], pair.get("co_mentor_id"))):
-                if (mentee_id, mentor_id) in active:
-                    continue
-                self.record(
-                    "PairCreated",
-                    pair_id=pair_id_for(self.id, mentee_id, mentor_id, draft["run_id"]),
-                    cycle_id=self.id, run_id=draft["run_id"], mentee_id=mentee_id,
-                    mentor_id=mentor_id, score=pair["score"],
-                )  # fmt: skip
-                created += 1
-        for family in draft.get("families", []):
-            family_key = f"family/{self.id}/{draft['run_id']}/{family['senior_id']}"
+            if (mentee_id, pair["mentor_id"]) in active:
+                continue
             self.record(
-                "FamilyFormed",
-                family_id=str(uuid.uuid5(uuid.NAMESPACE_URL, family_key)),
-                cycle_id=self.id, run_id=draft["run_id"], senior_id=family["senior_id"],
-                mid_id=family["mid_id"], junior_ids=family["junior_ids"],
+                "PairCreated",
+                pair_id=pair_id_for(self.id, mentee_id, pair["mentor_id"], draft["run_id"]),
+                cycle_id=self.id, run_id=draft["run_id"], mentee_id=mentee_id,
+                mentor_id=pair["mentor_id"], score=pair["score"],
             )  # fmt: skip
-        if draft["algorithm"] == "groups":
-            self._form_groups(draft["run_id"])
-        self.record(
-            "PairingPublished", run_id=draft["run_id"], cycle_id=self.id, pairs_created=created
-        )
+            created += 1
+        return created
 
-    def _form_groups(self, run_id: str) -> None:
-        members: dict[str, list[str]] = {}
-        for pair in self.active_pairs():
-            members.setdefault(pair["mentor_id"], []).append(pair["mentee_id"])
-        for coach_id, mentee_ids in sorted(members.items()):
+    def _form_groups(self, draft: dict[str, Any]) -> int:
+        """Each coach's group, once, with every member: a re-run grows an active group (same
+        id) rather than forming a second one."""
+        formed = groups_to_form(draft, self.active_units())
+        for group_id, coach_id, member_ids in formed:
             self.record(
                 "GroupFormed",
-                group_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"group/{self.id}/{run_id}/{coach_id}")),
-                cycle_id=self.id, run_id=run_id, coach_id=coach_id, member_ids=sorted(mentee_ids),
+                group_id=group_id or unit_id_for(GROUP, self.id, draft["run_id"], coach_id),
+                cycle_id=self.id, run_id=draft["run_id"], coach_id=coach_id, member_ids=member_ids,
             )  # fmt: skip
+        return len(formed)
+
+    def _form_families(self, draft: dict[str, Any]) -> int:
+        formed = families_to_form(draft, self.active_units())
+        for family_id, family in formed:
+            self.record(
+                "FamilyFormed",
+                family_id=family_id
+                or unit_id_for(FAMILY, self.id, draft["run_id"], family["senior_id"]),
+                cycle_id=self.id, run_id=draft["run_id"], **family,
+            )  # fmt: skip
+        return len(formed)
 
     def end_pair(self, pair_id: str, reason: str) -> None:
-        pair = self._active(pair_id)
+        """End a pair, or a whole group or family (`pair_id` is then its id)."""
+        noun = self.units[pair_id]["kind"] if pair_id in self.units else "pair"
         if not (reason or "").strip():
-            raise DomainError("Give a reason for ending the pair.", "reason")
+            raise DomainError(f"Give a reason for ending the {noun}.", "reason")
+        if pair_id in self.units:
+            unit = self._active_unit(pair_id)
+            key = "group_id" if unit["kind"] == GROUP else "family_id"
+            event = "GroupEnded" if unit["kind"] == GROUP else "FamilyEnded"
+            self.record(event, **{key: pair_id}, cycle_id=self.id, reason=reason.strip())
+            return
+        pair = self._active(pair_id)
         self.record(
             "PairEnded", pair_id=pair_id, cycle_id=self.id, mentee_id=pair["mentee_id"],
             mentor_id=pair["mentor_id"], reason=reason.strip(),
         )  # fmt: skip
 
     def request_rematch(self, pair_id: str, person_id: str, reason: str) -> None:
-        pair = self._active(pair_id)
-        if person_id not in (pair["mentee_id"], pair["mentor_id"]):
-            raise DomainError("Only a member of the pair can ask for a rematch.", "pair_id")
+        """A member of a pair, group or family asks to be paired anew."""
+        if pair_id in self.units:
+            members = set(self._active_unit(pair_id)["roles"])
+        else:
+            pair = self._active(pair_id)
+            members = {pair["mentee_id"], pair["mentor_id"]}
+        if person_id not in members:
+            raise DomainError("Only a member can ask for a rematch.", "pair_id")
         self.record(
             "RematchRequested", pair_id=pair_id, cycle_id=self.id, person_id=person_id,
             reason=(reason or "").strip(),
@@ -181,6 +222,12 @@ class ProposalAndPairs(Aggregate):
         if pair is None or not pair["active"]:
             raise DomainError("No such active pair.", "pair_id")
         return pair
+
+    def _active_unit(self, unit_id: str) -> dict[str, Any]:
+        unit = self.units[unit_id]
+        if not unit["active"]:
+            raise DomainError(f"That {unit['kind']} has ended already.", "pair_id")
+        return unit
 
     # --- folding events ------------------------------------------------------------------------
 
@@ -202,6 +249,18 @@ class ProposalAndPairs(Aggregate):
 
     def when_pair_ended(self, p: dict[str, Any]) -> None:
         self.pairs[p["pair_id"]]["active"] = False
+
+    def when_group_formed(self, p: dict[str, Any]) -> None:
+        self.units[p["group_id"]] = group_unit(p)
+
+    def when_family_formed(self, p: dict[str, Any]) -> None:
+        self.units[p["family_id"]] = family_unit(p)
+
+    def when_group_ended(self, p: dict[str, Any]) -> None:
+        self.units[p["group_id"]]["active"] = False
+
+    def when_family_ended(self, p: dict[str, Any]) -> None:
+        self.units[p["family_id"]]["active"] = False
 
 
 def draft_from_proposal(p: dict[str, Any]) -> dict[str, Any]:

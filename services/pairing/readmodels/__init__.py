@@ -14,6 +14,7 @@ from .tables import (
     people,
     proposals,
     requests,
+    units,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "pool",
     "proposals",
     "requests",
+    "units",
 ]

@@ -1,5 +1,5 @@
 """The projection of pairing's own events: the proposal of each cycle (its draft as edited),
-the published pairs, and mentee-choice requests."""
+the published pairs, groups and families, and mentee-choice requests."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from services.eventkit import Envelope, Projection
 
 from ..domain.proposal import apply_edit, draft_from_proposal
-from .tables import pairs, proposals, requests
+from ..domain.units import family_unit, group_unit
+from .tables import pairs, proposals, requests, units
 
-pairing_view = Projection("pairing_view", tables=[proposals, pairs, requests])
+pairing_view = Projection("pairing_view", tables=[proposals, pairs, requests, units])
 
 
 def _proposal(conn: sa.Connection, cycle_id: str) -> sa.Row | None:
@@ -78,14 +79,37 @@ def _ended(conn: sa.Connection, e: Envelope) -> None:
     )
 
 
+@pairing_view.on("GroupFormed", "FamilyFormed")
+def _unit(conn: sa.Connection, e: Envelope) -> None:
+    """A group or family, formed or grown by a re-run (same id, every member)."""
+    unit = (group_unit if e.event_type == "GroupFormed" else family_unit)(e.payload)
+    members = {"member_ids": sorted(unit["roles"]), "roles": unit["roles"]}
+    found = units.c.unit_id == unit["unit_id"]
+    if conn.execute(sa.select(units.c.unit_id).where(found)).first():
+        conn.execute(units.update().where(found).values(run_id=e.payload["run_id"], **members))
+        return
+    conn.execute(units.insert().values(
+        unit_id=unit["unit_id"], cycle_id=e.payload["cycle_id"], run_id=e.payload["run_id"],
+        kind=unit["kind"], status="active", **members,
+    ))  # fmt: skip
+
+
+@pairing_view.on("GroupEnded", "FamilyEnded")
+def _unit_ended(conn: sa.Connection, e: Envelope) -> None:
+    unit_id = e.payload.get("group_id") or e.payload["family_id"]
+    conn.execute(
+        units.update()
+        .where(units.c.unit_id == unit_id)
+        .values(status="ended", ended_reason=e.payload["reason"])
+    )
+
+
 @pairing_view.on("RematchRequested")
 def _rematch(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
-    conn.execute(
-        pairs.update()
-        .where(pairs.c.pair_id == p["pair_id"])
-        .values(rematch_requested_by=p["person_id"], rematch_reason=p["reason"])
-    )
+    asked = {"rematch_requested_by": p["person_id"], "rematch_reason": p["reason"]}
+    conn.execute(pairs.update().where(pairs.c.pair_id == p["pair_id"]).values(**asked))
+    conn.execute(units.update().where(units.c.unit_id == p["pair_id"]).values(**asked))
 
 
 @pairing_view.on("MentorRequested")

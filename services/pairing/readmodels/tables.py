@@ -1,5 +1,6 @@
 """Pairing's read model tables: the candidate pool as enrollment's events describe it (people,
-cycles, candidates, conflicts), and the service's own proposals, pairs and mentee-choice requests.
+cycles, candidates, conflicts), and the service's own proposals, pairs, groups and families
+(units) and mentee-choice requests.
 
 People, cycles and enrollments live in different streams, so their events may arrive in any
 order: each goes to its own table and they are joined when read.
@@ -76,6 +77,21 @@ pairs = sa.Table(
     sa.Column("mentee_id", sa.String(36), nullable=False, index=True),
     sa.Column("mentor_id", sa.String(36), nullable=False, index=True),
     sa.Column("score", sa.Float, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # active | ended
+    sa.Column("ended_reason", sa.Text, nullable=True),
+    sa.Column("rematch_requested_by", sa.String(36), nullable=True),
+    sa.Column("rematch_reason", sa.Text, nullable=True),
+)  # fmt: skip
+# Published coaching groups and families: every member (`member_ids`, the coach or senior and
+# mid-level included) and what each is in it (`roles`: coach | member | senior | mid | junior).
+units = sa.Table(
+    "units", metadata,
+    sa.Column("unit_id", sa.String(36), primary_key=True),
+    sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # group | family
+    sa.Column("member_ids", sa.JSON, nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("status", sa.String(10), nullable=False),  # active | ended
     sa.Column("ended_reason", sa.Text, nullable=True),
     sa.Column("rematch_requested_by", sa.String(36), nullable=True),

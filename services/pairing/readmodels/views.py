@@ -14,7 +14,7 @@ from services.eventkit.db import one
 from services.eventkit.envelope import format_time
 
 from .tables import candidates as candidates_table
-from .tables import conflicts, cycles, pairs, people, proposals, requests
+from .tables import conflicts, cycles, pairs, people, proposals, requests, units
 
 
 def cycle(conn: sa.Connection, cycle_id: str) -> sa.RowMapping:
@@ -136,6 +136,34 @@ def cycle_pairs(conn: sa.Connection, cycle_id: str) -> list[dict]:
 
 def pair(conn: sa.Connection, cycle_id: str, pair_id: str) -> dict:
     return next(p for p in cycle_pairs(conn, cycle_id) if p["pair_id"] == pair_id)
+
+
+# The order members are listed in: who leads first, then by name.
+ROLE_ORDER = {"coach": 0, "senior": 0, "mid": 1, "member": 2, "junior": 2}
+
+
+def unit_rows(conn: sa.Connection, cycle_id: str) -> list[sa.RowMapping]:
+    return list(conn.execute(sa.select(units).where(units.c.cycle_id == cycle_id)).mappings())
+
+
+def cycle_units(conn: sa.Connection, cycle_id: str) -> list[dict]:
+    """The cycle's published groups and families, each with its members named and their roles
+    (coach and members; senior, mid-level and juniors)."""
+    rows = unit_rows(conn, cycle_id)
+    named = names(conn, {m for r in rows for m in r["member_ids"]})
+    found = []
+    for r in rows:
+        members = sorted(
+            ({"person_id": m, "name": named.get(m), "role": r["roles"].get(m)}
+             for m in r["member_ids"]),
+            key=lambda x: (ROLE_ORDER.get(x["role"], 3), x["name"] or ""),
+        )  # fmt: skip
+        found.append({**r, "unit_id": r["unit_id"], "members": members})
+    return sorted(found, key=lambda u: (u["status"] != "active", u["members"][0]["name"] or ""))
+
+
+def unit(conn: sa.Connection, cycle_id: str, unit_id: str) -> dict:
+    return next(u for u in cycle_units(conn, cycle_id) if u["unit_id"] == unit_id)
 
 
 def cycle_requests(conn: sa.Connection, cycle_id: str) -> list[dict]:

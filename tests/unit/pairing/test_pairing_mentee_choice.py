@@ -3,26 +3,12 @@
 import datetime as dt
 
 import pytest
+from replay import NOW, reloaded
 
 from services.eventkit import DomainError
-from services.eventkit.envelope import Envelope, new_id
 from services.pairing.domain.cycle_pairing import CyclePairing
 
-NOW = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 CAPACITY = {"m1": 1, "m2": 2, "m3": 1}
-
-
-def _reloaded(pairing: CyclePairing) -> CyclePairing:
-    """The aggregate as the store would give it back: its events replayed into a fresh one."""
-    events = [
-        Envelope(
-            event_id=new_id(), event_type=e.event_type, schema_version=1, stream_id=pairing.stream_id,
-            stream_version=n + 1, institution_id="i", actor={"id": "t", "role": "system"},
-            occurred_at=NOW, correlation_id="c", causation_id=None, payload=e.payload,
-        )
-        for n, e in enumerate(pairing.pending)
-    ]  # fmt: skip
-    return CyclePairing.rehydrate(pairing.id, events)
 
 
 def _open(choices: dict[str, list[str]]) -> CyclePairing:
@@ -46,7 +32,7 @@ def test_each_mentee_first_asks_their_first_choice():
 
 
 def test_a_decline_moves_down_the_list_even_after_reloading():
-    pairing = _reloaded(_open({"a": ["m1", "m2"]}))  # the round's choices come from its event
+    pairing = reloaded(_open({"a": ["m1", "m2"]}))  # the round's choices come from its event
     pairing.respond(
         _request_of(pairing, "a")["request_id"], False, "no time this year", CAPACITY, NOW
     )
@@ -97,6 +83,6 @@ def test_replayed_history_gives_the_same_state():
     pairing = _open({"a": ["m1", "m2"], "b": ["m1", "m2"]})
     pairing.respond(_request_of(pairing, "a")["request_id"], False, "", CAPACITY, NOW)
     pairing.expire_due(CAPACITY, NOW + dt.timedelta(days=3))
-    again = _reloaded(pairing)
+    again = reloaded(pairing)
     assert again.requests == pairing.requests
     assert again.round == pairing.round

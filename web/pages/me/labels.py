@@ -34,6 +34,7 @@ NOTICE_LABELS = {
     "enrolled": "You are enrolled in a program",
     "pair_published": "Your pairing is published",
     "group_formed": "Your coaching group is formed",
+    "family_formed": "Your mentoring family is formed",
     "mentor_requested": "A mentee asks you to be their mentor",
     "request_answered": "A mentor answered your request",
     "request_expired": "A mentor did not answer your request in time",
