@@ -1,15 +1,15 @@
 """Mentoring families beside coaching groups (`kind`), each member's place in the unit (`roles`),
 and units a coordinator ended.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
