@@ -48,7 +48,7 @@ def test_a_coordinator_imports_a_roster_runs_pairing_edits_and_publishes(new_pag
         "#roster-file",
         files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": _roster(tag, True)}],
     )
-    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("button", name="Check the file").click()
     problems = page.get_by_role("region").filter(has_text="not-an-email").first
     problems.wait_for()
     assert "7" in problems.inner_text()  # the line of the bad row (line 1 is the header)
@@ -62,7 +62,8 @@ def test_a_coordinator_imports_a_roster_runs_pairing_edits_and_publishes(new_pag
         "#roster-file",
         files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": _roster(tag, False)}],
     )
-    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name="Confirm and import").click()
     page.get_by_text("Roster imported").first.wait_for()
     screenshot(page, "coordinator", "roster-imported")
 

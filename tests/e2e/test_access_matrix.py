@@ -503,6 +503,17 @@ def _(w, c, p):
     c.files = lambda: {"file": ("roster.csv", csv.format(_unique("r").lower()), "text/csv")}
 
 
+SPECIAL[("POST", "/api/cycles/{cycle_id}/roster/preview")] = SPECIAL[
+    ("POST", "/api/cycles/{cycle_id}/roster")
+]
+
+
+@_special("POST", "/api/cycles/{cycle_id}/roster/apply")
+def _(w, c, p):
+    # No such preview: 404 to whoever may manage the cycle, refused to everyone else.
+    c.body = _body({"file_sha256": "0" * 64, "plan": "0" * 64})
+
+
 @_special("POST", "/api/cycles/{cycle_id}/runs")
 def _(w, c, p):
     c.body = _body({"algorithm": "stable"})

@@ -35,6 +35,20 @@ def _upload(web, cycle_id: str, body: bytes, **kwargs):
     )
 
 
+HIDDEN_RE = re.compile(r'name="(file_sha256|plan|filename)" value="([^"]*)"')
+
+
+def _confirm(web, cycle_id: str, preview_html: str, **kwargs):
+    """Confirm the previewed roster, as its form does."""
+    fields = dict(HIDDEN_RE.findall(preview_html))
+    assert set(fields) == {"file_sha256", "plan", "filename"}, preview_html[:2000]
+    return web.post(
+        f"/coordinator/cycles/{cycle_id}/roster/confirm",
+        data={"csrf_token": web.csrf, **fields},
+        **kwargs,
+    )
+
+
 def _problem_rows(html: str) -> dict[str, list[tuple[str, str]]]:
     """The refused roster's problem table: line -> [(column, problem)]."""
     found: dict[str, list[tuple[str, str]]] = {}
@@ -199,7 +213,12 @@ def test_a_valid_roster_imports_and_the_new_people_appear_in_participants(live_s
         f"Tomas Underwood;tomas.{tag}@riverside.example;mentee;PGY1;wellness;\n"
     ).encode()
 
-    imported = _upload(web, program.cycle_id, body, allow_redirects=False)
+    preview = _upload(web, program.cycle_id, body)
+    assert preview.status_code == 200, preview.text
+    assert "Nothing has changed yet" in preview.text
+    assert re.search(r"<dt>New people</dt><dd>2</dd>", preview.text)
+    assert len(_enrollments(live_suite, program.cycle_id)) == 4  # nothing applied yet
+    imported = _confirm(web, program.cycle_id, preview.text, allow_redirects=False)
     assert imported.status_code == 302, imported.text
     summary = web.get(imported.headers["Location"])
     assert "Roster imported from roster.csv." in summary.text
@@ -209,7 +228,9 @@ def test_a_valid_roster_imports_and_the_new_people_appear_in_participants(live_s
     assert "Roster imported" not in web.get(imported.headers["Location"]).text
 
     # With htmx the upload area alone comes back, after the same redirect.
-    again = _upload(web, program.cycle_id, body, headers={"HX-Request": "true"})
+    shown = _upload(web, program.cycle_id, body, headers={"HX-Request": "true"})
+    assert re.search(r"<dt>Unchanged</dt><dd>2</dd>", shown.text)
+    again = _confirm(web, program.cycle_id, shown.text, headers={"HX-Request": "true"})
     assert again.status_code == 200
     assert "<html" not in again.text
     assert re.search(r"<dt>Unchanged</dt><dd>2</dd>", again.text)
@@ -244,7 +265,9 @@ def test_the_template_csv_has_every_column_and_imports_as_is(live_suite):
     rows = list(csv.reader(io.StringIO(template.text)))
     assert rows[0][:4] == ["name", "email", "role", "training_level"]
     assert "capacity" in rows[0]
-    imported = _upload(web, program.cycle_id, template.content)
+    preview = _upload(web, program.cycle_id, template.content)
+    assert preview.status_code == 200, preview.text
+    imported = _confirm(web, program.cycle_id, preview.text)
     assert imported.status_code == 200, imported.text
     assert re.search(r"<dt>Rows read</dt><dd>2</dd>", imported.text)
 

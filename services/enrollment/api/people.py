@@ -73,7 +73,7 @@ def find_person_by_email(query):
         found = (
             conn.execute(
                 sa.select(p.c.id, p.c.name, p.c.institution_id, p.c.email).where(
-                    p.c.email == query["email"].strip().lower()
+                    sa.func.lower(p.c.email) == query["email"].strip().lower()
                 )
             )
             .mappings()

@@ -237,7 +237,7 @@ def record_access_event(data):
         elif data["email"]:
             person = conn.execute(
                 sa.select(rm.people.c.id, rm.people.c.institution_id).where(
-                    rm.people.c.email == data["email"].strip().lower()
+                    sa.func.lower(rm.people.c.email) == data["email"].strip().lower()
                 )
             ).first()
         meta = request_meta(person.institution_id if person else None)

@@ -1,5 +1,6 @@
-"""Roster import: the file is checked whole (parsing is pure, in domain.roster_file), then the
-rows are checked against the directory and applied atomically and idempotently (by email)."""
+"""Roster import: the file is checked whole (parsing is pure, in domain.roster_file), then planned
+against the directory (domain.roster_plan) and shown to the coordinator; the plan is applied
+atomically only when confirmed, and only if the directory has not changed since."""
 
 from __future__ import annotations
 
@@ -17,9 +18,23 @@ from ..domain.directory import Program
 from ..domain.enrollment import Enrollment
 from ..domain.person import Person
 from ..domain.roster_file import ParsedRoster, RosterRefused, parse_roster
+from ..domain.roster_plan import (
+    NEW,
+    OTHER_INSTITUTION,
+    PERSON_COLUMNS,
+    PROFILE_COLUMNS,
+    Known,
+    KnownEnrollment,
+    PlannedRow,
+    RosterPlan,
+    plan,
+    profile_of,
+)
 from ..domain.roster_rows import RosterRow
 from ..readmodels import lookups
 from . import roster_conflicts
+
+ELSEWHERE = "This email belongs to someone at another institution."
 
 
 class RosterRejected(Exception):
@@ -31,12 +46,25 @@ class RosterRejected(Exception):
         self.rows = rows
 
 
+class PlanChanged(Exception):
+    """The directory changed since the coordinator saw the preview: `plan` is what would be done
+    now, to be shown again."""
+
+    def __init__(self, plan: RosterPlan) -> None:
+        super().__init__("The directory changed since the preview.")
+        self.plan = plan
+
+
 def _whole_file(message: str) -> RosterRejected:
     return RosterRejected(message, [{"line": 1, "column": None, "message": message}])
 
 
 def _problems(rows: list[dict]) -> RosterRejected:
     return RosterRejected(f"{len(rows)} problem(s) in the file; nothing was imported.", rows)
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def validate(data: bytes, max_bytes: int) -> ParsedRoster:
@@ -52,83 +80,122 @@ def validate(data: bytes, max_bytes: int) -> ParsedRoster:
     return parsed
 
 
+def preview(
+    conn: sa.Connection, cycle: sa.RowMapping, rows: tuple[RosterRow, ...], data: bytes
+) -> RosterPlan:
+    """What importing the rows into the cycle would change, person by person; RosterRejected if
+    a row declares a conflict with someone unknown."""
+    problems = roster_conflicts.unknown_people(conn, rows)
+    if problems:
+        raise _problems(problems)
+    found = lookups.people_by_email(conn, [r.email for r in rows])
+    people = {
+        email: Known(p.id, p.institution_id, p.email, {k: getattr(p, k) for k in PERSON_COLUMNS})
+        for email, p in found.items()
+    }
+    enrolled = lookups.cycle_enrollments(conn, cycle["id"], [p.id for p in people.values()])
+    declared = lookups.declared_conflicts(conn, [e.id for e in enrolled.values()])
+    enrollments = {
+        key: KnownEnrollment(e.id, e.status == "active", _profile_read(e), declared.get(e.id, {}))
+        for key, e in enrolled.items()
+    }
+    return plan(
+        file_sha256(data),
+        rows,
+        people,
+        enrollments,
+        cycle["institution_id"],
+        bool(cycle["cross_institution"]),
+    )
+
+
+def _profile_read(e: sa.Row) -> dict[str, Any]:
+    profile = {k: getattr(e, k) for k in PROFILE_COLUMNS}
+    profile["languages"] = profile["languages"] or []
+    profile["interests"] = profile["interests"] or []
+    return profile
+
+
 def apply(
-    uow: UnitOfWork, cycle: sa.RowMapping, rows: tuple[RosterRow, ...], data: bytes, meta: Metadata
+    uow: UnitOfWork,
+    cycle: sa.RowMapping,
+    rows: tuple[RosterRow, ...],
+    data: bytes,
+    meta: Metadata,
+    confirmed: str | None = None,
 ) -> dict[str, int]:
-    """Register, update and enroll the rows' people in the open cycle, all or nothing; returns
-    the counts. Importing the same file again changes nothing."""
+    """Register, update and enroll the rows' people in the open cycle, all or nothing, leaving
+    out people of another institution; returns the counts. `confirmed` is the fingerprint of the
+    plan the coordinator saw: if the plan is no longer the same, PlanChanged and nothing is
+    written; without it, a person of another institution refuses the whole file. Importing the
+    same file again changes nothing."""
     program = uow.load(Program, cycle["program_id"])
     try:
         program.check_open(cycle["id"])
     except DomainError as exc:
         raise _whole_file(exc.message) from None
-    people = lookups.people_by_email(uow.conn, [r.email for r in rows])
-    problems = [
-        {"line": r.line, "column": "email",
-         "message": "This email belongs to someone at another institution."}
-        for r in rows
-        if r.email in people
-        and people[r.email].institution_id != cycle["institution_id"]
-        and not cycle["cross_institution"]
-    ]  # fmt: skip
-    problems += roster_conflicts.unknown_people(uow.conn, rows)
-    if problems:
-        raise _problems(problems)
-    enrolled_ids = lookups.cycle_enrollments(uow.conn, cycle["id"], [p.id for p in people.values()])
-    changed: list = []
+    planned = preview(uow.conn, cycle, rows, data)
+    if confirmed is None:
+        # Imported unseen: a person of another institution refuses the file rather than being
+        # left out without anyone having been told.
+        elsewhere = [r for r in planned.rows if r.status == OTHER_INSTITUTION]
+        if elsewhere:
+            raise _problems([{"line": r.line, "column": "email", "message": ELSEWHERE}
+                             for r in elsewhere])  # fmt: skip
+    elif planned.fingerprint != confirmed:
+        raise PlanChanged(planned)
+    applied: list[RosterRow] = []
     person_by_email: dict[str, Person] = {}
     enrollment_by_email: dict[str, Enrollment] = {}
-    reused: set[str] = set()
-    counts = {"rows": len(rows), "people_registered": 0, "enrolled": 0, "updated": 0,
-              "unchanged": 0}  # fmt: skip
-    for r in rows:
-        existing = people.get(r.email)
-        if existing is None:
-            person = Person(new_id())
-            person.register(
-                cycle["institution_id"], r.name, r.email, r.training_level, r.specialty, r.pronouns
+    for r, step in zip(rows, planned.rows, strict=True):
+        if step.status != OTHER_INSTITUTION:
+            applied.append(r)
+            person_by_email[r.email], enrollment_by_email[r.email] = _apply_row(
+                uow, program, cycle, r, step
             )
-            counts["people_registered"] += 1
-        else:
-            person = uow.load(Person, existing.id)
-            person.update(
-                name=r.name,
-                training_level=r.training_level,
-                specialty=r.specialty,
-                pronouns=r.pronouns,
-            )
-        enrollment_id = enrolled_ids.get((person.id, r.role))
-        if enrollment_id is None:
-            enrollment = Enrollment(new_id())
-            enrollment.enroll(program, cycle["id"], person, r.role, _profile(r))
-            counts["enrolled"] += 1
-        else:
-            enrollment = uow.load(Enrollment, enrollment_id)
-            if not enrollment.active:
-                enrollment.reenroll(program)
-            enrollment.update_profile(_profile(r))
-            reused.add(r.email)
-        person_by_email[r.email], enrollment_by_email[r.email] = person, enrollment
-    roster_conflicts.declare(uow, rows, person_by_email, enrollment_by_email)
-    for r in rows:
-        person, enrollment = person_by_email[r.email], enrollment_by_email[r.email]
-        if r.email in reused:  # counted once its conflicts are declared too
-            same = r.email in people and not person.pending and not enrollment.pending
-            counts["unchanged" if same else "updated"] += 1
-        changed.extend(a for a in (person, enrollment) if a.pending)
+    roster_conflicts.declare(uow, tuple(applied), person_by_email, enrollment_by_email)
+    changed = [
+        a
+        for r in applied
+        for a in (person_by_email[r.email], enrollment_by_email[r.email])
+        if a.pending
+    ]
+    counts = planned.counts()
     if changed:
         in_cycle = dataclasses.replace(meta, institution_id=cycle["institution_id"])
         uow.save_all(changed, in_cycle)
         program.record(
             "RosterImported", cycle_id=cycle["id"], program_id=program.id,
-            file_sha256=hashlib.sha256(data).hexdigest(), **counts,
+            file_sha256=planned.file_sha256, rows=counts["rows"],
+            people_registered=counts["people_registered"], enrolled=counts["enrolled"],
+            updated=counts["updated"], unchanged=counts["unchanged"],
         )  # fmt: skip
         uow.save(program, in_cycle)
     return counts
 
 
-def _profile(r: RosterRow) -> dict[str, Any]:
-    return {
-        "interests": list(r.interests), "goals": r.goals, "languages": list(r.languages),
-        "meeting_mode": r.meeting_mode, "capacity": r.capacity,
-    }  # fmt: skip
+def _apply_row(
+    uow: UnitOfWork, program: Program, cycle: sa.RowMapping, r: RosterRow, step: PlannedRow
+) -> tuple[Person, Enrollment]:
+    """The row's person and enrollment, with the events the row adds pending."""
+    if step.status == NEW:
+        person = Person(new_id())
+        person.register(
+            cycle["institution_id"], r.name, r.email, r.training_level, r.specialty, r.pronouns
+        )
+    else:
+        assert step.person_id is not None
+        person = uow.load(Person, step.person_id)
+        person.update(
+            name=r.name, training_level=r.training_level, specialty=r.specialty,
+            pronouns=r.pronouns,
+        )  # fmt: skip
+    if step.enrollment_id is None:
+        enrollment = Enrollment(new_id())
+        enrollment.enroll(program, cycle["id"], person, r.role, profile_of(r))
+    else:
+        enrollment = uow.load(Enrollment, step.enrollment_id)
+        if not enrollment.active:
+            enrollment.reenroll(program)
+        enrollment.update_profile(profile_of(r))
+    return person, enrollment

@@ -96,6 +96,8 @@ class RosterRow:
     capacity: int | None = None
     # (kind, email) of each person this one must never be paired with, in the file's order.
     conflicts: tuple[tuple[str, str], ...] = ()
+    # `email` is lower-cased; this is how the file spells it (not part of the row's identity).
+    email_as_written: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ def check_row(
         meeting_mode=mode,
         capacity=capacity,
         conflicts=conflicts,
+        email_as_written=values["email"],
     )
     return row, []
 

@@ -87,3 +87,13 @@ staff_roles = sa.Table(
     sa.Column("institution_id", sa.String(36), nullable=True, index=True),
     sa.Column("program_id", sa.String(36), nullable=True),
 )  # fmt: skip
+# Roster files a coordinator has previewed, kept until applied (or replaced by a newer preview)
+# so that confirming applies exactly the previewed bytes.
+roster_previews = sa.Table(
+    "roster_previews", metadata,
+    sa.Column("cycle_id", sa.String(36), primary_key=True),
+    sa.Column("file_sha256", sa.String(64), primary_key=True),
+    sa.Column("institution_id", sa.String(36), nullable=False, index=True),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)  # fmt: skip

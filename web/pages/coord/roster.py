@@ -1,4 +1,5 @@
-"""Importing a cycle's roster from CSV, and the template to start from."""
+"""Importing a cycle's roster from CSV: a preview of every change, applied once confirmed; and
+the template to start from."""
 
 from __future__ import annotations
 
@@ -72,7 +73,9 @@ TEMPLATE_ROWS = (
 # Large enough for any real roster; the enrollment service applies its own, smaller limit.
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 ROSTER_RESULT_KEY = "coord.roster_result"
-SUMMARY_KEYS = ("rows", "people_registered", "enrolled", "updated", "unchanged")
+SUMMARY_KEYS = (
+    "rows", "people_registered", "enrolled", "updated", "unchanged", "other_institution",
+)  # fmt: skip
 
 
 @bp.route("/cycles/<cycle_id>/roster", methods=["GET", "POST"])
@@ -96,7 +99,7 @@ def roster(cycle_id: str) -> ResponseReturnValue:
     reply = call(
         "enrollment",
         "POST",
-        f"/api/cycles/{seg(cycle_id)}/roster",
+        f"/api/cycles/{seg(cycle_id)}/roster/preview",
         data=data,
         content_type="text/csv",
     )
@@ -109,9 +112,89 @@ def roster(cycle_id: str) -> ResponseReturnValue:
             rows=_row_errors(reply),
             filename=upload.filename,
         )
+    return _roster_page(cycle, preview=_preview(reply.body), filename=upload.filename)
+
+
+@bp.post("/cycles/<cycle_id>/roster/confirm")
+@staff_only
+def roster_confirm(cycle_id: str) -> ResponseReturnValue:
+    """Apply the roster exactly as previewed; if the directory changed, show the new preview."""
+    cycle = staff_cycle(cycle_id)
+    filename = request.form.get("filename", "")[:200]
+    confirmed = {k: request.form.get(k, "") for k in ("file_sha256", "plan")}
+    reply = call("enrollment", "POST", f"/api/cycles/{seg(cycle_id)}/roster/apply", json=confirmed)
+    refuse_if_forbidden(reply)
+    if reply.status == 409 and isinstance(reply.body, dict):
+        return _roster_page(
+            cycle,
+            409,
+            preview=_preview(reply.body.get("preview") or {}),
+            changed=reply.message,
+            filename=filename,
+        )
+    if not reply.ok:
+        message = reply.message
+        if reply.status in (404, 422) and not _row_errors(reply):
+            message = "This preview is no longer available. Upload the file again."
+        return _roster_page(
+            cycle, reply.status, message=message, rows=_row_errors(reply), filename=filename
+        )
     summary = {k: int(reply.body.get(k, 0)) for k in SUMMARY_KEYS}
-    session[ROSTER_RESULT_KEY] = {"cycle": cycle_id, "filename": upload.filename, **summary}
+    session[ROSTER_RESULT_KEY] = {"cycle": cycle_id, "filename": filename, **summary}
     return redirect(url_for(".roster", cycle_id=cycle_id))
+
+
+# How the preview names each field that changes.
+FIELD_LABELS = {
+    "name": "Name",
+    "training_level": "Training level",
+    "specialty": "Specialty",
+    "pronouns": "Pronouns",
+    "interests": "Interests",
+    "goals": "Goals",
+    "languages": "Languages",
+    "meeting_mode": "Meeting mode",
+    "capacity": "Capacity",
+}
+STATUS_LABELS = {
+    "new": "New person",
+    "updated": "Changes",
+    "unchanged": "Unchanged",
+    "other_institution": "Not imported",
+}
+# A preview lists at most this many people of each kind; the counts cover every row.
+MAX_PREVIEWED = 2000
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value) or "(none)"
+    if value is None or value == "":
+        return "(empty)"
+    return str(value)
+
+
+def _preview(body: dict) -> dict:
+    """The enrollment service's preview, as the page lists it: people with something to say
+    first (new, changed, left out), the unchanged apart."""
+    people = [p for p in body.get("people", []) if isinstance(p, dict)]
+    for p in people:
+        p["changes_shown"] = [
+            (FIELD_LABELS.get(c.get("field"), c.get("field")), _shown(c.get("old")),
+             _shown(c.get("new")))
+            for c in p.get("changes", [])
+        ]  # fmt: skip
+        p["status_label"] = STATUS_LABELS.get(p.get("status"), p.get("status"))
+    listed = [p for p in people if p.get("status") != "unchanged"]
+    unchanged = [p for p in people if p.get("status") == "unchanged"]
+    return {
+        "file_sha256": body.get("file_sha256", ""),
+        "plan": body.get("plan", ""),
+        "counts": body.get("counts", {}),
+        "listed": listed[:MAX_PREVIEWED],
+        "unchanged": unchanged[:MAX_PREVIEWED],
+        "more": max(0, len(listed) - MAX_PREVIEWED) + max(0, len(unchanged) - MAX_PREVIEWED),
+    }
 
 
 def _row_errors(reply: Reply) -> list[dict]:
@@ -140,6 +223,8 @@ def _roster_page(
     message: str = "",
     rows: list[dict] | None = None,
     filename: str = "",
+    preview: dict | None = None,
+    changed: str = "",
 ) -> Response:
     return render(
         "coord/roster.html",
@@ -153,6 +238,8 @@ def _roster_page(
         message=message,
         rows=rows or [],
         filename=filename,
+        preview=preview,
+        changed=changed,
     )
 
 
