@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
@@ -12,17 +11,14 @@ import sys
 from pathlib import Path
 
 from services.eventkit import config, logs, tracing
-from tandem.service_commands import add_service_parsers, migrate, service_action
+from tandem import errors
+from tandem.service_commands import add_service_parsers, load_service, migrate, service_action
 from tandem.store_commands import STORE_COMMANDS, add_store_parsers, store_command
 
 DLQ_ACTIONS = ("list", "show", "redrive")
 
 
-def load_service(name: str):
-    return importlib.import_module(f"services.{name}.service").SERVICE
-
-
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -122,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     add_service_parsers(sub)
     add_store_parsers(sub)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if getattr(args, "port_base", None):
         use_port_base(args.port_base, starts_broker=args.command == "run")
     logs.configure(_process_name(args))
@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         return _dispatch(args)
     except KeyboardInterrupt:
         return 130
+    except errors.EXPECTED as exc:
+        print(f"tandem {args.command}: {errors.explain(exc)}", file=sys.stderr)
+        return 1
 
 
 def _interrupt(*_) -> None:

@@ -9,9 +9,11 @@ import json
 import sys
 
 import requests
+from kafka.errors import KafkaConnectionError
 
 from services.eventkit import config, dead_letters
 from services.eventkit.auth import TokenSigner, system_principal
+from services.eventkit.broker import port_open
 
 AUDIT_TIMEOUT_S = 10.0
 
@@ -19,6 +21,9 @@ AUDIT_TIMEOUT_S = 10.0
 def dlq(args: argparse.Namespace, load_service) -> int:
     services = [args.service] if args.service else list(config.SERVICES)
     topics = sorted({config.dlq_topic(t) for n in services for t in load_service(n).subscriptions})
+    host, _, port = config.bootstrap_servers().split(",")[0].rpartition(":")
+    if not port_open(host or "127.0.0.1", int(port)):  # refused at once, not after retries
+        raise KafkaConnectionError("the broker refuses connections")
     letters = dead_letters.read(config.bootstrap_servers(), topics)
     if args.service:  # a topic's dead letters come from each of its consumers
         letters = [d for d in letters if d.headers.get("consumer") in (None, "", args.service)]

@@ -4,6 +4,7 @@ its store (migrate, verify, checkpoint, republish, rebuild, outbox)."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
@@ -24,6 +25,10 @@ SERVICE_ACTIONS = (
     "outbox",
 )
 OUTBOX_ACTIONS = ("list", "retry", "skip")
+
+
+def load_service(name: str):
+    return importlib.import_module(f"services.{name}.service").SERVICE
 
 
 def add_service_parsers(sub) -> None:

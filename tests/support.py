@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -199,3 +201,17 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+def run_tandem(
+    env: dict[str, str], *args: str, timeout_s: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """A `tandem` command as an operator runs it, in its own process with this environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "tandem.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )

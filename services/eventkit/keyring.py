@@ -137,6 +137,20 @@ class Keyring:
         with self._lock:
             self._cache.update({p: (now, state) for p, state in found.items()})
 
+    def adopt(self, keys: dict[str, bytes | None], by: str) -> None:
+        """People's keys brought from another deployment (None: erased there, kept as a
+        tombstone), wrapped under this keyring's key; IntegrityError if one is known here."""
+        now = utcnow()
+        rows = [
+            {"person_id": p, "wrapped_key": None if k is None else self._wrap(p, k),
+             "created_at": now, "erased_at": now if k is None else None,
+             "erased_by": by if k is None else None}
+            for p, k in keys.items()
+        ]  # fmt: skip
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(person_keys.insert(), rows)
+
     def erase(self, person_id: str, by: str) -> bool:
         """Destroy the person's key (a tombstone stays); True if there was a key to destroy."""
         with self.engine.begin() as conn:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -17,19 +15,9 @@ from live import publish_pairs, seed_program
 
 from services.eventkit import config
 from services.eventkit.broker import free_ports
+from support import run_tandem
 
 pytestmark = [pytest.mark.kafka]
-
-
-def tandem(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tandem.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _on_postgres(live) -> bool:
@@ -39,11 +27,11 @@ def _on_postgres(live) -> bool:
 def test_backup_and_restore_refuse_on_postgresql_and_point_to_pg_dump(live_suite, tmp_path):
     if not _on_postgres(live_suite):
         pytest.skip("the suite runs on the embedded default; see the SQLite test below")
-    backup = tandem(live_suite.env, "backup", str(tmp_path / "b.tar.gz"))
+    backup = run_tandem(live_suite.env, "backup", str(tmp_path / "b.tar.gz"))
     assert backup.returncode == 1
     assert "embedded default" in backup.stderr and "pg_dump" in backup.stderr
     assert "postgresql" in backup.stderr and not (tmp_path / "b.tar.gz").exists()
-    restore = tandem(live_suite.env, "restore", str(tmp_path))
+    restore = run_tandem(live_suite.env, "restore", str(tmp_path))
     assert restore.returncode == 1 and "pg_dump" in restore.stderr
 
 
@@ -62,7 +50,7 @@ def test_a_backup_of_the_running_suite_restores_elsewhere_and_verifies(live_suit
     publish_pairs(live_suite, seed_program(live_suite, mentors=2, mentees=2))
     archive = tmp_path / "suite.tar.gz"
 
-    made = tandem(live_suite.env, "backup", str(archive))  # while the suite runs
+    made = run_tandem(live_suite.env, "backup", str(archive))  # while the suite runs
 
     assert made.returncode == 0, made.stderr
     assert made.stderr == ""  # no bar when stderr is not a terminal
@@ -74,17 +62,17 @@ def test_a_backup_of_the_running_suite_restores_elsewhere_and_verifies(live_suit
     assert {"manifest.json", "enrollment.db", "keys/audit.key", "keys/keyring.key"} <= names
     assert archive.stat().st_mode & 0o077 == 0  # it holds the keys
 
-    over = tandem(live_suite.env, "restore", str(archive), "--force")
+    over = run_tandem(live_suite.env, "restore", str(archive), "--force")
     assert over.returncode == 1 and "running" in over.stderr
 
     other = _elsewhere(tmp_path)
-    restored = tandem(other, "restore", str(archive))
+    restored = run_tandem(other, "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
     for service in config.SERVICES:
-        verified = tandem(other, service, "verify")
+        verified = run_tandem(other, service, "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert json.loads(verified.stdout)["events"] == stores[service]["events"]
-    again = tandem(other, "restore", str(archive))
+    again = run_tandem(other, "restore", str(archive))
     assert again.returncode == 1 and "--force" in again.stderr
 
 
@@ -92,15 +80,15 @@ def test_a_backup_that_does_not_match_its_manifest_is_refused(live_suite, tmp_pa
     if _on_postgres(live_suite):
         pytest.skip("the suite runs on PostgreSQL")
     folder = tmp_path / "copy"
-    assert tandem(live_suite.env, "backup", str(folder)).returncode == 0
+    assert run_tandem(live_suite.env, "backup", str(folder)).returncode == 0
     with (folder / "pairing.db").open("r+b") as db:
         db.seek(200)
         db.write(b"\x00tampered")
 
-    refused = tandem(_elsewhere(tmp_path), "restore", str(folder))
+    refused = run_tandem(_elsewhere(tmp_path), "restore", str(folder))
 
     assert refused.returncode == 1
     assert "pairing.db does not match its SHA-256" in refused.stderr
     assert not (tmp_path / "other" / "var" / "enrollment.db").exists()
     (folder / "manifest.json").write_text('{"format": "something else"}')
-    assert "not a tandem-backup" in tandem(_elsewhere(tmp_path), "restore", str(folder)).stderr
+    assert "not a tandem-backup" in run_tandem(_elsewhere(tmp_path), "restore", str(folder)).stderr
