@@ -111,11 +111,15 @@ class Sender:
         with self.engine.begin() as conn:
             use_case(UnitOfWork(conn, self.runtime.store, self.clock))
 
-    def _transmit(self, message_id: str, to: str, subject: str, text: str, html: str) -> None:
+    def _transmit(
+        self, message_id: str, to: str, subject: str, text: str, html: str, calendar: str = ""
+    ) -> None:
         """Hand the mail to the SMTP server; with none configured it is kept locally instead,
         when its outcome is recorded."""
         if self.settings.smtp is not None:
-            message = compose(self.settings, message_id, to, subject, text, html, self.clock())
+            message = compose(
+                self.settings, message_id, to, subject, text, html, self.clock(), calendar
+            )
             transmit(self.settings.smtp, message)
 
     # --- single emails -----------------------------------------------------------------------
@@ -160,6 +164,7 @@ class Sender:
                 row.subject,
                 row.text_body,
                 row.html_body,
+                row.calendar or "",
             )
         except Exception as exc:
             self._email_failed(claimed, exc)

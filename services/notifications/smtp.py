@@ -107,7 +107,10 @@ def compose(
     text: str,
     html: str,
     date: dt.datetime,
+    calendar: str = "",
 ) -> EmailMessage:
+    """The message; with `calendar`, an iCalendar invitation (.ics, its METHOD on the part) that
+    mail clients offer to add to the calendar."""
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = to
@@ -118,4 +121,12 @@ def compose(
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    if calendar:
+        method = next(
+            (line[7:] for line in calendar.splitlines() if line.startswith("METHOD:")), "REQUEST"
+        )
+        message.add_attachment(
+            calendar.encode(), maintype="text", subtype="calendar", filename="invite.ics",
+            params={"method": method, "charset": "utf-8"},
+        )  # fmt: skip
     return message

@@ -1,5 +1,5 @@
-"""The timer loop the notifications worker runs: survey reminders before the due date, and alerts
-for pairs that have logged no meeting for a while.
+"""The timer loop the notifications worker runs: survey reminders before the due date, alerts
+for pairs that have logged no meeting for a while, and reminders of meetings the day before.
 
 The reactions write the timers as rows (readmodels.timers). A due timer is taken and its notices
 queued in one transaction (app.reminders). Every notice's id is derived from what it is about, so
@@ -20,7 +20,9 @@ from services.eventkit.envelope import utcnow
 from services.eventkit.service import Runtime
 
 from .app import reminders
+from .app.on_meeting_requests import remind as remind_meeting
 from .app.unit_of_work import Clock, UnitOfWork
+from .readmodels import meeting_reminders
 from .readmodels.tables import cycles, pair_watch, survey_reminders
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,11 @@ class Timers:
         """Fire every timer due at `now` (the clock's time if not given); return how many notices
         were queued."""
         now = now or self.clock()
-        return self._survey_reminders(now) + self._no_meeting_alerts(now)
+        return (
+            self._survey_reminders(now)
+            + self._no_meeting_alerts(now)
+            + self._meeting_reminders(now)
+        )
 
     def _fire(self, now: dt.datetime, use_case: Callable[[UnitOfWork], int]) -> int:
         """One timer, in its own transaction."""
@@ -85,6 +91,14 @@ class Timers:
         return sum(
             self._fire(now, lambda uow, pair_id=pair_id: reminders.alert(uow, pair_id))
             for pair_id in pair_ids
+        )
+
+    def _meeting_reminders(self, now: dt.datetime) -> int:
+        with self.runtime.reading() as conn:
+            due = meeting_reminders.due(conn, now)
+        return sum(
+            self._fire(now, lambda uow, request_id=request_id: remind_meeting(uow, request_id))
+            for request_id in due
         )
 
 

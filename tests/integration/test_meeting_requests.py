@@ -17,9 +17,12 @@ from services.eventkit.migrations import upgrade
 from services.eventkit.worker import Worker
 from services.feedback.app import create_app as feedback_app
 from services.feedback.service import SERVICE as FEEDBACK
+from services.notifications.domain.invitations import parse
+from services.notifications.service import SERVICE as NOTIFICATIONS
+from services.notifications.timers import Timers
 from services.pairing.app import create_app as pairing_app
 from services.pairing.service import SERVICE as PAIRING
-from support import auth_headers, wait_until
+from support import SmtpServer, auth_headers, wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -27,7 +30,20 @@ ZONE = "America/Chicago"
 
 
 @pytest.fixture
-def flow(topic_prefix, client, admin, database_url, request, tmp_path, kafka_bootstrap):
+def mail(monkeypatch):
+    server = SmtpServer()
+    server.start()
+    for name, value in {
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port), "SMTP_SECURITY": "none",
+        "SMTP_FROM": "Tandem <tandem@example.org>", "NOTIFY_POLL_S": "0.05",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def flow(topic_prefix, client, admin, database_url, request, tmp_path, kafka_bootstrap, mail):
     """A published pair (a mentee free on Wednesday afternoons and Thursday mornings, a mentor
     on Wednesday afternoons) in an institution on Chicago time, learnt by feedback from the
     broker."""
@@ -37,13 +53,15 @@ def flow(topic_prefix, client, admin, database_url, request, tmp_path, kafka_boo
             return f"sqlite:///{tmp_path / name}.db"
         return request.getfixturevalue("pg_database_factory")(name)
 
-    urls = {"pairing": db("pairing"), "feedback": db("feedback")}
+    urls = {"pairing": db("pairing"), "feedback": db("feedback"), "notify": db("notify")}
     upgrade(PAIRING.migrations, urls["pairing"])
     upgrade(FEEDBACK.migrations, urls["feedback"])
+    upgrade(NOTIFICATIONS.migrations, urls["notify"])
     workers = [
         Worker(ENROLLMENT, database_url, kafka_bootstrap),
         Worker(PAIRING, urls["pairing"], kafka_bootstrap),
         Worker(FEEDBACK, urls["feedback"], kafka_bootstrap),
+        Worker(NOTIFICATIONS, urls["notify"], kafka_bootstrap),
     ]
     for worker in workers:
         worker.start()
@@ -104,7 +122,7 @@ def flow(topic_prefix, client, admin, database_url, request, tmp_path, kafka_boo
         )
         yield types.SimpleNamespace(
             feedback=feedback, pair_id=pairs[0]["pair_id"], headers=headers, people=people,
-            workers=workers, kafka=kafka_bootstrap, urls=urls, inst=inst,
+            workers=workers, mail=mail, inst=inst,
         )  # fmt: skip
     finally:
         for worker in workers:
@@ -191,3 +209,81 @@ def test_field_errors_for_past_too_many_and_unknown_times(flow):
     )  # fmt: skip
     assert declined.json["status"] == "declined"
     assert declined.json["answer_note"] == "On nights that week"
+
+
+def _mails(flow, address: str, subject: str) -> list:
+    return [m for m in flow.mail.mailbox.to(address) if m["Subject"].startswith(subject)]
+
+
+def _calendars(flow, address: str) -> list[dict]:
+    """The calendar invitations mailed to `address`, each as its METHOD and its event's lines."""
+    found = []
+    for message in flow.mail.mailbox.to(address):
+        for part in message.iter_attachments():
+            if part.get_content_type() == "text/calendar":
+                lines = parse(part.get_content())
+                found.append({
+                    "method": part.get_param("method"), "subject": message["Subject"],
+                    "lines": lines, **{name: value for name, _, value in lines},
+                    "params": {name: params for name, params, _ in lines},
+                    "attendees": sorted(v for n, _, v in lines if n == "ATTENDEE"),
+                })  # fmt: skip
+    return found
+
+
+def test_the_invitation_reaches_every_attendee_and_follows_the_meeting(flow):
+    mentee, mentor = flow.people["mentee"]["email"], flow.people["mentor"]["email"]
+    times = _suggested(flow)
+    made = propose(flow, [t.isoformat() for t in times[:2]]).json
+    # The mentor is asked to choose, by email.
+    asked = wait_until(lambda: _mails(flow, mentor, "Ms Mentee asks to meet"), timeout_s=60)
+    assert asked[0]["Subject"] == "Ms Mentee asks to meet: choose a time"
+    assert times[0].strftime("%a %d %b %Y, 14:00") in asked[0].get_body(("plain",)).get_content()
+
+    url = f"/api/meeting-requests/{made['request_id']}"
+    accepted = flow.feedback.post(
+        f"{url}/accept", json={"starts_at": times[0].isoformat()}, headers=flow.headers["mentor"]
+    )
+    assert accepted.status_code == 200, accepted.json
+    for address in (mentee, mentor):
+        [invite] = wait_until(lambda a=address: _calendars(flow, a), timeout_s=60)
+        assert invite["method"] == invite["METHOD"] == "REQUEST"
+        assert invite["UID"] == f"meeting-request-{made['request_id']}@tandem.invalid"
+        assert invite["SEQUENCE"] == "0" and invite["STATUS"] == "CONFIRMED"
+        assert invite["params"]["DTSTART"]["TZID"] == ZONE
+        assert invite["DTSTART"] == times[0].strftime("%Y%m%dT140000")
+        assert invite["DTEND"] == times[0].strftime("%Y%m%dT144500")
+        assert invite["TZID"] == ZONE
+        assert invite["ORGANIZER"] == f"mailto:{mentee}"
+        assert invite["attendees"] == sorted([f"mailto:{mentee}", f"mailto:{mentor}"])
+        assert invite["LOCATION"] == "https://video.example/room-7"
+        assert invite["subject"].startswith("Meeting set: ")
+
+    # Moved: the same UID, SEQUENCE 1, the new time.
+    moved = flow.feedback.post(
+        f"{url}/reschedule",
+        json={"starts_at": times[1].isoformat()},
+        headers=flow.headers["mentee"],
+    )
+    assert moved.status_code == 200 and moved.json["sequence"] == 1, moved.json
+    update = wait_until(lambda: _calendars(flow, mentor)[1:], timeout_s=60)[0]
+    assert update["METHOD"] == "REQUEST" and update["SEQUENCE"] == "1"
+    assert update["UID"] == f"meeting-request-{made['request_id']}@tandem.invalid"
+    assert update["DTSTART"] == times[1].strftime("%Y%m%dT140000")
+
+    # The day before, the timer loop reminds both.
+    notify = flow.workers[-1].runtime
+    before = times[1].astimezone(dt.UTC) - dt.timedelta(hours=23)
+    assert Timers(notify, clock=lambda: before).run_once() == 2
+    assert Timers(notify, clock=lambda: before).run_once() == 0  # taken once
+    reminded = wait_until(lambda: _mails(flow, mentee, "Reminder"), timeout_s=60)
+    assert "tomorrow" in reminded[0]["Subject"]
+
+    # Cancelled: METHOD:CANCEL, SEQUENCE 2, to both.
+    cancelled = flow.feedback.post(f"{url}/cancel", headers=flow.headers["mentor"])
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    for address in (mentee, mentor):
+        cancel = wait_until(lambda a=address: _calendars(flow, a)[2:], timeout_s=60)[0]
+        assert cancel["method"] == cancel["METHOD"] == "CANCEL"
+        assert cancel["SEQUENCE"] == "2" and cancel["STATUS"] == "CANCELLED"
+        assert cancel["UID"] == f"meeting-request-{made['request_id']}@tandem.invalid"

@@ -33,6 +33,7 @@ WORKER_ONLY = {
     "waiting",
     "private_bodies",
     "survey_reminders",
+    "meeting_reminders",
     "pair_watch",
     "trail_links",
 }

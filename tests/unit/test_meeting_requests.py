@@ -170,3 +170,37 @@ def test_times_are_offered_from_the_shared_slots_first_in_the_institution_time_z
     assert times[0].astimezone(dt.UTC).hour == 19  # CDT from 8 March: UTC-5
     assert suggest([[], []], "UTC", NOW) == []
     assert suggest([["mon-am"], []], "UTC", NOW, 1) == [dt.datetime(2026, 3, 16, 10, tzinfo=dt.UTC)]
+
+
+def test_an_invitation_is_valid_icalendar_with_its_zone_and_a_cancel_keeps_its_uid():
+    from services.notifications.domain.invitations import Invitation, Person, ics, parse
+
+    organizer, other = Person('Sam "S" Mentee', "sam@x.org"), Person("Dana Mentor", "dana@x.org")
+    start = dt.datetime(2026, 3, 11, 19, tzinfo=dt.UTC)
+    invite = Invitation(
+        request_id="r1", sequence=0, starts_at=start, ends_at=start + dt.timedelta(minutes=45),
+        time_zone="America/Chicago", summary="Peer meeting: Dana Mentor and Sam Mentee",
+        organizer=organizer, attendees=[other, organizer], location="Room 4; floor 2",
+        description="CV review, applications\n" + "long " * 30,
+    )  # fmt: skip
+    text = ics(invite, NOW)
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    lines = parse(text)
+    values = {name: value for name, _, value in lines}
+    params = {name: p for name, p, _ in lines}
+    assert values["METHOD"] == "REQUEST" and values["UID"] == "meeting-request-r1@tandem.invalid"
+    assert values["DTSTART"] == "20260311T140000" and params["DTSTART"]["TZID"] == "America/Chicago"
+    assert values["DTEND"] == "20260311T144500" and values["TZOFFSETTO"] == "-0500"
+    assert values["LOCATION"] == "Room 4\\; floor 2"
+    assert values["DESCRIPTION"].startswith("CV review\\, applications\\nlong long")
+    assert params["ORGANIZER"]["CN"] == "Sam S Mentee"
+    attendees = [(p["PARTSTAT"], v) for n, p, v in lines if n == "ATTENDEE"]
+    assert attendees == [("NEEDS-ACTION", "mailto:dana@x.org"), ("ACCEPTED", "mailto:sam@x.org")]
+    cancel = {
+        n: v
+        for n, _, v in parse(
+            ics(Invitation(**{**invite.__dict__, "sequence": 2, "cancelled": True}), NOW)
+        )
+    }
+    assert (cancel["METHOD"], cancel["STATUS"], cancel["SEQUENCE"]) == ("CANCEL", "CANCELLED", "2")
+    assert cancel["UID"] == values["UID"]

@@ -39,6 +39,7 @@ class MeetingRequested(_Request):
 
 
 class MeetingRequestDeclined(_Request):
+    requested_by = F.String(required=True)  # who is told
     declined_by = F.String(required=True)
     note = F.String(load_default="", validate=validate.Length(max=2000))
 

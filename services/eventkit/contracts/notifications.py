@@ -29,7 +29,7 @@ def _queued_v1_to_v2(payload: dict) -> dict:
     "NotificationQueued",
     version=2,
     upcasters={1: _queued_v1_to_v2},
-    personal=Personal("recipient_id", ("subject", "body", "html", "email")),
+    personal=Personal("recipient_id", ("subject", "body", "html", "email", "calendar")),
 )
 class NotificationQueued(ma.Schema):
     """What one person is told about one event, rendered once, with the channels chosen then.
@@ -46,6 +46,8 @@ class NotificationQueued(ma.Schema):
     email = F.String(load_default="")  # the address at the time it was queued
     channels = F.List(F.String(validate=validate.OneOf(CHANNELS)), load_default=list)
     source_event_id = F.String(required=True)
+    # An iCalendar object the email carries as an invitation (.ics), when there is one.
+    calendar = F.String(load_default="")
 
 
 @registry.event("NotificationSent")

@@ -103,7 +103,7 @@ class MeetingRequest(Aggregate):
         self._answerable(rel, by)
         self.record(
             "MeetingRequestDeclined", request_id=self.id, pair_id=self.pair_id,
-            cycle_id=self.cycle_id, declined_by=by, note=(note or "").strip(),
+            cycle_id=self.cycle_id, requested_by=self.requested_by, declined_by=by, note=(note or "").strip(),
         )  # fmt: skip
 
     def reschedule(

@@ -38,10 +38,12 @@ def queue(
     kind: str,
     context: dict[str, Any],
     key: str | None = None,
+    calendar: str = "",
 ) -> bool:
     """One notification per (cause, recipient, kind), or per `key` when given: its id is
     derived, so a repeat (a replay from the topics, a timer firing again) finds its stream
-    already written and adds nothing. True if it was queued now."""
+    already written and adds nothing. True if it was queued now. `calendar`: an iCalendar
+    invitation its email carries."""
     notification = uow.load(
         Notification, derived_id(key or f"{cause.event_id}/{recipient_id}/{kind}")
     )
@@ -62,6 +64,7 @@ def queue(
         recipient["email"],
         channels_for(channel, recipient["email"]),
         cause.event_id,
+        calendar,
     )
     meta = Metadata(
         institution_id=institution_id,

@@ -11,6 +11,7 @@ from services.eventkit import Envelope, EventStore, Projection
 from services.eventkit.projections import Handler
 
 from ..readmodels.directory import directory
+from ..readmodels.meeting_reminders import meeting_reminders
 from ..readmodels.tables import (
     concerns,
     pair_members,
@@ -19,7 +20,7 @@ from ..readmodels.tables import (
     survey_reminders,
     waiting,
 )
-from . import on_enrollment, on_feedback, on_pairing
+from . import on_enrollment, on_feedback, on_meeting_requests, on_pairing
 from .unit_of_work import UnitOfWork
 from .waiting import Reaction
 
@@ -33,6 +34,7 @@ REACTIONS: dict[str, Reaction] = {
     **on_enrollment.reactions.handlers,
     **on_pairing.reactions.handlers,
     **on_feedback.reactions.handlers,
+    **on_meeting_requests.reactions.handlers,
 }
 # The record each event makes known, by its payload field: reactions parked for it run then.
 KNOWN_BY = {
@@ -78,6 +80,7 @@ def reactions(events: Callable[[], EventStore]) -> Projection:
             survey_reminders,
             survey_answers,
             pair_watch,
+            meeting_reminders,
         ],
         sources=["enrollment", "pairing", "feedback"],
     )

@@ -24,6 +24,12 @@ KINDS: dict[str, bool] = {
     "meeting_logged": False,
     "no_meeting": False,  # to both members: no meeting for a while
     "pair_not_meeting": False,  # to coordinators: a pair still has not met
+    # Meetings on request; an invitation and its cancellation carry the calendar (.ics) by email.
+    "meeting_requested": False,
+    "meeting_declined": False,
+    "meeting_scheduled": True,
+    "meeting_cancelled": True,
+    "meeting_reminder": False,
     "survey_due": False,
     "survey_reminder": False,
     # Concerns: only that one needs attention, and a link; never its text, kind or raiser.
@@ -48,6 +54,11 @@ SUBJECTS = {
     "meeting_logged": "{{ logger.name }} logged a meeting: please confirm it",
     "no_meeting": "No {{ program.name }} meeting logged for {{ days }} days",
     "pair_not_meeting": "A {{ program.name }} pair has logged no meeting for {{ days }} days",
+    "meeting_requested": "{{ requester.name }} asks to meet: choose a time",
+    "meeting_declined": "{{ answerer.name }} cannot meet at the times offered",
+    "meeting_scheduled": "{{ 'Meeting moved' if sequence else 'Meeting set' }}: {{ when }}",
+    "meeting_cancelled": "{{ 'Meeting cancelled' if was_scheduled else 'Meeting request withdrawn' }}: {{ when }}",
+    "meeting_reminder": "Reminder: your {{ program.name }} meeting tomorrow, {{ when }}",
     "survey_due": "A short {{ program.name }} survey is waiting for you",
     "survey_reminder": "Reminder: your {{ program.name }} survey is due {{ 'tomorrow' if days_left == 1 else 'in %d days' % days_left }}",
     "concern_raised": "A concern needs your attention",

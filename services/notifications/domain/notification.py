@@ -53,8 +53,10 @@ class Notification(Aggregate):
         email: str,
         channels: list[str],
         source_event_id: str,
+        calendar: str = "",
     ) -> None:
-        """Queued once: a repeat (a replay, a timer firing again) finds it queued already."""
+        """Queued once: a repeat (a replay, a timer firing again) finds it queued already.
+        `calendar`: an iCalendar invitation the email carries."""
         if self.exists:
             raise DomainError("This notification is queued already.")
         self.record(
@@ -68,6 +70,7 @@ class Notification(Aggregate):
             email=email,
             channels=channels,
             source_event_id=source_event_id,
+            **({"calendar": calendar} if calendar else {}),
         )
 
     def mark_read(self, recipient_id: str) -> None:

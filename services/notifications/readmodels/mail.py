@@ -38,6 +38,7 @@ def _mail_queued(conn: sa.Connection, e: Envelope) -> None:
                 subject=p["subject"],
                 text_body=text,
                 html_body=html,
+                calendar=p.get("calendar") or None,
                 state=QUEUED,
                 attempts=0,
                 # Digest items wait for their digest; email is due at once.

@@ -110,6 +110,7 @@ deliveries = sa.Table(
     sa.Column("subject", sa.String(300), nullable=False),
     sa.Column("text_body", sa.Text, nullable=False),
     sa.Column("html_body", sa.Text, nullable=False),
+    sa.Column("calendar", sa.Text, nullable=True),  # an .ics invitation the email carries
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("next_attempt_at", Timestamp, nullable=True),
