@@ -651,6 +651,11 @@ def _(w, c, p):
     c.body = _body({"template_id": w.targets["template_id"].id, "months": [1]})
 
 
+@_special("POST", "/api/cycles/{cycle_id}/surveys/issue-now")
+def _(w, c, p):
+    c.body = _body({"template_id": w.targets["template_id"].id})
+
+
 @_special("POST", "/api/survey-instances/{instance_id}/responses")
 def _(w, c, p):
     c.body = _body({"answers": {"ok": 4}})

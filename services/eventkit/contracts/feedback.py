@@ -27,6 +27,10 @@ MEETING_MODES = ("in_person", "virtual")
 OBJECTIVE_AREAS = ("career_planning", "resume", "applications", "interviews", "research", "other")
 OBJECTIVE_STATUSES = ("open", "in_progress", "done", "dropped")
 CONCERN_KINDS = ("no_contact", "boundary", "rematch", "other")
+# What a coordinator did following a concern: ended the pair, rematched its people, noted to file.
+CONCERN_ACTIONS = ("pair_ended", "rematch", "note")
+# Whom a survey issued now goes to: the whole cycle, chosen pairs and groups, or those at risk.
+SURVEY_AUDIENCES = ("cycle", "chosen", "at_risk")
 ESCALATION_REASONS = ("coordinator_party", "not_acknowledged")
 ROLES_IN_PAIR = ("mentor", "mentee")
 
@@ -111,6 +115,8 @@ class ConcernRaised(ma.Schema):
     text = F.String(required=True, validate=validate.Length(min=1, max=5000))
     parties = F.List(F.String(), required=True)  # the other members: never shown the concern
     ack_due = F.String(required=True)  # ISO 8601, UTC
+    # The member of the pair or group the concern is about (the raiser may name themselves).
+    about_id = F.String(load_default=None, allow_none=True)
 
 
 @registry.event("ConcernAcknowledged")
@@ -130,6 +136,17 @@ class ConcernResolved(ma.Schema):
     concern_id = F.String(required=True)
     resolved_by = F.String(required=True)
     note = F.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+@registry.event("ConcernFollowedUp")
+class ConcernFollowedUp(ma.Schema):
+    """What a handler did following a concern (confidential like the concern): ended the pair,
+    rematched its people, or a note to file."""
+
+    concern_id = F.String(required=True)
+    action = F.String(required=True, validate=validate.OneOf(CONCERN_ACTIONS))
+    note = F.String(load_default="", validate=validate.Length(max=5000))
+    by = F.String(required=True)
 
 
 @registry.event("ConfidentialRecordViewed")
@@ -165,6 +182,8 @@ class SurveyItem(ma.Schema):
     labels = F.List(F.String(), load_default=list)
     options = F.List(F.String(), load_default=list)
     max_length = F.Integer(load_default=None, allow_none=True)
+    # A free-text item whose answers coordinators may read (de-identified, 5 answers or more).
+    shared = F.Boolean(load_default=False)
 
 
 @registry.event("SurveyTemplateDefined")
@@ -221,7 +240,8 @@ def _issued_v1_to_v2(payload: dict) -> dict:
 @registry.event("SurveyIssued", version=2, upcasters={1: _issued_v1_to_v2})
 class SurveyIssued(ma.Schema):
     """One scheduled month's survey, issued once to every member of an active pair or group, to
-    be answered by `due_on`."""
+    be answered by `due_on`; or one a coordinator issued now (`issued_by`, to `audience`: its
+    own id is its `schedule_id`, `month` the month of the cycle it was issued in)."""
 
     instance_id = F.String(required=True)
     schedule_id = F.String(required=True)
@@ -231,6 +251,10 @@ class SurveyIssued(ma.Schema):
     issued_on = F.String(required=True)  # ISO date: the scheduled day of the cycle
     due_on = F.String(required=True)  # ISO date: answer by this day
     recipients = F.List(F.Nested(SurveyRecipient), required=True)
+    issued_by = F.String(load_default=None, allow_none=True)
+    audience = F.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(SURVEY_AUDIENCES)
+    )
 
 
 @registry.event("SurveyAnswered")

@@ -16,6 +16,7 @@ def blueprints():
     from .meeting_requests import blp as meeting_requests
     from .meetings import blp as meetings
     from .objectives import blp as objectives
+    from .survey_results import blp as survey_results
     from .surveys import blp as surveys
 
-    return [meetings, meeting_requests, objectives, concerns, health, surveys]
+    return [meetings, meeting_requests, objectives, concerns, health, surveys, survey_results]

@@ -115,6 +115,13 @@ def survey_instance(instance_id: str) -> Resource:
         return instance_of(found, roster.cycle_or_none(conn, found["cycle_id"]), recipients)
 
 
+def survey_cycle(instance_id: str) -> Resource:
+    """An issued survey's results are its cycle's (like program health), about nobody in it."""
+    with rls.routing(runtime()) as conn:
+        found = one(conn, surveys.survey_instances, "survey", instance_id=instance_id)
+        return cycle_of(roster.cycle(conn, found["cycle_id"]))
+
+
 def visible_instances(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list:
     """The survey instances among `rows` the caller may answer (survey.answer, row by row)."""
     recipients = surveys.recipients(conn, (x["instance_id"] for x in rows))

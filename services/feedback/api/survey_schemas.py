@@ -7,7 +7,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from services.eventkit.contracts.feedback import DAYS_TO_ANSWER, MAX_DAYS_TO_ANSWER
+from services.eventkit.contracts.feedback import (
+    DAYS_TO_ANSWER,
+    MAX_DAYS_TO_ANSWER,
+    SURVEY_AUDIENCES,
+)
 from services.eventkit.contracts.surveys import SURVEY_ITEM_KINDS, TEXT_MAX_LENGTH, item_shape_error
 
 from ..domain.builtin_surveys import BUILTIN_TEMPLATES
@@ -32,6 +36,8 @@ class SurveyItemIn(ma.Schema):
     max_length = F.Integer(
         load_default=None, allow_none=True, validate=validate.Range(1, TEXT_MAX_LENGTH)
     )
+    # A free-text item whose answers the coordinators may read (de-identified, 5 or more).
+    shared = F.Boolean(load_default=False)
 
     @ma.validates_schema
     def _fits_kind(self, data, **kwargs):
@@ -64,6 +70,7 @@ class ItemOut(ma.Schema):
     labels = F.List(F.String())
     options = F.List(F.String())
     max_length = F.Integer(allow_none=True)
+    shared = F.Boolean(load_default=False, dump_default=False)
 
 
 class TemplateOut(ma.Schema):
@@ -148,3 +155,52 @@ class MySurveyOut(ma.Schema):
     status = F.String()  # open (not answered yet) | answered (may still be edited)
     items = F.List(F.Nested(ItemOut))
     response = F.Nested(ResponseOut, allow_none=True)
+
+
+class IssueNowIn(ma.Schema):
+    """A template issued now: to the whole cycle, to chosen pairs and groups (their ids), or to
+    those at risk (no meeting in `inactive_days`, as program health counts them)."""
+
+    template_id = F.String(required=True)
+    audience = F.String(load_default="cycle", validate=validate.OneOf(SURVEY_AUDIENCES))
+    relationship_ids = F.List(F.String(), load_default=list, validate=validate.Length(max=500))
+    days_to_answer = F.Integer(
+        load_default=DAYS_TO_ANSWER, validate=validate.Range(min=1, max=MAX_DAYS_TO_ANSWER)
+    )
+    inactive_days = F.Integer(load_default=30, validate=validate.Range(min=1, max=365))
+
+
+class IssuedOut(ma.Schema):
+    instance_id = F.String()
+    cycle_id = F.String()
+    template_id = F.String()
+    template = F.String()
+    month = F.Integer()
+    due_on = F.String()
+    issued_at = F.String()
+    issued_by = F.String(allow_none=True)  # None: issued by its schedule
+    audience = F.String(allow_none=True)
+    recipients = F.Integer()
+    responded = F.Integer()
+
+
+class ItemResultOut(ma.Schema):
+    item_id = F.String()
+    kind = F.String()
+    prompt = F.String()
+    shared = F.Boolean(allow_none=True)
+    # suppressed, or: responses, and distribution (Likert), counts (choice) or texts (shared text)
+    result = F.Dict()
+
+
+class ResultsOut(ma.Schema):
+    instance_id = F.String()
+    cycle_id = F.String()
+    template_id = F.String()
+    template = F.String()
+    month = F.Integer()
+    issued_at = F.String()
+    due_on = F.String()
+    audience = F.String(allow_none=True)
+    response_rate = F.Dict()
+    items = F.List(F.Nested(ItemResultOut))

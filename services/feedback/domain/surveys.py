@@ -11,7 +11,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from services.eventkit.aggregate import Aggregate, DomainError
-from services.eventkit.contracts.feedback import DAYS_TO_ANSWER, MAX_DAYS_TO_ANSWER
+from services.eventkit.contracts.feedback import (
+    DAYS_TO_ANSWER,
+    MAX_DAYS_TO_ANSWER,
+    SURVEY_AUDIENCES,
+)
 from services.eventkit.contracts.surveys import (
     DEFAULT_LIKERT_LABELS,
     LIKERT_POINTS,
@@ -62,6 +66,7 @@ def normalize_items(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             raise DomainError(message, f"{where}.{field}")
         item["labels"] = labels or (list(DEFAULT_LIKERT_LABELS) if kind == "likert" else [])
         item["options"], item["max_length"] = options, limit
+        item["shared"] = kind == "text" and bool(raw.get("shared", False))
         out.append(item)
     return out
 
@@ -189,8 +194,10 @@ class SurveyInstance(Aggregate):
         issued_on: dt.date,
         relationships: Sequence[Relationship],
         days_to_answer: int = DAYS_TO_ANSWER,
+        **now: str,
     ) -> bool:
-        """Issue once, on the scheduled day `issued_on`, to be answered within `days_to_answer`."""
+        """Issue once, on the scheduled day `issued_on`, to be answered within `days_to_answer`
+        (`now`: issued_by and audience, when a coordinator issues it now)."""
         if self.exists:
             return False
         recipients = {}
@@ -204,8 +211,38 @@ class SurveyInstance(Aggregate):
             issued_on=issued_on.isoformat(),
             due_on=(issued_on + dt.timedelta(days=days_to_answer)).isoformat(),
             recipients=[{"person_id": p, **v} for p, v in sorted(recipients.items())],
+            **now,
         )  # fmt: skip
         return True
+
+    def issue_now(
+        self,
+        template_id: str,
+        cycle_id: str,
+        month: int,
+        today: dt.date,
+        relationships: Sequence[Relationship],
+        days_to_answer: int,
+        by: str,
+        audience: str,
+    ) -> None:
+        """A coordinator issues a template now, to the active pairs and groups chosen (its own id
+        stands for a schedule: it is issued once, outside any schedule)."""
+        if self.exists:
+            raise DomainError("This survey is issued already.", "instance_id")
+        if audience not in SURVEY_AUDIENCES:
+            raise DomainError(f"Audience is one of: {', '.join(SURVEY_AUDIENCES)}.", "audience")
+        if not 1 <= days_to_answer <= MAX_DAYS_TO_ANSWER:
+            raise DomainError(
+                f"Give people 1 to {MAX_DAYS_TO_ANSWER} days to answer.", "days_to_answer"
+            )
+        if not any(rel.active for rel in relationships):
+            where = "relationship_ids" if audience == "chosen" else "audience"
+            raise DomainError("No active pair or group to issue it to.", where)
+        self.issue(
+            self.id, template_id, cycle_id, month, today, relationships, days_to_answer,
+            issued_by=by, audience=audience,
+        )  # fmt: skip
 
 
 class SurveyResponse(Aggregate):

@@ -49,6 +49,8 @@ survey_instances = sa.Table(
     sa.Column("month", sa.Integer, nullable=False),
     sa.Column("due_on", sa.String(10), nullable=False),
     sa.Column("issued_at", sa.String(40), nullable=False),
+    sa.Column("issued_by", sa.String(36), nullable=True),  # issued now by a coordinator
+    sa.Column("audience", sa.String(10), nullable=True),
     sa.UniqueConstraint("schedule_id", "month", name="uq_survey_instances_schedule_month"),
 )  # fmt: skip
 survey_recipients = sa.Table(
@@ -116,6 +118,7 @@ def _issued(conn: sa.Connection, e: Envelope) -> None:
         instance_id=p["instance_id"], schedule_id=p["schedule_id"], template_id=p["template_id"],
         cycle_id=p["cycle_id"], institution_id=e.institution_id, month=p["month"],
         due_on=p["due_on"], issued_at=format_time(e.occurred_at),
+        issued_by=p.get("issued_by"), audience=p.get("audience"),
     ))  # fmt: skip
     if p["recipients"]:
         conn.execute(
@@ -221,6 +224,45 @@ def with_recipient_count(conn: sa.Connection, instance_id: str) -> dict[str, Any
         sa.select(sa.func.count()).select_from(r).where(r.c.instance_id == instance_id)
     ).scalar_one()
     return {**instance(conn, instance_id), "recipients": n}
+
+
+def instances_of(conn: sa.Connection, cycle_id: str) -> list[dict[str, Any]]:
+    """The cycle's issued surveys, newest first, each with its template's name and how many it
+    was issued to and answered it."""
+    i, t, s = survey_instances, survey_templates, survey_responses
+    counts = _recipient_counts()
+    answered = (
+        sa.select(s.c.instance_id, sa.func.count().label("n")).group_by(s.c.instance_id).subquery()
+    )
+    rows = conn.execute(
+        sa.select(
+            i,
+            t.c.name.label("template"),
+            sa.func.coalesce(counts.c.n, 0).label("recipients"),
+            sa.func.coalesce(answered.c.n, 0).label("responded"),
+        )
+        .join(t, t.c.template_id == i.c.template_id)
+        .outerjoin(counts, counts.c.instance_id == i.c.instance_id)
+        .outerjoin(answered, answered.c.instance_id == i.c.instance_id)
+        .where(i.c.cycle_id == cycle_id)
+        .order_by(i.c.issued_at.desc())
+    ).mappings()
+    return [dict(x) for x in rows]
+
+
+def results_inputs(
+    conn: sa.Connection, instance_id: str
+) -> tuple[sa.RowMapping, sa.RowMapping, set[str], list[dict[str, Any]]]:
+    """What an instance's results take: the instance, its template, whom it was issued to and
+    each one's latest answers."""
+    found = instance(conn, instance_id)
+    s = survey_responses
+    responses = [
+        {"person_id": x.person_id, "answers": x.answers}
+        for x in conn.execute(sa.select(s).where(s.c.instance_id == instance_id))
+    ]
+    issued = recipients(conn, [instance_id]).get(instance_id, set())
+    return found, template(conn, found["template_id"]), issued, responses
 
 
 def recipients(conn: sa.Connection, instance_ids: Iterable[str]) -> dict[str, set[str]]:

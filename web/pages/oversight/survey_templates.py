@@ -30,6 +30,7 @@ class QuestionRow:
     prompt: str = ""
     choices: str = ""
     required: bool = True
+    shared: bool = False  # free text the coordinators may read in the results
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
@@ -48,6 +49,8 @@ class QuestionRow:
             item["options"] = lines
         elif self.kind == "likert" and lines:
             item["labels"] = lines
+        elif self.kind == "text":
+            item["shared"] = self.shared
         return item
 
 
@@ -64,6 +67,7 @@ def _question_rows() -> list[QuestionRow]:
                 prompt=request.form.get(f"q{n}-prompt", ""),
                 choices=request.form.get(f"q{n}-choices", ""),
                 required=request.form.get(f"q{n}-required") == "1",
+                shared=request.form.get(f"q{n}-shared") == "1",
             )
         )
     return rows
