@@ -9,7 +9,7 @@ from . import blueprints, trails
 from .admin import coordinators, institutions, operations, outcomes
 from .coord import participant, participants, programs, roster
 from .me import inbox, meetings, pair, profile, ranking, surveys, taking_part
-from .oversight import concerns, health, survey_now, survey_templates
+from .oversight import concern_actions, concerns, health, survey_now, survey_templates
 from .oversight import surveys as survey_schedules
 from .pairing import choice, edits, runs
 
@@ -17,7 +17,7 @@ PAGE_MODULES = (
     *(coordinators, institutions, operations, outcomes),
     *(participant, participants, programs, roster),
     *(inbox, meetings, pair, profile, ranking, surveys, taking_part),
-    *(concerns, health, survey_now, survey_templates, survey_schedules),
+    *(concern_actions, concerns, health, survey_now, survey_templates, survey_schedules),
     *(choice, edits, runs),
     trails,
 )

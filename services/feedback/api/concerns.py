@@ -15,7 +15,16 @@ from ..app import concerns
 from ..readmodels import concerns as raised
 from . import access
 from .context import clock, work
-from .schemas import AccessOut, ConcernIn, ConcernOut, ConcernQuery, ConcernSummaryOut, ResolveIn
+from .schemas import (
+    AccessOut,
+    ConcernActionOut,
+    ConcernIn,
+    ConcernOut,
+    ConcernQuery,
+    ConcernSummaryOut,
+    FollowUpIn,
+    ResolveIn,
+)
 
 blp = Blueprint("concerns", __name__, url_prefix="/api", description="Confidential concerns")
 
@@ -30,7 +39,7 @@ def raise_concern(data, pair_id):
     party, it goes to the consortium admin at once."""
     with work() as uow:
         concern_id = concerns.raise_concern(
-            uow, pair_id, principal().user_id, data["kind"], data["text"]
+            uow, pair_id, principal().user_id, data["kind"], data["text"], data["about_id"]
         )
         return raised.concern(uow.conn, concern_id)
 
@@ -50,14 +59,17 @@ def list_concerns(query):
 @guard("concern.read", access.concern)
 @blp.response(200, ConcernOut)
 def read_concern(concern_id):
-    """The concern's content; the read is recorded (ConfidentialRecordViewed) before it is shown,
+    """The concern's content, with (for its handlers) the pair or group it is about, the member
+    it names and what was done following it; the read is recorded (ConfidentialRecordViewed) before it is shown,
     with the capacity the policy let the reader in as."""
     viewed_as = access.VIEWER_ROLES[capacity()]
     for attempt in range(3):
         try:
             with work() as uow:
                 row = concerns.record_read(uow, concern_id, principal().user_id, viewed_as)
-                return {**row, "viewed_as": viewed_as}
+                # Its handlers' record (notes to file) is theirs: the raiser sees what they said.
+                extra = concerns.context(uow.conn, row) if viewed_as != "raiser" else {}
+                return {**row, **extra, "viewed_as": viewed_as}
         except ConcurrencyError:
             if attempt == 2:
                 raise
@@ -81,6 +93,19 @@ def resolve_concern(data, concern_id):
     with work() as uow:
         concerns.resolve(uow, concern_id, principal().user_id, data["note"])
         return raised.concern(uow.conn, concern_id)
+
+
+@blp.route("/concerns/<concern_id>/actions", methods=["POST"])
+@guard("concern.handle", access.concern)
+@blp.arguments(FollowUpIn)
+@blp.response(201, ConcernActionOut)
+def follow_up_concern(data, concern_id):
+    """Record what was done following the concern: the pair ended (`pair_ended`, after ending it
+    in pairing), a rematch (`rematch`) or a note to file (`note`, its text required). Each is a
+    ConcernFollowedUp event and shows on the concern's timeline."""
+    with work() as uow:
+        concerns.follow_up(uow, concern_id, principal().user_id, data["action"], data["note"])
+        return raised.actions(uow.conn, concern_id)[-1]
 
 
 @blp.route("/concerns/<concern_id>/access-log", methods=["GET"])

@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from services.eventkit.contracts.feedback import (
+    CONCERN_ACTIONS,
     CONCERN_KINDS,
     MEETING_MODES,
     OBJECTIVE_AREAS,
@@ -93,6 +94,26 @@ class ObjectiveOut(ma.Schema):
 class ConcernIn(ma.Schema):
     kind = F.String(required=True, validate=validate.OneOf(CONCERN_KINDS))
     text = F.String(required=True, validate=validate.Length(min=1, max=5000))
+    # The member of the pair or group the concern is about (the other member, or the raiser).
+    about_id = F.String(load_default=None, allow_none=True)
+
+
+class FollowUpIn(ma.Schema):
+    action = F.String(required=True, validate=validate.OneOf(CONCERN_ACTIONS))
+    note = F.String(load_default="", validate=validate.Length(max=5000))
+
+
+class ConcernActionOut(ma.Schema):
+    action = F.String()
+    note = F.String()
+    taken_by = F.String()
+    taken_at = F.String()
+
+
+class ConcernRelationshipOut(ma.Schema):
+    pair_id = F.String()
+    kind = F.String()  # pair | group
+    members = F.Dict(keys=F.String(), values=F.String())  # person id -> mentor | mentee
 
 
 class ResolveIn(ma.Schema):
@@ -124,6 +145,9 @@ class ConcernOut(ConcernSummaryOut):
     resolved_at = F.String(allow_none=True)
     resolution_note = F.String(allow_none=True)
     viewed_as = F.String()
+    about_id = F.String(allow_none=True)
+    relationship = F.Nested(ConcernRelationshipOut)
+    actions = F.List(F.Nested(ConcernActionOut))
 
 
 class ConcernQuery(ma.Schema):

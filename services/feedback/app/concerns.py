@@ -27,11 +27,16 @@ def coordinator_ids(conn: sa.Connection, cycle: sa.RowMapping) -> set[str]:
         return roster.coordinators(conn, cycle["institution_id"], cycle["program_id"])
 
 
-def raise_concern(uow: UnitOfWork, pair_id: str, by: str, kind: str, text: str) -> str:
-    """The new concern's id; due for acknowledgement CONCERN_ACK_HOURS from the clock's now."""
+def raise_concern(
+    uow: UnitOfWork, pair_id: str, by: str, kind: str, text: str, about_id: str | None = None
+) -> str:
+    """The new concern's id; due for acknowledgement CONCERN_ACK_HOURS from the clock's now.
+    `about_id`: the member of the pair or group it is about."""
     rel, cycle = roster.relationship(uow.conn, pair_id)
     concern = Concern(new_id())
-    concern.raise_(rel, by, kind, text, uow.clock(), ack_hours(), coordinator_ids(uow.conn, cycle))
+    concern.raise_(
+        rel, by, kind, text, uow.clock(), ack_hours(), coordinator_ids(uow.conn, cycle), about_id
+    )
     uow.save_about(concern, cycle["institution_id"])
     return concern.id
 
@@ -61,6 +66,24 @@ def resolve(uow: UnitOfWork, concern_id: str, by: str, note: str) -> None:
     concern = uow.load(Concern, concern_id)
     concern.resolve(by, note)
     uow.save_about(concern, row["institution_id"])
+
+
+def follow_up(uow: UnitOfWork, concern_id: str, by: str, action: str, note: str) -> None:
+    """Record what a handler did following the concern (on its timeline)."""
+    row = _row(uow, concern_id)
+    concern = uow.load(Concern, concern_id)
+    concern.follow_up(by, action, note)
+    uow.save_about(concern, row["institution_id"])
+
+
+def context(conn: sa.Connection, row: sa.RowMapping) -> dict:
+    """For its handlers: the pair or group the concern is about (kind and members with their
+    roles), the member it names, and what was done following it."""
+    rel, _ = roster.relationship(conn, row["pair_id"])
+    return {
+        "relationship": {"pair_id": rel.id, "kind": rel.kind, "members": dict(rel.members)},
+        "actions": concerns.actions(conn, row["concern_id"]),
+    }
 
 
 def escalate_due(runtime: Runtime, clock: Clock) -> list[str]:

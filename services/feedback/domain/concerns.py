@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from services.eventkit.aggregate import Aggregate, DomainError, NotFound
-from services.eventkit.contracts.feedback import CONCERN_KINDS
+from services.eventkit.contracts.feedback import CONCERN_ACTIONS, CONCERN_KINDS
 from services.eventkit.envelope import format_time, parse_time
 
 from .relationships import Relationship
@@ -35,9 +35,11 @@ class Concern(Aggregate):
         now: dt.datetime,
         ack_hours: int,
         coordinators: set[str],
+        about_id: str | None = None,
     ) -> None:
         """`coordinators`: people who coordinate the program's institution. If one of them is a
-        party to the concern (the other member), it escalates to the consortium admin at once."""
+        party to the concern (the other member), it escalates to the consortium admin at once.
+        `about_id`: the member of the pair or group it is about (the raiser may name themselves)."""
         if self.exists:
             raise DomainError("This concern exists already.", "concern_id")
         role = rel.role_of(raised_by)
@@ -48,11 +50,13 @@ class Concern(Aggregate):
         text = (text or "").strip()
         if not text:
             raise DomainError("Say what the concern is.", "text")
+        if about_id and about_id not in rel.members:
+            raise DomainError("Choose someone of that pairing or group.", "about_id")
         parties = sorted(p for p in rel.members if p != raised_by)
         self.record(
             "ConcernRaised", concern_id=self.id, pair_id=rel.id, cycle_id=rel.cycle_id,
             raised_by=raised_by, raiser_role=role, kind=kind, text=text, parties=parties,
-            ack_due=format_time(now + dt.timedelta(hours=ack_hours)),
+            ack_due=format_time(now + dt.timedelta(hours=ack_hours)), about_id=about_id or None,
         )  # fmt: skip
         if set(parties) & coordinators:
             self.record("ConcernEscalated", concern_id=self.id, reason="coordinator_party")
@@ -73,6 +77,19 @@ class Concern(Aggregate):
         if self.status == RESOLVED:
             raise DomainError("The concern is resolved already.", "concern_id")
         self.record("ConcernResolved", concern_id=self.id, resolved_by=by, note=note)
+
+    def follow_up(self, by: str, action: str, note: str) -> None:
+        """What a handler did following the concern (the pair ended, a rematch, a note to file),
+        on its timeline; the concern stays open until resolved."""
+        self._exists()
+        if action not in CONCERN_ACTIONS:
+            raise DomainError(f"Action is one of: {', '.join(CONCERN_ACTIONS)}.", "action")
+        note = (note or "").strip()
+        if action == "note" and not note:
+            raise DomainError("Write the note to file.", "note")
+        if self.status == RESOLVED:
+            raise DomainError("The concern is resolved already.", "concern_id")
+        self.record("ConcernFollowedUp", concern_id=self.id, action=action, note=note, by=by)
 
     def escalate_if_overdue(self, now: dt.datetime) -> bool:
         """Not acknowledged in time: escalate to the consortium admin (once)."""

@@ -8,7 +8,7 @@ kit's directory projection) and pairing's. From the service's own store: `meetin
 from services.eventkit import Projection
 
 from . import concerns, meetings, objectives, roster
-from .concerns import concern_access
+from .concerns import concern_access, concern_actions
 from .objectives import objective_history
 from .roster import cycles, groups, pairs, participants, people, staff_roles
 from .schema import kit, metadata
@@ -26,13 +26,14 @@ feedback_view = Projection(
     "feedback_view",
     tables=[
         meetings.meetings, objectives.objectives, objective_history, concerns.concerns,
-        concern_access,
+        concern_access, concern_actions,
     ],
     handlers={**meetings.handlers, **objectives.handlers, **concerns.handlers},
 )  # fmt: skip
 
 __all__ = [
     "concern_access",
+    "concern_actions",
     "concerns",
     "cycles",
     "feedback_view",

@@ -38,6 +38,16 @@ concerns = sa.Table(
     sa.Column("resolved_by", sa.String(36), nullable=True),
     sa.Column("resolved_at", sa.String(40), nullable=True),
     sa.Column("resolution_note", sa.Text, nullable=True),
+    sa.Column("about_id", sa.String(36), nullable=True),  # the member it is about
+)  # fmt: skip
+concern_actions = sa.Table(
+    "concern_actions", metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("concern_id", sa.String(36), nullable=False, index=True),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("taken_by", sa.String(36), nullable=False),
+    sa.Column("taken_at", sa.String(40), nullable=False),
 )  # fmt: skip
 concern_access = sa.Table(
     "concern_access", metadata,
@@ -56,6 +66,7 @@ def _raised(conn: sa.Connection, e: Envelope) -> None:
         institution_id=e.institution_id, raised_by=p["raised_by"], raiser_role=p["raiser_role"],
         kind=p["kind"], text=p["text"], parties=p["parties"], status="raised",
         raised_at=format_time(e.occurred_at), ack_due=p["ack_due"], escalated=False,
+        about_id=p.get("about_id"),
     ))  # fmt: skip
 
 
@@ -86,6 +97,14 @@ def _resolved(conn: sa.Connection, e: Envelope) -> None:
     )  # fmt: skip
 
 
+def _followed_up(conn: sa.Connection, e: Envelope) -> None:
+    p = e.payload
+    conn.execute(concern_actions.insert().values(
+        event_id=e.event_id, concern_id=p["concern_id"], action=p["action"], note=p["note"],
+        taken_by=p["by"], taken_at=format_time(e.occurred_at),
+    ))  # fmt: skip
+
+
 def _viewed(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
     conn.execute(concern_access.insert().values(
@@ -99,6 +118,7 @@ handlers: dict[str, Handler] = {
     "ConcernAcknowledged": _acknowledged,
     "ConcernEscalated": _escalated,
     "ConcernResolved": _resolved,
+    "ConcernFollowedUp": _followed_up,
     "ConfidentialRecordViewed": _viewed,
 }
 
@@ -125,6 +145,13 @@ def reads(conn: sa.Connection, concern_id: str) -> list[sa.RowMapping]:
     """Who read the concern's content, and when."""
     a = concern_access
     query = sa.select(a).where(a.c.concern_id == concern_id).order_by(a.c.viewed_at)
+    return list(conn.execute(query).mappings().all())
+
+
+def actions(conn: sa.Connection, concern_id: str) -> list[sa.RowMapping]:
+    """What its handlers did following the concern, oldest first."""
+    a = concern_actions
+    query = sa.select(a).where(a.c.concern_id == concern_id).order_by(a.c.taken_at)
     return list(conn.execute(query).mappings().all())
 
 

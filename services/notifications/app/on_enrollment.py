@@ -60,6 +60,6 @@ def _tell_new_coordinator(uow: UnitOfWork, e: Envelope) -> None:
         if p["person_id"] in concerns.involved(concern):
             continue
         raised = concern.raised_event_id or concern.id
-        context = {"link": web_link(f"/concerns/{concern.id}")}
+        context = {"link": web_link(f"/coordinator/concerns/{concern.id}")}
         key = f"{raised}/{p['person_id']}/concern_raised"
         queue(uow, e, p["person_id"], "concern_raised", context, key=key)

@@ -57,7 +57,7 @@ def _survey_issued(uow: UnitOfWork, e: Envelope) -> None:
         context = {
             "program": program,
             "due_on": p["due_on"],
-            "link": web_link(f"/surveys/{p['instance_id']}"),
+            "link": web_link(f"/me/surveys/{p['instance_id']}"),
         }
         queue(uow, e, person_id, "survey_due", context)
         timers.schedule_reminders(uow.conn, e, person_id)
@@ -80,7 +80,7 @@ def _concern_raised(uow: UnitOfWork, e: Envelope) -> None:
     involved = sorted({p["raised_by"], *p["parties"], *directory.members(conn, p["pair_id"])})
     if not concerns.add(conn, p["concern_id"], institution_id, program_id, involved, e.event_id):
         return
-    context = {"link": web_link(f"/concerns/{p['concern_id']}")}
+    context = {"link": web_link(f"/coordinator/concerns/{p['concern_id']}")}
     for person_id in sorted(
         directory.coordinators(conn, institution_id, program_id) - set(involved)
     ):
@@ -100,6 +100,6 @@ def _concern_escalated(uow: UnitOfWork, e: Envelope) -> None:
     concern = concerns.find(uow.conn, p["concern_id"])
     if concern is None:
         raise NotReady(p["concern_id"])
-    context = {"link": web_link(f"/concerns/{p['concern_id']}")}
+    context = {"link": web_link(f"/coordinator/concerns/{p['concern_id']}")}
     for person_id in sorted(directory.consortium_admins(uow.conn) - concerns.involved(concern)):
         queue(uow, e, person_id, "concern_escalated", context)

@@ -1,6 +1,6 @@
 """Notices about pairing's events: pairs, coaching groups and mentoring families published (a
 group or family is one notice per member naming everyone in it, never a notice per pair),
-mentorship requests and their answers, mentees left without a mentor."""
+mentorship requests and their answers, mentees left without a mentor, rematches asked for."""
 
 from __future__ import annotations
 
@@ -143,6 +143,20 @@ def _mentee_unmatched(uow: UnitOfWork, e: Envelope) -> None:
         if person_id != p["mentee_id"]:
             context = {**context, "mentee": mentee, "link": web_link(path)}
             queue(uow, e, person_id, "mentee_unmatched", context)
+
+
+@reactions.on("RematchRequested")
+@notifying
+def _rematch_requested(uow: UnitOfWork, e: Envelope) -> None:
+    """Like a concern: to the program's coordinators who are not in the pair, and only that a
+    rematch is asked for (who asked, and why, is read on the coordinator's concerns page)."""
+    p = e.payload
+    program, _ = cycle_context(uow, p["cycle_id"])
+    involved = {p["person_id"], *directory.members(uow.conn, p["pair_id"])}
+    coordinators = directory.coordinators(uow.conn, program["institution_id"], program["id"])
+    context = {"program": program, "link": web_link("/coordinator/concerns#rematch-requests")}
+    for person_id in sorted(coordinators - involved):
+        queue(uow, e, person_id, "rematch_requested", context)
 
 
 @reactions.on("RequestAccepted", "RequestDeclined")

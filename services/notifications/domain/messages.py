@@ -35,6 +35,7 @@ KINDS: dict[str, bool] = {
     # Concerns: only that one needs attention, and a link; never its text, kind or raiser.
     "concern_raised": True,
     "concern_escalated": True,
+    "rematch_requested": True,  # to coordinators, as a concern: only that one is asked for
 }
 MANDATORY = frozenset(kind for kind, mandatory in KINDS.items() if mandatory)
 DEFAULT_CHANNEL = "email"
@@ -63,6 +64,7 @@ SUBJECTS = {
     "survey_reminder": "Reminder: your {{ program.name }} survey is due {{ 'tomorrow' if days_left == 1 else 'in %d days' % days_left }}",
     "concern_raised": "A concern needs your attention",
     "concern_escalated": "An escalated concern needs your attention",
+    "rematch_requested": "A {{ program.name }} pair asks for a rematch",
     "password_set": "Set your Tandem password",
     "password_reset": "Reset your Tandem password",
     "digest": "Your {{ institution.name }} {{ 'weekly ' if weekly else '' }}mentorship digest: {{ items | length }} update(s)",

@@ -47,6 +47,7 @@ NOTICE_LABELS = {
     "pair_not_meeting": "A pair has not met yet (coordinators)",
     "concern_raised": "A concern needs a coordinator's attention",
     "concern_escalated": "An escalated concern needs attention",
+    "rematch_requested": "A pair asks for a rematch (coordinators)",
 }
 CHANNEL_LABELS = {
     "email": "Email",

@@ -121,6 +121,7 @@ def concern() -> ResponseReturnValue:
     if request.method == "POST":
         values = {
             "pair_id": request.form.get("pair_id", ""),
+            "about_id": request.form.get("about_id", ""),
             "kind": request.form.get("kind", ""),
             "text": request.form.get("text", "").strip(),
         }
@@ -128,6 +129,8 @@ def concern() -> ResponseReturnValue:
             errors = {"pair_id": "Choose the pairing your concern is about."}
         else:
             body = {"kind": values["kind"], "text": values["text"]}
+            if values["about_id"]:
+                body["about_id"] = values["about_id"]
             reply = call("feedback", "POST", f"/api/pairs/{values['pair_id']}/concerns", json=body)
             if reply.ok:
                 # Say that it arrived, never what it says: the text stays out of pages and cookies.
@@ -138,10 +141,13 @@ def concern() -> ResponseReturnValue:
                 return back_to("me.concern")
             errors = refused(reply)
         status = 422
+    # Whom it may be about: anyone in the person's pairings, or themselves.
+    about = {m.person_id: f"{m.name} ({m.role})" for p in pairs for m in p.others}
     return render(
         "me/concern.html",
         status=status,
         pairs=pairs,
+        about_options=[*sorted(about.items(), key=lambda x: x[1]), (signed_in().person_id, "Me")],
         errors=errors,
         values=values,
         kinds=CONCERN_KINDS,

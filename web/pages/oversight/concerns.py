@@ -1,4 +1,5 @@
-"""The concerns inbox and a concern's page: acknowledge, resolve.
+"""The concerns inbox (with the rematch requests of the coordinator's cycles) and a concern's
+page: the pair or group and the person it is about, its timeline, acknowledge, resolve.
 
 Reading a concern's content is recorded by the service, so the inbox lists concerns without it
 and only the concern's own page fetches it.
@@ -19,6 +20,7 @@ from ...identity import STAFF, roles_required
 from ...rendering import render
 from ..blueprints import oversight as bp
 from .common import Names, age, parse_time, when
+from .rematch_requests import rematch_requests
 
 CONCERN_STATES = {
     "raised": "New, not acknowledged",
@@ -74,6 +76,7 @@ def concerns() -> ResponseReturnValue:
     return render(
         "oversight/concerns.html",
         concerns=listed,
+        rematches=rematch_requests(),
         chosen=status,
         states=CONCERN_STATES,
     )
@@ -100,11 +103,69 @@ class ResolveForm:
     error: str = ""
 
 
+@dataclasses.dataclass
+class ActionForm:
+    """A refused action following the concern (concern_actions), shown again with its error."""
+
+    action: str = ""
+    note: str = ""
+    error: str = ""
+
+
+ACTION_LABELS = {
+    "note": "Note to file",
+    "pair_ended": "Pair ended",
+    "rematch": "Pair ended for a rematch",
+}
+
+
+def _relationship(row: dict[str, Any], names: Names) -> dict[str, Any] | None:
+    """The pair or group as its handlers read it: who is in it, with their roles."""
+    rel = row.get("relationship")
+    if not rel:
+        return None
+    members = sorted(rel["members"].items(), key=lambda m: (m[1] != "mentor", names(m[0])))
+    people = [
+        {
+            "id": p,
+            "name": names(p),
+            "role": "coach" if rel["kind"] == "group" and r == "mentor" else r,
+        }
+        for p, r in members
+    ]
+    who = ", ".join(f"{m['name']} ({m['role']})" for m in people)
+    return {
+        **rel,
+        "people": people,
+        "label": f"{'Coaching group' if rel['kind'] == 'group' else 'Pair'}: {who}",
+    }
+
+
+def _timeline(row: dict[str, Any], names: Names) -> list[dict[str, str]]:
+    """What happened to the concern, oldest first."""
+    events = [(row["raised_at"], "Raised", names(row["raised_by"]), "")]
+    if row.get("escalated_at"):
+        reason = ESCALATION_REASONS.get(row.get("escalation_reason") or "", "")
+        events.append((row["escalated_at"], "Escalated to the consortium admin", "", reason))
+    if row.get("acknowledged_at"):
+        events.append((row["acknowledged_at"], "Acknowledged", names(row["acknowledged_by"]), ""))
+    for action in row.get("actions") or []:
+        label = ACTION_LABELS.get(action["action"], action["action"])
+        events.append((action["taken_at"], label, names(action["taken_by"]), action["note"]))
+    if row.get("resolved_at"):
+        events.append((row["resolved_at"], "Resolved", names(row["resolved_by"]), ""))
+    return [
+        {"when": when(at), "at": at, "what": what, "who": who, "note": note}
+        for at, what, who, note in sorted(events, key=lambda e: e[0])
+    ]
+
+
 def _concern_page(
     concern_id: str,
     resolve: ResolveForm | None = None,
     error: str = "",
     status: int = 200,
+    action: ActionForm | None = None,
 ) -> ResponseReturnValue:
     # Reading the content first: the service records this read before answering, so the
     # access log fetched next already shows it.
@@ -129,7 +190,13 @@ def _concern_page(
         "resolver": names(row.get("resolved_by")),
         "escalated_when": when(row.get("escalated_at")),
         "handler": row["viewed_as"] in ("coordinator", "consortium_admin"),
+        "relationship": _relationship(row, names),
+        "about": names(row.get("about_id")),
     }
+    rel = concern["relationship"]
+    if rel and row.get("about_id"):
+        role = next((m["role"] for m in rel["people"] if m["id"] == row["about_id"]), "")
+        concern["about"] = f"{concern['about']} ({role})" if role else concern["about"]
     log = [
         {
             "viewer": names(entry["viewer_id"]),
@@ -145,6 +212,9 @@ def _concern_page(
         access_log=log,
         resolve=resolve or ResolveForm(),
         error=error,
+        timeline=_timeline(row, names),
+        action=action or ActionForm(),
+        action_labels=ACTION_LABELS,
     )
 
 

@@ -31,7 +31,7 @@ class ScheduleForm:
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-def _cycles_of(institution_id: str) -> list[dict[str, Any]]:
+def cycles_of(institution_id: str) -> list[dict[str, Any]]:
     out = []
     for program in fetch_or("enrollment", f"/api/institutions/{institution_id}/programs", []):
         for cycle in fetch_or("enrollment", f"/api/programs/{program['id']}/cycles", []):
@@ -46,7 +46,7 @@ def _surveys_page(form: ScheduleForm | None = None, status: int = 200) -> Respon
         templates = fetch_or("feedback", f"/api/institutions/{iid}/survey-templates", [])
         names = {t["template_id"]: t["name"] for t in templates}
         cycles = []
-        for cycle in _cycles_of(iid):
+        for cycle in cycles_of(iid):
             reply = call("feedback", "GET", f"/api/cycles/{cycle['id']}/survey-schedules")
             schedules = reply.body if reply.ok else None
             scheduled = {s["template_id"] for s in schedules or []}
