@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from services.eventkit.auth import COORDINATOR, MENTEE, Grant
+from services.eventkit.auth import COORDINATOR, MENTEE, MENTOR, Grant
 from services.eventkit.envelope import utcnow
 from services.eventkit.migrations import upgrade
 from services.pairing.app import create_app as create_pairing_app
@@ -98,6 +98,7 @@ def cycle(client, admin, enrollment_app, request, database_url, tmp_path):
         "coordinator": auth_headers(Grant(COORDINATOR, inst["id"]), user="coord"),
         "outsider": auth_headers(Grant(COORDINATOR, other["id"]), user="coord-other"),
         "intern2": auth_headers(Grant(MENTEE, inst["id"], program["id"]), user=people["intern2"]["id"]),
+        "institution_id": inst["id"], "program_id": program["id"],
     }  # fmt: skip
     rt.engine.dispose()
 
@@ -239,6 +240,18 @@ def test_review_edit_pin_rerun_publish_end_and_rematch(cycle):
         headers=cycle["intern2"],
     )
     assert asked.status_code == 200 and asked.json["rematch_requested_by"] == intern2
+    # The coordinators read who asked and why; the other member of the pair does not.
+    listed = {p["pair_id"]: p for p in client.get(f"{base}/pairs", headers=coord).json}
+    assert listed[pair_id]["rematch_reason"] == "schedules clash"
+    mentor = listed[pair_id]["mentor_id"]
+    grant = Grant(MENTOR, cycle["institution_id"], cycle["program_id"])
+    as_mentor = auth_headers(grant, user=mentor)
+    theirs = client.get(f"{base}/pairs", headers=as_mentor).json
+    mine_again = next(p for p in theirs if p["pair_id"] == pair_id)
+    assert mine_again["rematch_requested_by"] is None and mine_again["rematch_reason"] is None
+    assert client.get(f"{base}/pairs", headers=cycle["intern2"]).json[0]["rematch_reason"] == (
+        "schedules clash"
+    )
     ended = client.post(
         f"/api/pairs/{pair_id}/end", json={"reason": "rematch requested"}, headers=coord
     )

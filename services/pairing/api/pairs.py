@@ -22,13 +22,25 @@ blp = Blueprint("pairs", __name__, url_prefix="/api", description="Pairs")
 @guard("cycle.read", cycle, rows="pair.read")
 @blp.response(200, PairOut(many=True))
 def list_pairs(cycle_id):
-    """Coordinators see every pair of the cycle; a participant sees their own."""
+    """Coordinators see every pair of the cycle; a participant sees their own. A rematch asked
+    for reaches the coordinators only: the other member of the pair is not shown it."""
     with runtime().reading() as conn:
         found_cycle = views.cycle(conn, cycle_id)
         found = views.cycle_pairs(conn, cycle_id)
-    return visible(
+    shown = visible(
         "pair.read", found, lambda p: in_cycle(found_cycle, p["mentee_id"], p["mentor_id"])
     )
+    me = principal().user_id
+    return [_without_others_rematch(dict(p), me) for p in shown]
+
+
+def _without_others_rematch(pair: dict, me: str) -> dict:
+    if me in (pair["mentee_id"], pair["mentor_id"]) and pair["rematch_requested_by"] not in (
+        None,
+        me,
+    ):
+        pair["rematch_requested_by"] = pair["rematch_reason"] = None
+    return pair
 
 
 @blp.route("/cycles/<cycle_id>/units", methods=["GET"])
