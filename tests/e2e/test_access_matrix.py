@@ -587,6 +587,11 @@ def _(w, c, p):
     c.resource, c.row = Resource(), w.targets["concern_id"]
 
 
+@_special("POST", "/api/concerns/{concern_id}/actions")
+def _(w, c, p):
+    c.body = _body({"action": "note", "note": "Called both members."})
+
+
 @_special("POST", "/api/concerns/{concern_id}/resolve")
 def _(w, c, p):
     c.body = _body({"note": "Talked it through."})

@@ -112,8 +112,9 @@ class ConcernActionOut(ma.Schema):
 
 class ConcernRelationshipOut(ma.Schema):
     pair_id = F.String()
-    kind = F.String()  # pair | group
+    kind = F.String()  # pair | group | family
     members = F.Dict(keys=F.String(), values=F.String())  # person id -> mentor | mentee
+    titles = F.Dict(keys=F.String(), values=F.String())  # coach, senior, mid, junior...
 
 
 class ResolveIn(ma.Schema):

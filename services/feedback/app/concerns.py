@@ -81,7 +81,12 @@ def context(conn: sa.Connection, row: sa.RowMapping) -> dict:
     roles), the member it names, and what was done following it."""
     rel, _ = roster.relationship(conn, row["pair_id"])
     return {
-        "relationship": {"pair_id": rel.id, "kind": rel.kind, "members": dict(rel.members)},
+        "relationship": {
+            "pair_id": rel.id,
+            "kind": rel.kind,
+            "members": dict(rel.members),
+            "titles": dict(rel.titles),
+        },
         "actions": concerns.actions(conn, row["concern_id"]),
     }
 

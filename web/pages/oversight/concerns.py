@@ -119,26 +119,19 @@ ACTION_LABELS = {
 }
 
 
+KIND_LABELS = {"pair": "Pair", "group": "Coaching group", "family": "Mentoring family"}
+
+
 def _relationship(row: dict[str, Any], names: Names) -> dict[str, Any] | None:
-    """The pair or group as its handlers read it: who is in it, with their roles."""
+    """The pair, group or family as its handlers read it: who is in it, with their roles."""
     rel = row.get("relationship")
     if not rel:
         return None
+    titles = rel.get("titles") or {}
     members = sorted(rel["members"].items(), key=lambda m: (m[1] != "mentor", names(m[0])))
-    people = [
-        {
-            "id": p,
-            "name": names(p),
-            "role": "coach" if rel["kind"] == "group" and r == "mentor" else r,
-        }
-        for p, r in members
-    ]
+    people = [{"id": p, "name": names(p), "role": titles.get(p) or r} for p, r in members]
     who = ", ".join(f"{m['name']} ({m['role']})" for m in people)
-    return {
-        **rel,
-        "people": people,
-        "label": f"{'Coaching group' if rel['kind'] == 'group' else 'Pair'}: {who}",
-    }
+    return {**rel, "people": people, "label": f"{KIND_LABELS.get(rel['kind'], 'Pair')}: {who}"}
 
 
 def _timeline(row: dict[str, Any], names: Names) -> list[dict[str, str]]:

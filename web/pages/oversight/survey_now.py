@@ -20,6 +20,7 @@ from ...rendering import render
 from ..blueprints import oversight as bp
 from ..forms import FormState
 from .common import MIN_PEOPLE, cycle_with_program, percent, when
+from .concerns import KIND_LABELS
 
 AUDIENCES = {
     "cycle": "Everyone in the cycle's pairs and groups",
@@ -34,14 +35,12 @@ def _relationships(cycle_id: str) -> list[dict[str, Any]]:
     for rel in fetch_or("feedback", f"/api/cycles/{cycle_id}/relationships", []):
         if not rel["active"]:
             continue
-        names = rel["names"]
-        mentors = [names.get(p) or "Someone" for p, r in rel["members"].items() if r == "mentor"]
-        mentees = [names.get(p) or "Someone" for p, r in rel["members"].items() if r == "mentee"]
-        label = (
-            f"Group of {', '.join(mentors)} with {', '.join(sorted(mentees))}"
-            if rel["kind"] == "group"
-            else f"{', '.join(mentors)} (mentor) and {', '.join(mentees)}"
+        names, titles = rel["names"], rel.get("titles") or {}
+        who = ", ".join(
+            f"{names.get(p) or 'Someone'} ({titles.get(p) or r})"
+            for p, r in sorted(rel["members"].items(), key=lambda m: m[1] != "mentor")
         )
+        label = f"{KIND_LABELS.get(rel['kind'], 'Pair')}: {who}"
         out.append({"id": rel["pair_id"], "label": label})
     return out
 
