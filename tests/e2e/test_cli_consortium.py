@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from live import publish_pairs, seed_program
+from live import PROCESSES, LiveSuite, publish_pairs, seed_program
 
 from services.eventkit import config
-from support import run_tandem
+from support import run_tandem, wait_until
 
 pytestmark = [pytest.mark.kafka]
 
@@ -94,3 +94,41 @@ def test_a_file_cut_short_or_of_another_kind_is_refused(live_suite, tmp_path, re
     other = tmp_path / "other.jsonl.gz"
     other.write_bytes(gzip.compress(b'{"format": "something"}\n'))
     assert "not a tandem-consortium" in run_tandem(target, "import-consortium", str(other)).stderr
+
+
+def test_the_new_deployment_serves_the_moved_consortium_once_started(
+    live_suite, kafka_bootstrap, tmp_path, request
+):
+    program = seed_program(live_suite, mentors=2, mentees=2)
+    pairs = publish_pairs(live_suite, program)
+    exported = tmp_path / "consortium.jsonl.gz"
+    assert run_tandem(live_suite.env, "export-consortium", str(exported)).returncode == 0
+    urls = {}
+    if any(live_suite.env.get(f"{s.upper()}_DATABASE_URL") for s in config.SERVICES):
+        create = request.getfixturevalue("pg_database_factory")
+        urls = {name: create(f"next_{name}") for name in PROCESSES}
+    target = LiveSuite(tmp_path / "next", kafka_bootstrap, urls)  # its own topics and keys
+    (tmp_path / "next").mkdir()
+    imported = run_tandem(target.env, "import-consortium", str(exported))
+    assert imported.returncode == 0, imported.stderr
+
+    target.start()  # the relays publish what was imported; the other services consume it
+    try:
+        cycle = f"/api/cycles/{program.cycle_id}"
+        assert (
+            target.ok("enrollment", "GET", f"/api/people/{program.mentees[0]['id']}")["email"]
+            == program.mentees[0]["email"]
+        )
+
+        def arrived(path: str, count: int) -> list | None:
+            found = target.api("pairing", "GET", f"{cycle}/{path}")
+            return found.json() if found.ok and len(found.json()) == count else None
+
+        # Pairing's cycles and candidates come from enrollment's topic, republished.
+        assert wait_until(lambda: arrived("candidates", 4), timeout_s=60)
+        moved = wait_until(lambda: arrived("pairs", len(pairs)), timeout_s=30)
+        assert {(p["mentor_id"], p["mentee_id"]) for p in moved} == {
+            (p["mentor_id"], p["mentee_id"]) for p in pairs
+        }
+    finally:
+        target.stop()
