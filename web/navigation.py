@@ -60,6 +60,7 @@ AREAS: dict[str, tuple[Link, ...]] = {
     ),
     MENTOR: (
         Link("me.pair", "My mentees"),
+        Link("me.objectives", "Objectives and action plans"),
         Link("me.profile", "Profile, goals and capacity"),
         Link("me.meetings", "Meetings"),
         Link("me.surveys", "Surveys"),
@@ -69,6 +70,7 @@ AREAS: dict[str, tuple[Link, ...]] = {
     ),
     MENTEE: (
         Link("me.pair", "My mentor"),
+        Link("me.objectives", "Objectives and action plans"),
         Link("me.profile", "Profile and goals"),
         Link("me.ranking", "Rank mentors"),
         Link("me.meetings", "Meetings"),
@@ -87,8 +89,16 @@ NAV: dict[str, tuple[Link, ...]] = {
         Link("coord.participants", "Participants"),
         Link("oversight.concerns", "Concerns"),
     ),
-    MENTOR: (Link("me.pair", "My pair"), Link("me.meetings", "Meetings")),
-    MENTEE: (Link("me.pair", "My pair"), Link("me.meetings", "Meetings")),
+    MENTOR: (
+        Link("me.pair", "My pair"),
+        Link("me.objectives", "Objectives"),
+        Link("me.meetings", "Meetings"),
+    ),
+    MENTEE: (
+        Link("me.pair", "My pair"),
+        Link("me.objectives", "Objectives"),
+        Link("me.meetings", "Meetings"),
+    ),
 }
 
 

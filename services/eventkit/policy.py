@@ -111,7 +111,8 @@ _RULES = (
     # pairs and groups
     Rule("pair.read", (A, C, ME), "see a pair or group, its meetings and objectives"),
     Rule("pair.end", (A, C), "end a pair"),
-    Rule("pair.take_part", (ME,), "log and confirm meetings, set objectives, raise a concern"),
+    Rule("pair.take_part", (ME,), "log and confirm meetings, raise a concern"),
+    Rule("pair.plan", (C, ME), "plan a mentee's objectives and steps (mentee, mentor, staff)"),
     Rule("request.read", (A, C, ME), "see a mentee's request to a mentor"),
     Rule("request.answer", (A, C, ME), "accept or decline a request (its mentor, or staff)"),
     # confidential concerns

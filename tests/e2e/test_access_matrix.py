@@ -577,6 +577,26 @@ def _(w, c, p):
     c.body = _body({"status": "in_progress"})
 
 
+@_special("POST", "/api/objectives/{objective_id}")
+def _(w, c, p):
+    c.body = _body({"area": "research", "title": "Submit one abstract"})
+
+
+@_special("POST", "/api/objectives/{objective_id}/steps")
+def _(w, c, p):
+    c.body = _body({"text": "Draft the abstract", "due_date": "2030-01-31"})
+
+
+@_special("POST", "/api/objectives/{objective_id}/comments")
+def _(w, c, p):
+    c.body = _body({"text": "Ask the lab for data."})
+
+
+@_special("POST", "/api/objectives/{objective_id}/move")
+def _(w, c, p):
+    c.body = _body({"offset": 1})
+
+
 @_special("POST", "/api/pairs/{pair_id}/concerns")
 def _(w, c, p):
     c.body = _body({"kind": "other", "text": "A second concern."})

@@ -161,6 +161,11 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "MeetingConfirmed": ("meeting_id", "pair_id"),
     "ObjectiveSet": ("objective_id", "pair_id", "area"),
     "ObjectiveUpdated": ("objective_id", "pair_id", "status"),
+    "ObjectiveEdited": ("objective_id", "pair_id", "area"),
+    "ObjectiveMoved": ("objective_id", "pair_id", "position"),
+    "ActionStepPlanned": ("objective_id", "pair_id", "step_id", "status"),
+    "ObjectiveCommented": ("objective_id", "pair_id"),
+    "ObjectiveAgreed": ("objective_id", "pair_id"),
     "ConcernRaised": ("concern_id", "pair_id"),
     "ConcernAcknowledged": ("concern_id",),
     "ConcernEscalated": ("concern_id",),  # not why: that can say who is party to it

@@ -24,8 +24,12 @@ registry = Registry()
 F = ma.fields
 
 MEETING_MODES = ("in_person", "virtual")
-OBJECTIVE_AREAS = ("career_planning", "resume", "applications", "interviews", "research", "other")
+OBJECTIVE_AREAS = (
+    "career_planning", "resume", "applications", "interviews", "research", "wellbeing",
+    "clinical_skills", "other",
+)  # fmt: skip
 OBJECTIVE_STATUSES = ("open", "in_progress", "done", "dropped")
+STEP_STATUSES = ("not_started", "in_progress", "done")  # a step of an objective's action plan
 CONCERN_KINDS = ("no_contact", "boundary", "rematch", "other")
 # What a coordinator did following a concern: ended the pair, rematched its people, noted to file.
 CONCERN_ACTIONS = ("pair_ended", "rematch", "note")
@@ -62,6 +66,7 @@ class MeetingLogged(ma.Schema):
     objectives = _texts()  # objectives set or reviewed, as the member wrote them
     action_items = _texts()
     attendees = F.List(F.String(), load_default=list)  # group meetings: who came
+    objective_ids = F.List(F.String(), load_default=list)  # the recorded objectives discussed
 
 
 @registry.event("MeetingConfirmed")
@@ -96,6 +101,65 @@ class ObjectiveUpdated(ma.Schema):
     status = F.String(required=True, validate=validate.OneOf(OBJECTIVE_STATUSES))
     note = F.String(load_default="", validate=validate.Length(max=2000))
     updated_by = F.String(required=True)
+
+
+@registry.event("ObjectiveEdited")
+class ObjectiveEdited(ma.Schema):
+    """The area, statement, description or due date changed; an agreement given before no
+    longer holds (the mentor agrees again)."""
+
+    objective_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    area = F.String(required=True, validate=validate.OneOf(OBJECTIVE_AREAS))
+    title = F.String(required=True, validate=validate.Length(min=1, max=200))
+    description = F.String(load_default="", validate=validate.Length(max=2000))
+    due_date = F.String(load_default=None, allow_none=True)
+    edited_by = F.String(required=True)
+
+
+@registry.event("ObjectiveMoved")
+class ObjectiveMoved(ma.Schema):
+    """The objective's place in its mentee's list (0 first)."""
+
+    objective_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    position = F.Integer(required=True, validate=validate.Range(min=0))
+    moved_by = F.String(required=True)
+
+
+@registry.event("ActionStepPlanned")
+class ActionStepPlanned(ma.Schema):
+    """A step of the objective's action plan, added or changed (its text, due date, status)."""
+
+    objective_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    step_id = F.String(required=True)
+    text = F.String(required=True, validate=validate.Length(min=1, max=500))
+    due_date = F.String(load_default=None, allow_none=True)
+    status = F.String(required=True, validate=validate.OneOf(STEP_STATUSES))
+    planned_by = F.String(required=True)
+
+
+@registry.event("ObjectiveCommented")
+class ObjectiveCommented(ma.Schema):
+    objective_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    text = F.String(required=True, validate=validate.Length(min=1, max=2000))
+    commented_by = F.String(required=True)
+
+
+@registry.event("ObjectiveAgreed")
+class ObjectiveAgreed(ma.Schema):
+    """The mentor or coach agrees the objective and its action plan as they stand."""
+
+    objective_id = F.String(required=True)
+    pair_id = F.String(required=True)
+    mentee_id = F.String(required=True)
+    agreed_by = F.String(required=True)
 
 
 # --- confidential concerns ----------------------------------------------------------------------

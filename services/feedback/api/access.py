@@ -79,10 +79,16 @@ def meeting_request(meeting_request_id: str) -> Resource:
         return pair_of(*roster.relationship(conn, found["pair_id"]))
 
 
+def objective_of(found: Mapping[str, Any], rel: Relationship, cycle: Mapping[str, Any]) -> Resource:
+    """A mentee's objective is theirs and their mentor's or coach's, in the cycle's program."""
+    mine = people(found["mentee_id"], *rel.mentors)
+    return Resource(cycle["institution_id"], cycle["program_id"], mine)
+
+
 def objective(objective_id: str) -> Resource:
     with rls.routing(runtime()) as conn:
         found = one(conn, objectives.objectives, "objective", objective_id=objective_id)
-        return pair_of(*roster.relationship(conn, found["pair_id"]))
+        return objective_of(found, *roster.relationship(conn, found["pair_id"]))
 
 
 def concern(concern_id: str) -> Resource:

@@ -12,6 +12,7 @@ from services.eventkit.contracts.feedback import (
     MEETING_MODES,
     OBJECTIVE_AREAS,
     OBJECTIVE_STATUSES,
+    STEP_STATUSES,
 )
 
 F = ma.fields
@@ -35,6 +36,7 @@ class MeetingIn(ma.Schema):
     objectives = _texts(20, 500)
     action_items = _texts(20, 500)
     attendees = F.List(F.String(), load_default=list)
+    objective_ids = F.List(F.String(), load_default=list, validate=validate.Length(max=20))
 
 
 class MeetingOut(ma.Schema):
@@ -50,6 +52,7 @@ class MeetingOut(ma.Schema):
     objectives = F.List(F.String())
     action_items = F.List(F.String())
     attendees = F.List(F.String())
+    objective_ids = F.List(F.String())
     logged_at = F.String()
     confirmed_by = F.String(allow_none=True)
     confirmed_at = F.String(allow_none=True)
@@ -63,12 +66,35 @@ class ObjectiveIn(ma.Schema):
     due_date = DateField(load_default=None, allow_none=True)
 
 
+class ObjectiveEditIn(ma.Schema):
+    area = F.String(required=True, validate=validate.OneOf(OBJECTIVE_AREAS))
+    title = F.String(required=True, validate=validate.Length(min=1, max=200))
+    description = F.String(load_default="", validate=validate.Length(max=2000))
+    due_date = DateField(load_default=None, allow_none=True)
+
+
+class StepIn(ma.Schema):
+    step_id = F.String(load_default=None, allow_none=True)  # none: a new step
+    text = F.String(required=True, validate=validate.Length(min=1, max=500))
+    due_date = DateField(load_default=None, allow_none=True)
+    status = F.String(load_default="not_started", validate=validate.OneOf(STEP_STATUSES))
+
+
+class CommentIn(ma.Schema):
+    text = F.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class MoveIn(ma.Schema):
+    offset = F.Integer(required=True, validate=validate.OneOf((-1, 1)))
+
+
 class ObjectiveStatusIn(ma.Schema):
     status = F.String(required=True, validate=validate.OneOf(OBJECTIVE_STATUSES))
     note = F.String(load_default="", validate=validate.Length(max=2000))
 
 
 class HistoryOut(ma.Schema):
+    kind = F.String()  # set, status, edited, step, comment or agreed
     status = F.String()
     note = F.String()
     changed_by = F.String()
@@ -88,7 +114,23 @@ class ObjectiveOut(ma.Schema):
     set_by = F.String()
     set_at = F.String()
     updated_at = F.String()
+    position = F.Integer()
+    steps = F.List(F.Nested(lambda: StepFields()))
+    agreed_by = F.String(allow_none=True)
+    agreed_at = F.String(allow_none=True)
     history = F.List(F.Nested(HistoryOut))
+
+
+class StepFields(ma.Schema):
+    step_id = F.String()
+    text = F.String()
+    due_date = F.String(allow_none=True)
+    status = F.String()
+
+
+class StepOut(ma.Schema):
+    step_id = F.String()
+    objective = F.Nested(ObjectiveOut)
 
 
 class ConcernIn(ma.Schema):

@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from services.eventkit.contracts.feedback import OBJECTIVE_STATUSES
+from services.eventkit.contracts.feedback import OBJECTIVE_AREAS, OBJECTIVE_STATUSES
 
 from .relationships import Relationship, parse_date
 
@@ -38,7 +38,7 @@ def program_health(
     """Health of a cycle's active relationships.
 
     `meetings`: dicts with pair_id, date (ISO), duration_minutes, mode, confirmed (bool).
-    `objectives`: dicts with pair_id, mentee_id, status.
+    `objectives`: dicts with pair_id, mentee_id, status, area, steps (their statuses).
     At-risk pairs are listed (coordinators act on them); every number is an aggregate and is
     suppressed when it describes fewer than MIN_PEOPLE people.
     """
@@ -87,12 +87,16 @@ def program_health(
 
     active_ids = set(by_pair)
     obj = [o for o in objectives if o["pair_id"] in active_ids]
+    steps = [status for o in obj for status in o.get("steps", ())]
     objectives_agg = suppressed_unless(
         {o["mentee_id"] for o in obj},
         {
             "objectives": len(obj),
             "by_status": {s: sum(1 for o in obj if o["status"] == s) for s in OBJECTIVE_STATUSES},
             "done_share": share(sum(1 for o in obj if o["status"] == "done"), len(obj)),
+            "by_area": {a: sum(1 for o in obj if o.get("area") == a) for a in OBJECTIVE_AREAS},
+            "steps": len(steps),
+            "steps_done_share": share(steps.count("done"), len(steps)),
         },
     )
 

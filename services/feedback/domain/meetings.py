@@ -37,7 +37,11 @@ class Meeting(Aggregate):
         objectives: Sequence[str] = (),
         action_items: Sequence[str] = (),
         attendees: Sequence[str] = (),
+        objective_ids: Sequence[str] = (),
+        known_objectives: frozenset[str] | set[str] = frozenset(),
     ) -> None:
+        """`objective_ids`: the recorded objectives discussed, among `known_objectives` (the
+        relationship's)."""
         if self.exists:
             raise DomainError("This meeting is logged already.", "meeting_id")
         if rel.role_of(logged_by) is None:
@@ -58,12 +62,14 @@ class Meeting(Aggregate):
         strangers = sorted(set(attendees) - set(rel.members))
         if strangers:
             raise DomainError("Only members can be recorded as attending.", "attendees")
+        if set(objective_ids) - set(known_objectives):
+            raise DomainError("Link only this pairing's objectives.", "objective_ids")
         self.record(
             "MeetingLogged", meeting_id=self.id, pair_id=rel.id, cycle_id=rel.cycle_id,
             logged_by=logged_by, date=date.isoformat(), duration_minutes=duration_minutes,
             mode=mode, topics=clean_texts(topics), notes=(notes or "").strip(),
             objectives=clean_texts(objectives), action_items=clean_texts(action_items),
-            attendees=sorted(set(attendees)),
+            attendees=sorted(set(attendees)), objective_ids=list(dict.fromkeys(objective_ids)),
         )  # fmt: skip
 
     def confirm(self, rel: Relationship, by: str) -> None:

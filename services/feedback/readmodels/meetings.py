@@ -28,6 +28,7 @@ meetings = sa.Table(
     sa.Column("objectives", sa.JSON, nullable=False),
     sa.Column("action_items", sa.JSON, nullable=False),
     sa.Column("attendees", sa.JSON, nullable=False),
+    sa.Column("objective_ids", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("logged_at", sa.String(40), nullable=False),
     sa.Column("confirmed_by", sa.String(36), nullable=True),
     sa.Column("confirmed_at", sa.String(40), nullable=True),
@@ -41,7 +42,7 @@ def _logged(conn: sa.Connection, e: Envelope) -> None:
         institution_id=e.institution_id, logged_by=p["logged_by"], met_on=p["date"],
         duration_minutes=p["duration_minutes"], mode=p["mode"], topics=p["topics"],
         notes=p["notes"], objectives=p["objectives"], action_items=p["action_items"],
-        attendees=p["attendees"], logged_at=format_time(e.occurred_at),
+        attendees=p["attendees"], objective_ids=p.get("objective_ids", []), logged_at=format_time(e.occurred_at),
     ))  # fmt: skip
 
 

@@ -61,3 +61,14 @@ REQUEST_LABELS = {
     "declined": "Declined",
     "expired": "No answer in time",
 }
+AREA_LABELS = {
+    "career_planning": "Career planning",
+    "resume": "Resume or CV",
+    "applications": "Applications",
+    "interviews": "Interviews",
+    "research": "Research",
+    "wellbeing": "Wellbeing",
+    "clinical_skills": "Clinical skills",
+    "other": "Other",
+}
+STEP_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done"}

@@ -27,6 +27,8 @@ def meeting_payload(form: Any, pair: Pair) -> dict:
         "topics": split_list(form.get("topics", "")),
         "notes": form.get("notes", "").strip(),
     }
+    if form.getlist("objective_ids"):  # the objectives discussed, ticked
+        data["objective_ids"] = form.getlist("objective_ids")
     if pair.kind == "group":
         data["attendees"] = form.getlist("attendees")
     return data
@@ -41,6 +43,10 @@ def _meetings_page(
     me = signed_in()
     pairs = my_pairs()
     logs = {p.pair_id: fetch_or("feedback", f"/api/pairs/{p.pair_id}/meetings", []) for p in pairs}
+    # The objectives a meeting may link (and the linked ones' titles), as the person may see them.
+    plans = {
+        p.pair_id: fetch_or("feedback", f"/api/pairs/{p.pair_id}/objectives", []) for p in pairs
+    }
     names = {m.person_id: m.name for p in pairs for m in p.others}
     names[me.person_id] = "You"
     return render(
@@ -49,6 +55,7 @@ def _meetings_page(
         error=error,
         pairs=pairs,
         logs=logs,
+        plans=plans,
         names=names,
         me=me.person_id,
         errors=errors or {},

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ...charts import column_chart, fraction, month_labels, share_line_chart
+from ..me.labels import AREA_LABELS
 from .common import percent
 
 
@@ -55,8 +56,15 @@ def dashboard(health: dict[str, Any]) -> dict[str, Any]:
     by_status = objectives.get("by_status", {}) if not objectives.get("suppressed") else {}
     most = max(by_status.values(), default=0)
     statuses = [
-        {"status": s.replace("_", " ").capitalize(), "count": n, "bar": fraction(n, most)}
+        {"label": s.replace("_", " ").capitalize(), "count": n, "bar": fraction(n, most)}
         for s, n in by_status.items()
+    ]
+    by_area = objectives.get("by_area", {}) if not objectives.get("suppressed") else {}
+    widest = max(by_area.values(), default=0)
+    areas = [
+        {"label": AREA_LABELS.get(a, a), "count": n, "bar": fraction(n, widest)}
+        for a, n in by_area.items()
+        if n
     ]
     surveys = []
     for survey in health.get("surveys", []):
@@ -81,6 +89,7 @@ def dashboard(health: dict[str, Any]) -> dict[str, Any]:
         "met_chart": met_chart,
         "mentors": mentors,
         "statuses": statuses,
+        "areas": areas,
         "surveys": surveys,
         "percent": percent,
     }
