@@ -1,15 +1,15 @@
 """Objectives carry their order, their action plan's steps and the mentor's agreement; their
 timeline says what each entry is; a meeting names the objectives it discussed.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0012
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
