@@ -62,6 +62,7 @@ AREAS: dict[str, tuple[Link, ...]] = {
         Link("me.pair", "My mentees"),
         Link("me.objectives", "Objectives and action plans"),
         Link("me.profile", "Profile, goals and capacity"),
+        Link("me.mentee_ranking", "Rank mentees"),
         Link("me.meetings", "Meetings"),
         Link("me.surveys", "Surveys"),
         Link("me.concern", "Raise a concern privately"),

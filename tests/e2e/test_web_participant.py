@@ -185,7 +185,7 @@ def test_a_mentee_ranks_mentors_and_the_ranking_persists(world):
         },
     )
     assert clash.status_code == 422
-    assert "Give each rank number to one mentor only." in clash.text
+    assert "Give each rank number to one person only." in clash.text
     assert ranking() == [second["id"], first["id"]]
 
     # The htmx move button: only the list comes back, focus kept on the moved mentor.

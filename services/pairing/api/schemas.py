@@ -25,6 +25,10 @@ class CandidateOut(ma.Schema):
     capacity = F.Integer(allow_none=True)
     # Declared conflicts of interest (other_person_id, kind): never paired with them.
     conflicts = F.List(F.Dict())
+    # Enrollment ids, best first: a mentee's mentors or a mentor's mentees; and the mentees a
+    # mentor would not accept.
+    ranking = F.List(F.String(), allow_none=True)
+    not_acceptable = F.List(F.String(), allow_none=True)
 
 
 class EligibleMenteeOut(ma.Schema):

@@ -10,7 +10,7 @@ from web.pages.me.inbox import inbox_signature
 from web.pages.me.meetings import meeting_payload
 from web.pages.me.participation import Pair, split_list
 from web.pages.me.profile import profile_payload
-from web.pages.me.ranking import apply_move, focus_after, parse_ranks
+from web.pages.me.ranking import apply_move, apply_refusal, focus_after, parse_ranks
 from web.pages.me.surveys import survey_answers
 
 KNOWN = ["a", "b", "c"]
@@ -56,6 +56,17 @@ def test_focus_stays_on_the_same_button_while_it_exists():
     assert focus_after("down:a", ["b", "a"], "e1") == "rank-e1-a"  # now last
     assert focus_after("add:c", ["a", "c"], "e1") == "rank-e1-c"
     assert focus_after("remove:c", ["a"], "e1") == "add-e1-c"
+    assert focus_after("refuse:c", ["a"], "e1") == "accept-e1-c"
+    assert focus_after("accept:c", ["a"], "e1") == "add-e1-c"
+
+
+def test_a_mentor_marks_mentees_not_acceptable_and_takes_it_back():
+    assert apply_move(["a", "b"], KNOWN, "refuse:a") == ["b"]  # no longer ranked
+    assert apply_refusal([], KNOWN, "refuse:a") == ["a"]
+    assert apply_refusal(["a"], KNOWN, "refuse:a") == ["a"]
+    assert apply_refusal(["a", "c"], KNOWN, "accept:a") == ["c"]
+    assert apply_refusal(["a", "gone"], KNOWN, "up:b") == ["a"]  # no longer eligible: dropped
+    assert apply_refusal([], KNOWN, "refuse:zzz") == []
 
 
 def test_lists_split_on_commas_and_lines():

@@ -6,6 +6,7 @@ from __future__ import annotations
 MENTOR, MENTEE = "mentor", "mentee"
 PARTICIPANTS = (MENTOR, MENTEE)
 MAX_RANKED = 10  # the enrollment service's limit; the rank choices offer no more
+MAX_RANKED_MENTEES = 20  # the same, for a mentor's ranking of mentees
 
 # Self-identification a participant may give for matching, with consent: (key, question, answers);
 # answers None is a free text. Matching compares the answers as given.
