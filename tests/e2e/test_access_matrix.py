@@ -519,6 +519,14 @@ def _(w, c, p):
     c.body = _body({"algorithm": "stable"})
 
 
+def _level_rules(w, c, p):
+    c.body = _body({"mentee_levels": ["PGY1"], "min_level_gap": 1})
+
+
+SPECIAL[("PUT", "/api/cycles/{cycle_id}/level-rules")] = _level_rules
+SPECIAL[("POST", "/api/cycles/{cycle_id}/level-rules/preview")] = _level_rules
+
+
 @_special("POST", "/api/cycles/{cycle_id}/proposal/edits")
 def _(w, c, p):
     c.body = _body({"action": "pin", "person_id": w.ids["mentee"], "reason": "Keep them"})

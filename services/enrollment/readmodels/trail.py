@@ -138,6 +138,7 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "RosterImported": ("rows", "people_registered", "enrolled", "updated", "unchanged"),
     "AccessRecorded": ("kind", "person_id", "email_hash", "method", "what", "rows"),
     # pairing
+    "LevelRulesSet": ("cycle_id", "min_level_gap", "mentee_levels", "mentor_levels"),
     "PairingRunRequested": ("run_id", "algorithm"),
     # Published as a summary (counts), never whole.
     "ProposalGenerated": ("run_id", "algorithm", "pair_count", "unmatched_count"),

@@ -36,6 +36,30 @@ class Unmatched(ma.Schema):
     reason = F.String(required=True)
 
 
+class JuniorSlot(ma.Schema):
+    levels = F.List(F.String(), required=True)
+    count = F.Integer(required=True)
+
+
+class LevelRulesFields(ma.Schema):
+    """A cycle's eligible training levels per role. An empty list lets any level take the role
+    (one-to-one and group cycles); families name their senior, mid-level and junior slots."""
+
+    min_level_gap = F.Integer(required=True)
+    mentee_levels = F.List(F.String(), load_default=list)
+    mentor_levels = F.List(F.String(), load_default=list)
+    senior_levels = F.List(F.String(), load_default=list)
+    mid_levels = F.List(F.String(), load_default=list)
+    junior_slots = F.List(F.Nested(JuniorSlot), load_default=list)
+
+
+@registry.event("LevelRulesSet")
+class LevelRulesSet(LevelRulesFields):
+    """A coordinator set who may take each role in the cycle (before its first run)."""
+
+    cycle_id = F.String(required=True)
+
+
 @registry.event("PairingRunRequested")
 class PairingRunRequested(ma.Schema):
     run_id = F.String(required=True)
@@ -48,6 +72,8 @@ class PairingRunRequested(ma.Schema):
     candidates_per_mentee = F.Integer(load_default=None, allow_none=True)
     juniors_per_family = F.Integer(load_default=None, allow_none=True)
     keep_pairs_from_cycle = F.String(load_default=None, allow_none=True)
+    # The cycle's eligible levels the run applied (None: the level gap alone).
+    level_rules = F.Nested(LevelRulesFields, load_default=None, allow_none=True)
 
 
 def proposal_summary(payload: dict) -> dict:

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from services.eventkit.contracts.pairing import ALGORITHMS, EDIT_ACTIONS
+from services.eventkit.contracts.vocabulary import TRAINING_LEVELS
 
 from ..engine import SOFT_RULES
 
@@ -41,6 +42,57 @@ class EligibleMenteeOut(ma.Schema):
     interests = F.List(F.String())
     languages = F.List(F.String(), allow_none=True)
     meeting_mode = F.String()
+
+
+# --- eligible levels -----------------------------------------------------------------------------
+
+
+def _levels():
+    return F.List(F.String(validate=validate.OneOf(TRAINING_LEVELS)), load_default=list)
+
+
+class JuniorSlotIn(ma.Schema):
+    levels = F.List(
+        F.String(validate=validate.OneOf(TRAINING_LEVELS)),
+        required=True,
+        validate=validate.Length(min=1, error="Choose at least one level."),
+    )
+    count = F.Integer(required=True, validate=validate.Range(min=1, max=8))
+
+
+class LevelRulesIn(ma.Schema):
+    """Who may take each role; an empty list lets any level take it. Families name the levels of
+    the senior, the mid-level and each junior place (e.g. one PGY1 and one PGY2 per family)."""
+
+    min_level_gap = F.Integer(load_default=1, validate=validate.Range(min=0, max=10))
+    mentee_levels = _levels()
+    mentor_levels = _levels()
+    senior_levels = _levels()
+    mid_levels = _levels()
+    junior_slots = F.List(
+        F.Nested(JuniorSlotIn), load_default=list, validate=validate.Length(max=4)
+    )
+
+
+class LeftOutOut(ma.Schema):
+    person_id = F.String()
+    name = F.String(allow_none=True)
+    training_level = F.String()
+    role = F.String()
+    rule = F.String()
+    reason = F.String()
+
+
+class LevelRulesOut(ma.Schema):
+    cycle_id = F.String()
+    pairing_format = F.String()
+    rules = F.Dict()
+    is_set = F.Boolean()
+    editable = F.Boolean()
+    mentees = F.Integer()
+    mentors = F.Integer()
+    counts = F.List(F.Dict())
+    left_out = F.List(F.Nested(LeftOutOut))
 
 
 # --- runs and the proposal ---------------------------------------------------------------------

@@ -8,7 +8,6 @@ from services.eventkit.db import one
 from services.eventkit.envelope import new_id
 from services.eventkit.unit_of_work import UnitOfWork
 
-from .. import engine
 from ..domain import runs
 from ..readmodels import tables
 from ..readmodels.candidate_pool import load_pool, mentor_capacity
@@ -24,9 +23,7 @@ def open_choice_round(
     if cycle["pairing_format"] != "one_to_one":
         raise DomainError("Mentee choice is for one-to-one cycles.", "cycle_id")
     mentees, mentors = load_pool(uow.conn, cycle_id)
-    rules = engine.Rules(
-        min_level_gap=min_level_gap, cross_institution=bool(cycle["cross_institution"])
-    )
+    rules = runs.rules_for(cycle, {"min_level_gap": min_level_gap}, pairing.level_rules)
     choices = runs.allowed_choices(mentees, mentors, rules)
     capacity = {m.id: m.capacity for m in mentors}
     round_id = new_id()

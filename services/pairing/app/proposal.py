@@ -19,7 +19,9 @@ def edit_proposal(uow: UnitOfWork, cycle_id: str, edit: dict[str, Any], meta: Me
     cycle, pairing = load(uow, cycle_id)
     mentees, mentors = load_pool(uow.conn, cycle_id)
     check = runs.pair_checker(
-        mentees, mentors, runs.rules_for(cycle, views.run_settings(uow.conn, cycle_id))
+        mentees,
+        mentors,
+        runs.rules_for(cycle, views.run_settings(uow.conn, cycle_id), pairing.level_rules),
     )
     capacity = {m.id: m.capacity for m in mentors}
     pairing.edit(

@@ -10,9 +10,9 @@ from services.eventkit.envelope import new_id
 from services.eventkit.metrics import PAIRING_RUN, timed
 from services.eventkit.unit_of_work import UnitOfWork
 
-from ..domain import runs
+from ..domain import level_preview, runs
 from ..readmodels import views
-from ..readmodels.candidate_pool import load_pool, training_levels
+from ..readmodels.candidate_pool import load_pool
 from .cycle_pairing import load, save
 
 # The engine's run time, by algorithm (the engine itself stays pure).
@@ -31,7 +31,8 @@ def run_pairing(uow: UnitOfWork, cycle_id: str, params: dict[str, Any], meta: Me
     mentees, mentors = load_pool(uow.conn, cycle_id)
     runs.check_pool(mentees, mentors)
     runs.check_algorithm(cycle["pairing_format"], params["algorithm"])
-    rules = runs.rules_for(cycle, params)
+    levels = pairing.level_rules
+    rules = runs.rules_for(cycle, params, levels)
     pins = pairing.pins()
     if params.get("keep_pairs_from_cycle"):
         previous = views.cycle(uow.conn, params["keep_pairs_from_cycle"])
@@ -42,15 +43,22 @@ def run_pairing(uow: UnitOfWork, cycle_id: str, params: dict[str, Any], meta: Me
     settings = {
         **params,
         "group_size": cycle["group_size"],
-        "levels": training_levels(uow.conn, [m.id for m in mentors]),
+        "level_rules": levels,
     }
     result = run_engine(
         params["algorithm"], mentees, mentors, rules, settings, pins, pairing.excluded
     )
+    if levels is not None:  # the reasons name the level rule that left each person out
+        left_out = level_preview.left_out(
+            cycle["pairing_format"], levels, mentees, mentors, bool(cycle["cross_institution"])
+        )
+        result.unmatched = level_preview.name_the_rule(result.unmatched, left_out)
     run = {
         **params,
+        "min_level_gap": rules.min_level_gap,
         "cross_institution": bool(cycle["cross_institution"]),
         "weights": dict(rules.weights),
+        "level_rules": levels,
     }
     run_id = new_id()
     pairing.propose(run_id, run, runs.proposal_payload(params["algorithm"], result))

@@ -11,6 +11,7 @@ from services.eventkit.aggregate import DomainError
 from services.eventkit.contracts.vocabulary import FORMAT_ALGORITHMS
 
 from .. import engine
+from . import level_preview, level_rules
 
 
 def check_algorithm(pairing_format: str, algorithm: str) -> None:
@@ -37,12 +38,8 @@ def check_previous_cycle(cycle: Mapping[str, Any], previous: Mapping[str, Any]) 
         )
 
 
-# In mentoring families the mid-level member is a PGY3 or a research resident; seniors are above.
-MID_LEVELS = frozenset({"PGY3", "research_resident"})
-
-
 def family_pins(
-    pins: list[tuple[str, str]], mentors: list[engine.Mentor], levels: dict[str, str]
+    pins: list[tuple[str, str]], mentors: list[engine.Mentor], mid_ids: set[str]
 ) -> list[tuple[str, str]]:
     """Published family pairs as the engine's family pins: each core (mid, senior) and each junior
     with their senior."""
@@ -50,7 +47,7 @@ def family_pins(
     by_junior: dict[str, dict[str, str]] = {}
     for junior, mentor in pins:
         if mentor in mentor_ids:
-            kind = "mid" if levels.get(mentor) in MID_LEVELS else "senior"
+            kind = "mid" if mentor in mid_ids else "senior"
             by_junior.setdefault(junior, {})[kind] = mentor
     cores, juniors = set(), set()
     for junior, family in by_junior.items():
@@ -63,12 +60,11 @@ def family_pins(
     return sorted(cores) + sorted(juniors)
 
 
-def rules_for(cycle: Mapping[str, Any], params: Mapping[str, Any]) -> engine.Rules:
-    return engine.Rules(
-        min_level_gap=params["min_level_gap"],
-        cross_institution=bool(cycle["cross_institution"]),
-        weights=params.get("weights") or {},
-    )
+def rules_for(
+    cycle: Mapping[str, Any], params: Mapping[str, Any], levels: Mapping[str, Any] | None = None
+) -> engine.Rules:
+    """The run's hard rules: the cycle's eligible levels when it set them (`levels`)."""
+    return level_rules.engine_rules(levels, bool(cycle["cross_institution"]), params)
 
 
 def run_engine(
@@ -96,13 +92,13 @@ def run_engine(
     if algorithm == "groups":
         return engine.groups(mentees, mentors, rules, group_size=params["group_size"], **common)
     if algorithm == "families":
-        levels = params["levels"]
-        mids = [m for m in mentors if levels.get(m.id) in MID_LEVELS]
-        seniors = [m for m in mentors if levels.get(m.id) not in MID_LEVELS]
+        levels = params.get("level_rules")
+        seniors, mids = level_preview.family_split(mentors, levels)
         return engine.families(
             seniors, mids, mentees, rules,
             juniors_per_family=params.get("juniors_per_family") or 2,
-            pinned=family_pins(pinned, mentors, levels), excluded=frozenset(excluded),
+            pinned=family_pins(pinned, mentors, {m.id for m in mids}),
+            excluded=frozenset(excluded), composition=level_rules.composition(levels),
         )  # fmt: skip
     raise ValueError(f"unknown algorithm {algorithm}")
 

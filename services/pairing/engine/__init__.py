@@ -10,6 +10,7 @@ from .model import (
     DEFAULT_WEIGHTS,
     LEVEL_RANKS,
     SOFT_RULES,
+    Composition,
     Family,
     Mentee,
     Mentor,
@@ -18,6 +19,7 @@ from .model import (
     Rules,
     ScoreBreakdown,
     level_rank,
+    level_refusal,
 )
 from .optimal import optimal
 from .pins import PinError, Pool, keep_previous_pairs, respect_pins
@@ -29,6 +31,7 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "LEVEL_RANKS",
     "SOFT_RULES",
+    "Composition",
     "Family",
     "Mentee",
     "Mentor",
@@ -45,6 +48,7 @@ __all__ = [
     "groups",
     "keep_previous_pairs",
     "level_rank",
+    "level_refusal",
     "optimal",
     "preference_lists",
     "random_pairing",

@@ -41,6 +41,7 @@ def unmatched_reasons(
     mentors = pool.mentors
     load = Counter(mentor_of.values())
     reasons = dict.fromkeys(pool.withdrawn, WITHDRAWN)
+    reasons.update(pool.ineligible)
     pinned_mentors = {p.mentor_id for p in pool.pinned}
     for mentor in pool.full_mentors:
         if mentor.id not in pinned_mentors:
@@ -88,7 +89,9 @@ def unmatched_reasons(
 def _eligible(index: EligibilityIndex, mentee: Mentee, mentor: Mentor) -> bool:
     rules = index.rules
     return (
-        mentor.level_rank - mentee.level_rank >= rules.min_level_gap
+        rules.level_refusal(mentee) is None
+        and rules.level_refusal(mentor) is None
+        and mentor.level_rank - mentee.level_rank >= rules.min_level_gap
         and (rules.cross_institution or mentee.institution_id == mentor.institution_id)
         and mentor.id not in mentee.conflicts
         and mentee.id not in mentor.conflicts

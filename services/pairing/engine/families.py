@@ -1,5 +1,6 @@
 """Mentoring families: one senior resident (PGY4/5), one mid-level resident (PGY3 or research
-resident) and up to k juniors (PGY1/PGY2) who meet as a family.
+resident) and up to k juniors (PGY1/PGY2) who meet as a family. A composition fixes the levels of
+each member and splits the juniors into slots (e.g. one intern and one PGY2 per family).
 
 Every junior must be acceptable to both the senior and the mid under the hard rules; a family's
 score is the sum over its juniors of their scores with both. Given the (senior, mid) cores, the
@@ -16,7 +17,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from .model import Family, Mentee, Mentor, Pair, Result, Rules
+from .model import Composition, Family, Mentee, Mentor, Pair, Result, Rules, level_refusal
 from .optimal import best_assignment
 from .pins import PinError
 from .rules import acceptable, score, total_score
@@ -51,10 +52,18 @@ class _Instance:
         rules: Rules,
         per_family: int,
         junior_pins: dict[str, str],
+        slots: tuple[tuple[frozenset[str] | None, int], ...] = (),
     ) -> None:
         self.seniors, self.mids, self.juniors = seniors, mids, juniors
         self.rules = rules
         self.per_family = per_family
+        # Junior slots (levels, or None for any; seats per family); one open slot by default.
+        self.slots = slots or ((None, per_family),)
+        self.slots_of = [
+            [k for k, (levels, _) in enumerate(self.slots)
+             if levels is None or j.training_level in levels]
+            for j in juniors
+        ]  # fmt: skip
         self.junior_pins = junior_pins  # junior id -> the senior or mid they must stay with
         weights = rules.weight_vector()
         # Each junior's score with every acceptable senior and mid, computed once.
@@ -69,13 +78,23 @@ class _Instance:
             for j in juniors
         ]  # fmt: skip
 
-    def seats(self, core: Core) -> int:
+    def slot_seats(self, core: Core) -> list[int]:
+        """Seats per junior slot: each slot's count, while the senior and the mid have room."""
         s, d = core
-        return min(self.per_family, self.seniors[s].capacity, self.mids[d].capacity)
+        room = min(self.per_family, self.seniors[s].capacity, self.mids[d].capacity)
+        seats = []
+        for _, count in self.slots:
+            seats.append(min(count, room))
+            room -= seats[-1]
+        return seats
+
+    def seats(self, core: Core) -> int:
+        return sum(self.slot_seats(core))
 
     def place_juniors(self, cores: Sequence[Core]) -> tuple[float, list[int]]:
         """Exact best placement of juniors into the given cores: (total score, core per junior)."""
         rows, cols, gains = [], [], []
+        width = len(self.slots)  # a column per (core, slot)
         for i, junior in enumerate(self.juniors):
             pinned_to = self.junior_pins.get(junior.id)
             for c, (s, d) in enumerate(cores):
@@ -85,9 +104,10 @@ class _Instance:
                         self.mids[d].id,
                     ):
                         continue
-                    rows.append(i)
-                    cols.append(c)
-                    gains.append(self.with_senior[i][s] + self.with_mid[i][d])
+                    for k in self.slots_of[i]:
+                        rows.append(i)
+                        cols.append(c * width + k)
+                        gains.append(self.with_senior[i][s] + self.with_mid[i][d])
         if not rows:
             return 0.0, [-1] * len(self.juniors)
         gain = np.array(gains)
@@ -96,12 +116,12 @@ class _Instance:
         pin_bonus = float(np.abs(gain).sum()) + 1.0
         taken = best_assignment(
             len(self.juniors),
-            np.array([self.seats(c) for c in cores], dtype=np.int64),
+            np.array([n for c in cores for n in self.slot_seats(c)], dtype=np.int64),
             np.array(rows, dtype=np.int64),
             np.array(cols, dtype=np.int64),
             gain + pin_bonus * pinned_rows,
         )
-        choice = taken.tolist()
+        choice = [col // width if col >= 0 else -1 for col in taken.tolist()]
         total = 0.0
         for i, c in enumerate(choice):
             if c >= 0:
@@ -120,21 +140,31 @@ def families(
     time_limit_s: float = 2.0,
     pinned: Sequence[tuple[str, str]] = (),
     excluded: Collection[str] = frozenset(),
+    composition: Composition | None = None,
 ) -> Result:
     """Pins are (mid id, senior id) for a core that must stay together, or (junior id, senior or
     mid id) for a junior who must stay in that person's family. Result.families lists the
-    families; Result.pairs holds each junior's pair with their senior and with their mid."""
+    families; Result.pairs holds each junior's pair with their senior and with their mid. With a
+    composition, its junior slots replace `juniors_per_family` and people whose level fits no
+    place in a family are left out, with the rule that says so."""
     if juniors_per_family < 1:
         raise ValueError("juniors_per_family must be at least 1")
     rules = rules or Rules()
     deadline = time.monotonic() + time_limit_s
     unmatched: dict[str, str] = {}
-    for person in (*seniors, *mids, *juniors):
-        if person.withdrawn and person.id not in excluded:
-            unmatched[person.id] = WITHDRAWN
+    for people, role, levels in _places(seniors, mids, juniors, composition):
+        for person in people:
+            if person.id in excluded:
+                continue
+            if person.withdrawn:
+                unmatched[person.id] = WITHDRAWN
+            elif levels is not None and person.training_level not in levels:
+                unmatched[person.id] = level_refusal(person.training_level, role)
+            elif refusal := rules.level_refusal(person):
+                unmatched[person.id] = refusal
 
     def active(people):
-        return sorted((p for p in people if not p.withdrawn and p.id not in excluded),
+        return sorted((p for p in people if p.id not in unmatched and p.id not in excluded),
                       key=lambda p: p.id)  # fmt: skip
 
     s_list, d_list, j_list = active(seniors), active(mids), active(juniors)
@@ -158,7 +188,11 @@ def families(
         else:
             raise PinError(f"pin ({a}, {b}) names someone not enrolled in a matching role")
 
-    inst = _Instance(s_list, d_list, j_list, rules, juniors_per_family, junior_pins)
+    slots: tuple[tuple[frozenset[str] | None, int], ...] = ()
+    if composition is not None:
+        slots = composition.junior_slots
+        juniors_per_family = composition.per_family
+    inst = _Instance(s_list, d_list, j_list, rules, juniors_per_family, junior_pins, slots)
     cores, choice = _best_cores(inst, fixed_cores, deadline)
     for junior_id, mentor_id in junior_pins.items():
         i = next(k for k, p in enumerate(j_list) if p.id == junior_id)
@@ -203,6 +237,23 @@ def families(
             partnered = any(c[0] == k for c in cores) or any(c[1] == k - len(s_list) for c in cores)
             unmatched[person.id] = NO_JUNIOR if partnered else NO_PARTNER
     return Result(pairs, unmatched, families=result_families)
+
+
+def _places(
+    seniors: Sequence[Mentor],
+    mids: Sequence[Mentor],
+    juniors: Sequence[Mentee],
+    composition: Composition | None,
+) -> list[tuple[Sequence[Mentee] | Sequence[Mentor], str, frozenset[str] | None]]:
+    """Each place in a family: its people, its name and the levels the composition allows."""
+    if composition is None:
+        return [(seniors, "senior", None), (mids, "mid-level", None), (juniors, "junior", None)]
+    junior_levels = frozenset().union(*(levels for levels, _ in composition.junior_slots))
+    return [
+        (seniors, "senior", composition.senior_levels),
+        (mids, "mid-level", composition.mid_levels),
+        (juniors, "junior", junior_levels),
+    ]
 
 
 def _all_core_sets(inst: _Instance, fixed: list[Core]) -> list[list[Core]] | None:

@@ -51,6 +51,7 @@ class Mentee:
     identity_preferences: Mapping[str, str] | None = None  # consented wishes, e.g. gender
     conflicts: frozenset[str] = frozenset()  # person ids never to pair with
     withdrawn: bool = False
+    training_level: str = ""  # e.g. "PGY1", for a cycle's eligible levels
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Mentor:
     identity: Mapping[str, str] | None = None
     conflicts: frozenset[str] = frozenset()
     withdrawn: bool = False
+    training_level: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class Rules:
     min_level_gap: int = 2
     cross_institution: bool = False
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    # The training levels that may take each role in the cycle; None: any level (the gap applies
+    # either way). A person's own level decides, so runs check it once per person, not per pair.
+    mentee_levels: frozenset[str] | None = None
+    mentor_levels: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.weights) - set(SOFT_RULES)
@@ -87,6 +93,35 @@ class Rules:
     def weight_vector(self) -> tuple[float, ...]:
         """The weights in SOFT_RULES order."""
         return self._vector  # type: ignore[attr-defined]
+
+    def level_refusal(self, person: Mentee | Mentor) -> str | None:
+        """Why the person's training level may not take their role in this cycle, or None."""
+        if isinstance(person, Mentee):
+            allowed, role = self.mentee_levels, "mentee"
+        else:
+            allowed, role = self.mentor_levels, "mentor"
+        if allowed is None or person.training_level in allowed:
+            return None
+        return level_refusal(person.training_level, role)
+
+
+def level_refusal(training_level: str, role: str) -> str:
+    """The reason, in a coordinator's words, that a level may not take a role."""
+    return f"{training_level or 'No training level'} is not an eligible {role} level for this cycle"
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Who makes up a mentoring family: the senior's and the mid-level's levels, and the junior
+    slots, each with its levels and how many juniors of them a family takes."""
+
+    senior_levels: frozenset[str]
+    mid_levels: frozenset[str]
+    junior_slots: tuple[tuple[frozenset[str], int], ...]
+
+    @property
+    def per_family(self) -> int:
+        return sum(count for _, count in self.junior_slots)
 
 
 @dataclass(frozen=True, slots=True)

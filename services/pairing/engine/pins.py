@@ -26,6 +26,8 @@ class Pool:
     pinned: tuple[Pair, ...]
     full_mentors: tuple[Mentor, ...]  # active mentors whose pins use all their capacity
     withdrawn: tuple[str, ...]  # ids of withdrawn people, for the explanations
+    # (id, reason) of active people whose training level may not take their role in the cycle
+    ineligible: tuple[tuple[str, str], ...] = ()
 
 
 def respect_pins(
@@ -35,7 +37,8 @@ def respect_pins(
     pinned: Sequence[tuple[str, str]] = (),
     excluded: Collection[str] = frozenset(),
 ) -> Pool:
-    """Take pinned pairs and excluded people out of the pool; pins count against capacity."""
+    """Take pinned pairs, excluded people and people whose level may not take their role out of
+    the pool; pins count against capacity."""
     mentee_by_id = _unique(mentees, "mentee")
     mentor_by_id = _unique(mentors, "mentor")
     load: dict[str, int] = {}
@@ -60,19 +63,32 @@ def respect_pins(
         pairs.append(Pair(mentee_id, mentor_id, score(mentee, mentor, rules), pinned=True))
 
     withdrawn = sorted(p.id for p in (*mentees, *mentors) if p.withdrawn and p.id not in excluded)
+    ineligible: dict[str, str] = {}
+    refused: tuple[set[str], set[str]] = (set(), set())  # mentee ids, mentor ids
+    if rules.mentee_levels is not None or rules.mentor_levels is not None:
+        for people, ids in ((mentees, refused[0]), (mentors, refused[1])):
+            for person in people:
+                if not person.withdrawn and person.id not in excluded:
+                    refusal = rules.level_refusal(person)
+                    if refusal:
+                        ineligible.setdefault(person.id, refusal)
+                        ids.add(person.id)
     free_mentees = tuple(
         sorted(
             (
                 m
                 for m in mentees
-                if not m.withdrawn and m.id not in excluded and m.id not in pinned_mentees
+                if not m.withdrawn
+                and m.id not in excluded
+                and m.id not in pinned_mentees
+                and m.id not in refused[0]
             ),
             key=_id,
         )
     )
     open_mentors, full_mentors = [], []
     for mentor in sorted(mentors, key=_id):
-        if mentor.withdrawn or mentor.id in excluded:
+        if mentor.withdrawn or mentor.id in excluded or mentor.id in refused[1]:
             continue
         room = mentor.capacity - load.get(mentor.id, 0)
         if room > 0:
@@ -81,7 +97,12 @@ def respect_pins(
         else:
             full_mentors.append(mentor)
     return Pool(
-        free_mentees, tuple(open_mentors), tuple(pairs), tuple(full_mentors), tuple(withdrawn)
+        free_mentees,
+        tuple(open_mentors),
+        tuple(pairs),
+        tuple(full_mentors),
+        tuple(withdrawn),
+        tuple(sorted(ineligible.items())),
     )
 
 

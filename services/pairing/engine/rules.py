@@ -17,6 +17,10 @@ def violations(mentee: Mentee, mentor: Mentor, rules: Rules) -> list[str]:
         found.append("mentor withdrawn")
     if mentee.id == mentor.id:
         found.append("same person")
+    for person in (mentee, mentor):
+        refusal = rules.level_refusal(person)
+        if refusal:
+            found.append(refusal)
     if mentor.level_rank - mentee.level_rank < rules.min_level_gap:
         found.append(f"level gap below {rules.min_level_gap}")
     if not rules.cross_institution and mentee.institution_id != mentor.institution_id:
@@ -35,6 +39,8 @@ def acceptable(mentee: Mentee, mentor: Mentor, rules: Rules) -> bool:
         and (rules.cross_institution or mentee.institution_id == mentor.institution_id)
         and mentor.id not in mentee.conflicts
         and mentee.id not in mentor.conflicts
+        and (rules.mentee_levels is None or mentee.training_level in rules.mentee_levels)
+        and (rules.mentor_levels is None or mentor.training_level in rules.mentor_levels)
     )
 
 
@@ -125,7 +131,8 @@ class EligibilityIndex:
 
     People are grouped by institution (one group when crossing institutions is allowed) and sorted
     by level, so the mentors above a mentee's level plus the gap form one slice; only conflicts and
-    self-pairing are then checked pair by pair.
+    self-pairing are then checked pair by pair. People whose level may not take their role in the
+    cycle are left out of the index (and so have nobody eligible).
     """
 
     def __init__(self, mentees: Sequence[Mentee], mentors: Sequence[Mentor], rules: Rules) -> None:
@@ -139,11 +146,10 @@ class EligibilityIndex:
             (mentees, self._mentees_by_group),
         ):
             members: dict[str, list[int]] = {}
-            if rules.cross_institution:
-                members[""] = list(range(len(people)))
-            else:
-                for k, person in enumerate(people):
-                    members.setdefault(person.institution_id, []).append(k)
+            for k, person in enumerate(people):
+                if rules.level_refusal(person) is None:
+                    key = "" if rules.cross_institution else person.institution_id
+                    members.setdefault(key, []).append(k)
             level = [person.level_rank for person in people]
             for key, idx in members.items():
                 idx.sort(key=level.__getitem__)  # stable, and idx ascends: by (level, index)
@@ -165,6 +171,8 @@ class EligibilityIndex:
 
     def eligible_mentors(self, mentee: Mentee) -> list[int]:
         mentors = self.mentors
+        if self.rules.level_refusal(mentee):
+            return []
         return [
             j
             for j in self.mentor_slice(mentee)
@@ -177,6 +185,8 @@ class EligibilityIndex:
         """Whether `eligible_mentors` would be non-empty, at the cost of the mentors it passes
         over: the slice is walked in place (not copied) and only a conflict or the mentee
         themself is ever skipped, so this stops at the first or second mentor but for them."""
+        if self.rules.level_refusal(mentee):
+            return False
         levels, idx = self._mentors_by_group.get(self.group(mentee), ([], []))
         mentors, conflicts, mentee_id = self.mentors, mentee.conflicts, mentee.id
         for k in range(bisect_left(levels, mentee.level_rank + self.rules.min_level_gap), len(idx)):
@@ -192,6 +202,8 @@ class EligibilityIndex:
     def eligible_mentees(self, mentor: Mentor) -> Iterator[int]:
         """Mentees passing every hard rule with the mentor, lazily (callers often need one); the
         level slice is walked in place, so taking the first costs no copy of the group."""
+        if self.rules.level_refusal(mentor):
+            return
         levels, idx = self._mentees_by_group.get(self.group(mentor), ([], []))
         mentees, conflicts, mentor_id = self.mentees, mentor.conflicts, mentor.id
         for k in range(bisect_right(levels, mentor.level_rank - self.rules.min_level_gap)):

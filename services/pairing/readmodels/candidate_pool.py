@@ -47,6 +47,7 @@ def load_pool(
             "id": r["person_id"],
             "institution_id": r["institution_id"],
             "level_rank": engine.level_rank(r["training_level"]),
+            "training_level": r["training_level"],
             "interests": frozenset(i.lower() for i in r["interests"] or []),
             "languages": frozenset(x.lower() for x in r["languages"] or []),
             "meeting_mode": r["meeting_mode"],
@@ -73,13 +74,6 @@ def load_pool(
             common["conflicts"] = common["conflicts"] | refused
             mentors.append(engine.Mentor(capacity=r["capacity"] or 1, ranking=ranking, **common))
     return mentees, mentors
-
-
-def training_levels(conn: sa.Connection, person_ids: list[str]) -> dict[str, str]:
-    rows = conn.execute(
-        sa.select(people.c.id, people.c.training_level).where(people.c.id.in_(person_ids))
-    )
-    return {r.id: r.training_level for r in rows}
 
 
 def mentor_capacity(conn: sa.Connection, cycle_id: str) -> dict[str, int]:

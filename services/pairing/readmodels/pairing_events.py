@@ -22,6 +22,7 @@ def _proposal(conn: sa.Connection, cycle_id: str) -> sa.Row | None:
 def _run(conn: sa.Connection, e: Envelope) -> None:
     p = e.payload
     settings = {k: p[k] for k in ("seed", "min_level_gap", "weights", "candidates_per_mentee")}
+    settings["level_rules"] = p.get("level_rules")
     existing = _proposal(conn, p["cycle_id"])
     excluded = existing.excluded if existing else []
     conn.execute(proposals.delete().where(proposals.c.cycle_id == p["cycle_id"]))

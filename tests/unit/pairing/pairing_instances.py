@@ -7,12 +7,22 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from services.pairing.engine import Mentee, Mentor, Result, Rules, acceptable, score
+from services.pairing.engine import (
+    Mentee,
+    Mentor,
+    Result,
+    Rules,
+    acceptable,
+    level_rank,
+    score,
+)
 
 TOPICS = ["trauma", "research", "wellness", "education", "oncology"]
 LANGUAGES = ["en", "es", "fr"]
 SLOTS = ["mon-am", "tue-pm", "wed-eve", "thu-am"]
 MODES = ["in_person", "virtual", "either"]
+MENTEE_LEVELS = ["MS4", "PGY1", "PGY2", "PGY3"]
+MENTOR_LEVELS = ["PGY2", "PGY3", "PGY4", "research_resident", "PGY5", "faculty"]
 
 
 @dataclass
@@ -51,13 +61,15 @@ def instances(
 
     mentees = []
     for mentee_id in mentee_ids:
+        level = draw(st.sampled_from(MENTEE_LEVELS))
         ranking = draw(st.lists(st.sampled_from([*mentor_ids, "ghost"]), max_size=4))
         wishes = draw(st.sampled_from([None, {}, {"gender": "woman"}, {"urim": "yes"}]))
         mentees.append(
             Mentee(
                 id=mentee_id,
                 institution_id=draw(st.sampled_from(institutions)),
-                level_rank=draw(st.sampled_from([4, 7, 8, 9])),
+                level_rank=level_rank(level),
+                training_level=level,
                 interests=_subset(draw, TOPICS, 3),
                 goals_keywords=_subset(draw, TOPICS, 2),
                 languages=_subset(draw, LANGUAGES, 2),
@@ -71,12 +83,14 @@ def instances(
         )
     mentors = []
     for mentor_id in mentor_ids:
+        level = draw(st.sampled_from(MENTOR_LEVELS))
         ranking = draw(st.lists(st.sampled_from(mentee_ids or ["ghost"]), max_size=4))
         mentors.append(
             Mentor(
                 id=mentor_id,
                 institution_id=draw(st.sampled_from(institutions)),
-                level_rank=draw(st.sampled_from([8, 9, 10, 11, 20])),
+                level_rank=level_rank(level),
+                training_level=level,
                 interests=_subset(draw, TOPICS, 3),
                 languages=_subset(draw, LANGUAGES, 2),
                 meeting_mode=draw(st.sampled_from(MODES)),
@@ -88,9 +102,12 @@ def instances(
                 withdrawn=draw(st.integers(0, 9)) == 0,
             )
         )
+    # Now and then the cycle names the levels that may take each role.
     rules = Rules(
         min_level_gap=draw(st.sampled_from([1, 2, 3])),
         cross_institution=draw(st.booleans()),
+        mentee_levels=draw(st.sampled_from([None, None, frozenset({"MS4", "PGY1"})])),
+        mentor_levels=draw(st.sampled_from([None, None, frozenset({"PGY2", "PGY4"})])),
     )
     instance = Instance(mentees, mentors, rules)
     if with_pins and mentees and mentors:
@@ -138,6 +155,9 @@ def check_result(instance: Instance, result: Result) -> None:
             continue
         if mentee.withdrawn or mentee.id not in seen:
             assert mentee.id in result.unmatched, mentee.id
+        refusal = rules.level_refusal(mentee)
+        if refusal and not mentee.withdrawn and mentee.id not in {m.id for m in mentors.values()}:
+            assert result.unmatched[mentee.id] == refusal  # the rule that left them out, by name
     for mentor in instance.mentors:
         if mentor.id not in instance.excluded and not load[mentor.id]:
             assert mentor.id in result.unmatched, mentor.id

@@ -33,6 +33,7 @@ def reference_reasons(
 ) -> dict[str, str]:
     load = Counter(mentor_of.values())
     reasons = dict.fromkeys(pool.withdrawn, WITHDRAWN)
+    reasons.update(pool.ineligible)
     pinned_mentors = {p.mentor_id for p in pool.pinned}
     for mentor in pool.full_mentors:
         if mentor.id not in pinned_mentors:

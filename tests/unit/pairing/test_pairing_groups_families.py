@@ -9,7 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pairing_instances import Instance, check_result, instances
 
-from services.pairing.engine import Mentee, Mentor, Rules, acceptable, families, groups, score
+from services.pairing.engine import (
+    Composition,
+    Mentee,
+    Mentor,
+    Rules,
+    acceptable,
+    families,
+    groups,
+    level_rank,
+    score,
+)
 from services.pairing.engine.groups import _spread
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -136,3 +146,76 @@ def test_family_pins_are_kept():
     cores = {(f.senior_id, f.mid_id): f for f in result.families}
     assert ("s0", "d1") in cores
     assert any("j0" in f.junior_ids for f in result.families if f.senior_id == "s1")
+
+
+# --- a composition: one intern and one PGY2 per family -----------------------------------------
+
+INTERN_AND_PGY2 = Composition(
+    senior_levels=frozenset({"PGY4", "PGY5"}),
+    mid_levels=frozenset({"PGY3"}),
+    junior_slots=((frozenset({"PGY1"}), 1), (frozenset({"PGY2"}), 1)),
+)
+
+
+def _composed_people(s: int, d: int, levels: list[str]):
+    seniors = [Mentor(f"s{k}", "a", 10, capacity=4, training_level="PGY4",
+                      interests=frozenset({f"t{k}"})) for k in range(s)]  # fmt: skip
+    mids = [Mentor(f"d{k}", "a", 9, capacity=4, training_level="PGY3",
+                   interests=frozenset({f"t{k + 1}"})) for k in range(d)]  # fmt: skip
+    juniors = [Mentee(f"j{k}", "a", level_rank(level), training_level=level,
+                      interests=frozenset({f"t{k % 3}"})) for k, level in enumerate(levels)]  # fmt: skip
+    return seniors, mids, juniors
+
+
+@SETTINGS
+@given(
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.lists(st.sampled_from(["PGY1", "PGY2", "MS4"]), max_size=5),
+)
+def test_families_honour_their_composition_and_are_exact(s, d, levels):
+    seniors, mids, juniors = _composed_people(s, d, levels)
+    rules = Rules(min_level_gap=1)
+    result = families(seniors, mids, juniors, rules, composition=INTERN_AND_PGY2)
+    by_id = {j.id: j for j in juniors}
+    for family in result.families:
+        kinds = Counter(by_id[j].training_level for j in family.junior_ids)
+        assert kinds["PGY1"] <= 1 and kinds["PGY2"] <= 1 and set(kinds) <= {"PGY1", "PGY2"}
+    for junior in juniors:
+        if junior.training_level == "MS4":
+            assert result.unmatched[junior.id] == (
+                "MS4 is not an eligible junior level for this cycle"
+            )
+    _check_families(result, seniors, mids, juniors, rules, 2)
+    best = 0.0
+    for perm in itertools.permutations(range(max(s, d)), min(s, d)):
+        pairs = zip(range(s), perm, strict=False) if s <= d else zip(perm, range(d), strict=False)
+        cores = [(seniors[a], mids[b]) for a, b in pairs]
+        for choice in itertools.product([None, *range(len(cores))], repeat=len(juniors)):
+            seats = Counter(
+                (c, juniors[i].training_level) for i, c in enumerate(choice) if c is not None
+            )
+            if any(v > 1 or level == "MS4" for (_, level), v in seats.items()):
+                continue
+            total = sum(
+                score(junior, mentor, rules).total
+                for junior, c in zip(juniors, choice, strict=True)
+                if c is not None
+                for mentor in cores[c]
+            )
+            best = max(best, total)
+    assert abs(result.total_score - best) < 1e-6
+
+
+def test_composed_families_take_one_of_each_when_there_are_enough():
+    seniors, mids, juniors = _composed_people(3, 3, ["PGY1"] * 3 + ["PGY2"] * 3)
+    result = families(seniors, mids, juniors, Rules(min_level_gap=1), composition=INTERN_AND_PGY2)
+    assert len(result.families) == 3
+    for family in result.families:
+        assert sorted(juniors[int(j[1:])].training_level for j in family.junior_ids) == [
+            "PGY1",
+            "PGY2",
+        ]
+    wrong = Mentor("x", "a", 8, training_level="PGY2")
+    result = families([wrong], mids, juniors, Rules(min_level_gap=1), composition=INTERN_AND_PGY2)
+    assert result.unmatched["x"] == "PGY2 is not an eligible senior level for this cycle"

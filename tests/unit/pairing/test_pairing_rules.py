@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from services.pairing.engine import (
@@ -184,3 +186,48 @@ def test_keep_previous_pairs():
     # e2's mentor opted out, e3 is now too senior for m1, "gone" did not re-enrol.
     assert kept == [("e1", "m1"), ("e4", "m1")]
     assert ("e1", "m1") in stable(mentees, mentors, pinned=kept).pair_ids()
+
+
+# --- eligible levels per role ------------------------------------------------------------------
+
+
+def _levelled(level: str, role: str, id: str) -> Mentee | Mentor:
+    person = Mentee if role == "mentee" else Mentor
+    return person(id, "a", level_rank(level), training_level=level)
+
+
+def test_eligible_levels_are_hard_rules_named_in_words():
+    rules = Rules(min_level_gap=1, mentee_levels=frozenset({"MS6"}), mentor_levels={"PGY1"})
+    student, intern = _levelled("MS6", "mentee", "e1"), _levelled("PGY1", "mentor", "m1")
+    assert acceptable(student, intern, rules)
+    senior = _levelled("PGY3", "mentor", "m2")
+    assert not acceptable(student, senior, rules)
+    assert violations(student, senior, rules) == [
+        "PGY3 is not an eligible mentor level for this cycle"
+    ]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_each_algorithm_leaves_out_ineligible_levels_with_the_rule(algorithm):
+    """PGY1s coach final-year students: the default gap of 2 would shut every student out."""
+    students = [_levelled("MS6", "mentee", f"e{k}") for k in range(3)]
+    students.append(_levelled("MS3", "mentee", "e9"))
+    coaches = [_levelled("PGY1", "mentor", "m1"), _levelled("PGY3", "mentor", "m2")]
+    coaches = [dataclasses.replace(c, capacity=3) for c in coaches]
+    assert algorithm(students[:3], coaches, Rules()).unmatched["m1"] == NO_ELIGIBLE_MENTEE
+    rules = Rules(min_level_gap=1, mentee_levels={"MS6"}, mentor_levels={"PGY1"})
+    result = algorithm(students, coaches, rules)
+    assert {p.mentee_id for p in result.pairs} == {"e0", "e1", "e2"}
+    assert {p.mentor_id for p in result.pairs} == {"m1"}
+    assert result.unmatched == {
+        "e9": "MS3 is not an eligible mentee level for this cycle",
+        "m2": "PGY3 is not an eligible mentor level for this cycle",
+    }
+
+
+def test_a_pin_of_an_ineligible_level_is_refused():
+    rules = Rules(min_level_gap=1, mentor_levels={"PGY1"})
+    students = [_levelled("MS6", "mentee", "e1")]
+    coaches = [_levelled("PGY3", "mentor", "m2")]
+    with pytest.raises(PinError, match="PGY3 is not an eligible mentor level"):
+        stable(students, coaches, rules, pinned=[("e1", "m2")])
