@@ -153,3 +153,15 @@ def test_a_family_composition_is_honoured(make_cycle):
     assert unmatched[ids["Student"]] == "MS4 is not an eligible junior level for this cycle"
     interns = {ids[f"Intern {n}"] for n in range(3)}
     assert [unmatched[i] for i in interns if i in unmatched] == ["all eligible families full"]
+
+
+def test_a_mentor_ranking_mentees_sees_only_eligible_levels(make_cycle):
+    cycle_id, ids, api, coordinator = make_cycle("one_to_one", STUDENTS_AND_COACHES)
+    wanted = {"mentee_levels": ["MS6"], "mentor_levels": ["PGY1"], "min_level_gap": 1}
+    assert api.put(f"/api/cycles/{cycle_id}/level-rules", json=wanted,
+                   headers=coordinator).status_code == 200  # fmt: skip
+    pool = api.get(f"/api/cycles/{cycle_id}/candidates", headers=coordinator).json
+    coach = next(c for c in pool if c["person_id"] == ids["Coach One"])
+    seen = api.get(f"/api/enrollments/{coach['enrollment_id']}/eligible-mentees",
+                   headers=coordinator).json  # fmt: skip
+    assert {m["name"] for m in seen} == {f"Student {n}" for n in range(4)}

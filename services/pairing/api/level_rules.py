@@ -23,7 +23,7 @@ blp = Blueprint(
 def get_level_rules(cycle_id):
     """The cycle's eligible levels (the level gap alone until set) and whom they leave out."""
     rt = runtime()
-    with rt.engine.begin() as conn:
+    with rt.reading() as conn:
         return level_rules.level_rules_view(UnitOfWork(conn, rt.store), cycle_id)
 
 
@@ -34,7 +34,7 @@ def get_level_rules(cycle_id):
 def preview_level_rules(data, cycle_id):
     """Whom these levels would leave out and why, person by person; nothing is recorded."""
     rt = runtime()
-    with rt.engine.begin() as conn:
+    with rt.reading() as conn:
         return level_rules.level_rules_view(UnitOfWork(conn, rt.store), cycle_id, data)
 
 

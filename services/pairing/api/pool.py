@@ -10,6 +10,7 @@ from services.eventkit.http import runtime
 
 from .. import readmodels as rm
 from ..domain import runs
+from ..domain.cycle_pairing import CyclePairing
 from ..readmodels import views
 from ..readmodels.candidate_pool import eligible_mentees
 from .access import cycle, enrollment
@@ -33,8 +34,11 @@ def candidates(cycle_id):
 def list_eligible_mentees(enrollment_id):
     """The active mentees a mentor could be paired with under the cycle's rules (those of its
     last run), for the mentor to rank; no goals or self-identification."""
-    with runtime().reading() as conn:
+    rt = runtime()
+    with rt.reading() as conn:
         found = one(conn, rm.candidates, "enrollment", enrollment_id=enrollment_id)
         the_cycle = views.cycle(conn, found["cycle_id"])
-        rules = runs.rules_for(the_cycle, views.run_settings(conn, found["cycle_id"]))
+        levels = rt.load(conn, CyclePairing, found["cycle_id"]).level_rules
+        settings = views.run_settings(conn, found["cycle_id"])
+        rules = runs.rules_for(the_cycle, settings, levels)
         return eligible_mentees(conn, enrollment_id, rules)
