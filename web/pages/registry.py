@@ -8,7 +8,17 @@ from flask import Flask
 from . import blueprints, trails
 from .admin import coordinators, institutions, operations, outcomes
 from .coord import participant, participants, programs, roster
-from .me import inbox, meetings, objectives, pair, profile, ranking, surveys, taking_part
+from .me import (
+    inbox,
+    meeting_requests,
+    meetings,
+    objectives,
+    pair,
+    profile,
+    ranking,
+    surveys,
+    taking_part,
+)
 from .oversight import concern_actions, concerns, health, survey_now, survey_templates
 from .oversight import surveys as survey_schedules
 from .pairing import choice, edits, runs
@@ -16,7 +26,8 @@ from .pairing import choice, edits, runs
 PAGE_MODULES = (
     *(coordinators, institutions, operations, outcomes),
     *(participant, participants, programs, roster),
-    *(inbox, meetings, objectives, pair, profile, ranking, surveys, taking_part),
+    *(inbox, meeting_requests, meetings, objectives, pair, profile, ranking, surveys),
+    taking_part,
     *(concern_actions, concerns, health, survey_now, survey_templates, survey_schedules),
     *(choice, edits, runs),
     trails,

@@ -12,7 +12,11 @@ F = ma.fields
 
 
 class MeetingRequestIn(ma.Schema):
-    options = F.List(F.DateTime(), required=True, validate=validate.Length(min=1, max=MAX_OPTIONS))
+    options = F.List(
+        F.DateTime(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_OPTIONS, error=f"Offer 1 to {MAX_OPTIONS} times."),
+    )
     duration_minutes = F.Integer(load_default=60, validate=validate.Range(min=5, max=600))
     mode = F.String(required=True, validate=validate.OneOf(REQUEST_MODES))
     place = F.String(load_default="", validate=validate.Length(max=500))

@@ -15,6 +15,7 @@ from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
 from .labels import MODE_LABELS, PARTICIPANTS
+from .meeting_request_view import requests_context
 from .participation import Pair, back_to, find, my_pairs, refused, signed_in, split_list
 
 
@@ -34,11 +35,12 @@ def meeting_payload(form: Any, pair: Pair) -> dict:
     return data
 
 
-def _meetings_page(
+def meetings_page(
     status: int = 200,
     errors: dict[str, dict[str, str]] | None = None,
     values: dict[str, dict] | None = None,
     error: str = "",
+    notices: dict[str, str] | None = None,
 ) -> ResponseReturnValue:
     me = signed_in()
     pairs = my_pairs()
@@ -63,6 +65,8 @@ def _meetings_page(
         today=dt.date.today().isoformat(),
         modes=MEETING_MODES,
         mode_labels=MODE_LABELS,
+        notices=notices or {},
+        **requests_context(pairs),
     )
 
 
@@ -70,7 +74,7 @@ def _meetings_page(
 @roles_required(*PARTICIPANTS)
 def meetings() -> ResponseReturnValue:
     if request.method == "GET":
-        return _meetings_page()
+        return meetings_page()
     pair = find(my_pairs(), "pair_id", request.form.get("pair_id"))
     data = meeting_payload(request.form, pair)
     reply = call("feedback", "POST", f"/api/pairs/{pair.pair_id}/meetings", json=data)
@@ -80,7 +84,7 @@ def meetings() -> ResponseReturnValue:
         )
         return back_to("me.meetings", f"pair-{pair.pair_id}")
     shown = {**data, "topics": ", ".join(data["topics"])}
-    return _meetings_page(422, {pair.pair_id: refused(reply)}, {pair.pair_id: shown})
+    return meetings_page(422, {pair.pair_id: refused(reply)}, {pair.pair_id: shown})
 
 
 @bp.post("/meetings/<meeting_id>/confirm")
@@ -90,4 +94,4 @@ def confirm_meeting(meeting_id: str) -> ResponseReturnValue:
     if reply.ok:
         flash(f"You confirmed the meeting on {reply.body['date']}.")
         return back_to("me.meetings", f"pair-{reply.body['pair_id']}")
-    return _meetings_page(422, error=refused(reply).get("_form") or reply.message)
+    return meetings_page(422, error=refused(reply).get("_form") or reply.message)
