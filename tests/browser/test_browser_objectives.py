@@ -2,7 +2,8 @@
 (a refused one first, explained inline) and plans its steps; the mentor comments and agrees it on
 a desktop; the student marks a step done and logs a meeting that links the objective; the
 coordinator's program health shows the cycle's progress (five mentees with objectives, so it is
-not suppressed). Each page passes axe-core and is saved, on a phone and on a desktop."""
+not suppressed), and the coordinator plans a step on the student's behalf. Each page passes
+axe-core and is saved, on a phone and on a desktop."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def test_a_students_action_plan_is_reviewed_by_the_mentor_and_counted_in_health(
     page.get_by_label("Objective", exact=True).fill(OBJECTIVE)
     page.get_by_label("Target date (optional)").fill("2030-06-30")
     page.get_by_role("button", name="Add objective").click()
-    page.get_by_text(f"Your objective “{OBJECTIVE}” is recorded").wait_for()
+    page.get_by_text(f"The objective “{OBJECTIVE}” is recorded").wait_for()
 
     # Two steps of the action plan, each saved in place (htmx) with its due date.
     page.get_by_label("New step").fill(FIRST_STEP)
@@ -154,3 +155,23 @@ def test_a_students_action_plan_is_reviewed_by_the_mentor_and_counted_in_health(
     screenshot(coord, "coordinator", "health-objectives")
     coord.set_viewport_size(PHONE)
     screenshot(coord, "coordinator", "health-objectives-phone")
+
+    # The coordinator plans a step on the student's behalf from the published pairs.
+    coord.set_viewport_size(DESKTOP)
+    coord.goto(f"/coordinator/cycles/{program.cycle_id}/pairing")
+    coord.get_by_role("link", name=f"Objectives of {student['name']}").click()
+    coord.wait_for_url(f"**/coordinator/pairs/{pair['pair_id']}/objectives")
+    coord.get_by_text(f"{student['name']}'s objectives").wait_for()
+    assert coord.get_by_role("button", name="Agree this objective").count() == 0
+    coord.get_by_label("New step").fill("Confirm the interview room with the program office")
+    coord.get_by_role("button", name="Add step").click()
+    coord.get_by_role("status").filter(has_text="The action plan is saved.").wait_for()
+    assert "You planned a step" in coord.locator(".objective-timeline").inner_text()
+    assert_accessible(coord)
+    screenshot(coord, "coordinator", "objectives-on-behalf")
+    [planned] = live_suite.ok(
+        "feedback", "GET", f"/api/pairs/{pair['pair_id']}/objectives",
+        principal=_as(program, student, "mentee"),
+    )  # fmt: skip
+    assert len(planned["steps"]) == 3
+    assert planned["history"][-1]["changed_by"] == program.coordinator["id"]

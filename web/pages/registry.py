@@ -7,6 +7,7 @@ from flask import Flask
 
 from . import blueprints, trails
 from .admin import coordinators, institutions, operations, outcomes
+from .coord import objectives as pair_objectives
 from .coord import participant, participants, programs, roster
 from .me import (
     inbox,
@@ -25,7 +26,7 @@ from .pairing import choice, edits, runs
 
 PAGE_MODULES = (
     *(coordinators, institutions, operations, outcomes),
-    *(participant, participants, programs, roster),
+    *(pair_objectives, participant, participants, programs, roster),
     *(inbox, meeting_requests, meetings, objectives, pair, profile, ranking, surveys),
     taking_part,
     *(concern_actions, concerns, health, survey_now, survey_templates, survey_schedules),

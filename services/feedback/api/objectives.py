@@ -5,6 +5,8 @@ and the program's coordinators read them (not the other mentees of a coaching gr
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask_smorest import Blueprint
 
 from services.eventkit.access import guard, visible
@@ -22,11 +24,22 @@ from .schemas import (
     ObjectiveIn,
     ObjectiveOut,
     ObjectiveStatusIn,
+    RelationshipOut,
     StepIn,
     StepOut,
 )
 
 blp = Blueprint("objectives", __name__, url_prefix="/api", description="Objectives")
+
+
+@blp.route("/pairs/<pair_id>", methods=["GET"])
+@guard("pair.read", access.pair)
+@blp.response(200, RelationshipOut)
+def get_pair(pair_id):
+    """A pair, group or family with its members' names (whose objectives a coordinator plans)."""
+    with runtime().reading() as conn:
+        rel, _ = roster.relationship(conn, pair_id)
+        return {**dataclasses.asdict(rel), "names": roster.names(conn, set(rel.members))}
 
 
 @blp.route("/pairs/<pair_id>/objectives", methods=["POST"])

@@ -1,12 +1,15 @@
 """Objectives and action plans: a mentee sets and plans their own; their mentor or coach plans
-them with them, comments and agrees them. With htmx each change to an objective swaps only that
+them with them, comments and agrees them; a coordinator of the program plans them on the members'
+behalf from the pair's own page (`Desk`). With htmx each change to an objective swaps only that
 objective (its timeline too); without it the page reloads at the objective."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, request
+from flask import Response, abort, flash, request
 from flask.typing import ResponseReturnValue
 
 from services.eventkit.contracts.feedback import OBJECTIVE_AREAS, OBJECTIVE_STATUSES, STEP_STATUSES
@@ -67,12 +70,27 @@ def _context(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _page(
+@dataclasses.dataclass(frozen=True)
+class Desk:
+    """Where objectives are planned from: a participant's own page ("me", their pairs) or a
+    coordinator's page of one pair ("coord", on the members' behalf)."""
+
+    blueprint: str
+    pairs: Callable[[str | None], list[Pair]]  # the pairs shown (one, when an id is given)
+
+    def back(self, pair_id: str, anchor: str) -> Response:
+        where = {"pair_id": pair_id} if self.blueprint != "me" else {}
+        return back_to(f"{self.blueprint}.objectives", anchor, **where)
+
+
+def page(
+    desk: Desk,
+    pair_id: str | None = None,
     status: int = 200,
     errors: dict[str, dict[str, str]] | None = None,
     values: dict[str, dict] | None = None,
 ) -> ResponseReturnValue:
-    pairs = my_pairs()
+    pairs = desk.pairs(pair_id)
     plans = {
         p.pair_id: fetch_or("feedback", f"/api/pairs/{p.pair_id}/objectives", []) for p in pairs
     }
@@ -80,6 +98,7 @@ def _page(
         "me/objectives.html",
         status=status,
         **_context(
+            desk=desk.blueprint,
             pairs=pairs,
             plans=plans,
             mentees={p.pair_id: _mentees(p) for p in pairs},
@@ -90,46 +109,34 @@ def _page(
     )
 
 
-@bp.get("/objectives")
-@roles_required(*PARTICIPANTS)
-def objectives() -> ResponseReturnValue:
-    return _page()
-
-
-@bp.post("/objectives/<pair_id>")
-@roles_required(*PARTICIPANTS)
-def set_objective(pair_id: str) -> ResponseReturnValue:
-    pair = find([p for p in my_pairs() if p.active], "pair_id", pair_id)
+def set_in(desk: Desk, pair_id: str) -> ResponseReturnValue:
+    pair = find([p for p in desk.pairs(pair_id) if p.active], "pair_id", pair_id)
     body = _body(request.form, ("mentee_id", "area", "title", "description", "due_date"))
     reply = call("feedback", "POST", f"/api/pairs/{pair_id}/objectives", json=body)
     if reply.ok:
-        flash(f"Your objective “{reply.body['title']}” is recorded. Now plan its first steps.")
-        return back_to("me.objectives", f"objective-{reply.body['objective_id']}")
-    return _page(422, {pair.pair_id: refused(reply)}, {pair.pair_id: body})
+        flash(f"The objective “{reply.body['title']}” is recorded. Now plan its first steps.")
+        return desk.back(pair_id, f"objective-{reply.body['objective_id']}")
+    return page(desk, pair_id, 422, {pair.pair_id: refused(reply)}, {pair.pair_id: body})
 
 
-@bp.post("/objectives/<pair_id>/<objective_id>/move")
-@roles_required(*PARTICIPANTS)
-def move_objective(pair_id: str, objective_id: str) -> ResponseReturnValue:
-    find(my_pairs(), "pair_id", pair_id)
+def move_in(desk: Desk, pair_id: str, objective_id: str) -> ResponseReturnValue:
+    find(desk.pairs(pair_id), "pair_id", pair_id)
     offset = -1 if request.form.get("offset") == "up" else 1
     reply = call(
         "feedback", "POST", f"/api/objectives/{objective_id}/move", json={"offset": offset}
     )
     if not reply.ok:
-        return _page(422, {pair_id: refused(reply)})
+        return page(desk, pair_id, 422, {pair_id: refused(reply)})
     flash("The objective moved " + ("up." if offset < 0 else "down."))
-    return back_to("me.objectives", f"objective-{objective_id}")
+    return desk.back(pair_id, f"objective-{objective_id}")
 
 
-@bp.post("/objectives/<pair_id>/<objective_id>/<action>")
-@roles_required(*PARTICIPANTS)
-def change_objective(pair_id: str, objective_id: str, action: str) -> ResponseReturnValue:
+def change_in(desk: Desk, pair_id: str, objective_id: str, action: str) -> ResponseReturnValue:
     """One form of an objective: its statement, status, a step, a comment or the agreement."""
     if action not in ACTIONS:
         abort(404)
     suffix, fields = ACTIONS[action]
-    pair = find(my_pairs(), "pair_id", pair_id)
+    pair = find(desk.pairs(pair_id), "pair_id", pair_id)
     plans = fetch_or("feedback", f"/api/pairs/{pair_id}/objectives", [])
     objective = find(plans, "objective_id", objective_id)
     order = [o["objective_id"] for o in plans if o["mentee_id"] == objective["mentee_id"]]
@@ -137,16 +144,17 @@ def change_objective(pair_id: str, objective_id: str, action: str) -> ResponseRe
     reply = call("feedback", "POST", f"/api/objectives/{objective_id}{suffix}", json=body)
     if reply.ok and not wants_fragment():
         flash(DONE[action])
-        return back_to("me.objectives", f"objective-{objective_id}")
+        return desk.back(pair_id, f"objective-{objective_id}")
     errors, status = ({}, 200) if reply.ok else ({action: refused(reply)}, 422)
     if reply.ok:
         objective = reply.body.get("objective", reply.body)
     elif not wants_fragment():
-        return _page(422, {objective_id: errors}, {objective_id: {action: body}})
+        return page(desk, pair_id, 422, {objective_id: errors}, {objective_id: {action: body}})
     return render(
         "me/_objective.html",
         status=status,
         **_context(
+            desk=desk.blueprint,
             o=objective,
             p=pair,
             names=_names(pair),
@@ -157,3 +165,30 @@ def change_objective(pair_id: str, objective_id: str, action: str) -> ResponseRe
             news="" if errors else DONE[action],
         ),
     )
+
+
+MINE = Desk("me", lambda pair_id: my_pairs())
+
+
+@bp.get("/objectives")
+@roles_required(*PARTICIPANTS)
+def objectives() -> ResponseReturnValue:
+    return page(MINE)
+
+
+@bp.post("/objectives/<pair_id>")
+@roles_required(*PARTICIPANTS)
+def set_objective(pair_id: str) -> ResponseReturnValue:
+    return set_in(MINE, pair_id)
+
+
+@bp.post("/objectives/<pair_id>/<objective_id>/move")
+@roles_required(*PARTICIPANTS)
+def move_objective(pair_id: str, objective_id: str) -> ResponseReturnValue:
+    return move_in(MINE, pair_id, objective_id)
+
+
+@bp.post("/objectives/<pair_id>/<objective_id>/<action>")
+@roles_required(*PARTICIPANTS)
+def change_objective(pair_id: str, objective_id: str, action: str) -> ResponseReturnValue:
+    return change_in(MINE, pair_id, objective_id, action)
