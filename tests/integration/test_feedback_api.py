@@ -643,3 +643,30 @@ def test_every_route_declares_its_permission(world):
     assert len(own) >= 32
     missing = [(path, method) for path, method, op in own if "x-permission" not in op]
     assert missing == []
+
+
+def test_in_a_coaching_group_the_coach_asks_and_sets_the_time_and_members_see_it(world):
+    c, h, people = world["client"], world["headers"], world["people"]
+    coach = "group-mentor0"
+    group = next(g for g in c.get("/api/me/pairs", headers=h(coach)).json if g["kind"] == "group")
+    url = f"/api/pairs/{group['pair_id']}/meeting-requests"
+    soon = [(utcnow() + dt.timedelta(days=d)).isoformat() for d in (2, 3)]
+    body = {"options": soon, "mode": "in_person", "place": "Career centre, room 2"}
+    by_member = c.post(url, json=body, headers=h("group-mentee0"))
+    assert by_member.status_code == 422 and "pair_id" in by_member.json["errors"]["json"]
+    made = c.post(url, json=body, headers=h(coach))
+    assert made.status_code == 201, made.json
+    request = made.json
+    assert sorted(request["attendees"]) == sorted(
+        people[k]["id"] for k in (coach, "group-mentee0", "group-mentee1", "group-mentee2")
+    )
+    accept = f"/api/meeting-requests/{request['request_id']}/accept"
+    by_member = c.post(accept, json={"starts_at": soon[1]}, headers=h("group-mentee1"))
+    assert by_member.status_code == 422 and "request_id" in by_member.json["errors"]["json"]
+    set_ = c.post(accept, json={"starts_at": soon[1]}, headers=h(coach))
+    assert set_.status_code == 200 and set_.json["status"] == "scheduled"
+    seen = c.get(url, headers=h("group-mentee2")).json
+    assert [(r["status"], r["starts_at"]) for r in seen] == [("scheduled", request["options"][1])]
+    cancel = f"/api/meeting-requests/{request['request_id']}/cancel"
+    assert c.post(cancel, headers=h("group-mentee2")).status_code == 422
+    assert c.post(cancel, headers=h(coach)).json["status"] == "cancelled"
