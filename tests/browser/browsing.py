@@ -38,3 +38,11 @@ def assert_accessible(page: Page) -> None:
         for v in results.response["violations"]
     ]
     assert not problems, f"{page.url}:\n" + "\n".join(problems)
+
+
+def assert_fits_phone(page: Page, role: str, name: str) -> None:
+    """A page open on a phone: no sideways scrolling, no axe violations, and a screenshot."""
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the page scrolls sideways on a phone"
+    assert_accessible(page)
+    screenshot(page, role, name)

@@ -22,7 +22,7 @@ from .me import (
 )
 from .oversight import concern_actions, concerns, health, survey_now, survey_templates
 from .oversight import surveys as survey_schedules
-from .pairing import choice, edits, runs
+from .pairing import choice, edits, levels, runs
 
 PAGE_MODULES = (
     *(coordinators, institutions, operations, outcomes),
@@ -30,7 +30,7 @@ PAGE_MODULES = (
     *(inbox, meeting_requests, meetings, objectives, pair, profile, ranking, surveys),
     taking_part,
     *(concern_actions, concerns, health, survey_now, survey_templates, survey_schedules),
-    *(choice, edits, runs),
+    *(choice, edits, levels, runs),
     trails,
 )
 

@@ -19,6 +19,7 @@ from services.eventkit.contracts.vocabulary import (
 from ...calls import fetch_or
 from ...client import Reply
 from ..conflicts import STAFF_CONFLICT_LABELS
+from .level_form import levels_context
 from .review import EditError, Pool, Review
 
 STAFF = (ADMIN, COORDINATOR)
@@ -96,6 +97,7 @@ def page_context(
         # other cycles (also when it is re-rendered with a new proposal).
         cycles = fetch_or("enrollment", f"/api/programs/{cycle['program_id']}/cycles", [])
         context["earlier_cycles"] = [c for c in cycles if c["id"] != cycle_id]
+        context.update(levels_context(cycle))
     if full:
         program = fetch_or("enrollment", f"/api/programs/{cycle['program_id']}", {})
         context.update(
