@@ -116,7 +116,10 @@ def open_cycle(program_id: str) -> ResponseReturnValue:
         )
         refuse_if_forbidden(reply)
         if reply.ok:
-            flash(f"Cycle “{reply.body['name']}” is open. Next, import its roster.")
+            flash(
+                f"Cycle “{reply.body['name']}” is open. Next, import its roster and, on its "
+                "pairing page, set who may mentor whom (its eligible levels) before the first run."
+            )
             return redirect(url_for(".cycle", cycle_id=reply.body["id"]))
         errors = reply.form_errors()
         message = "" if errors else reply.message
@@ -155,7 +158,12 @@ def reopen_cycle(cycle_id: str) -> ResponseReturnValue:
 def _other_pages(cycle_id: str) -> list[tuple[str, str, str]]:
     """(label, address, what it is for) of the cycle's pages in other areas that exist here."""
     pages = (
-        ("pairing.cycle", "Pairing", "Set the pairing rules, run pairing, review and publish."),
+        (
+            "pairing.cycle",
+            "Pairing",
+            "Set who may mentor whom (eligible levels) and the pairing rules, run pairing, review "
+            "and publish.",
+        ),
         ("oversight.health", "Program health", "Meetings, survey answers and pairs at risk."),
         ("oversight.exports", "Exports", "De-identified outcome data for the cycle."),
     )
