@@ -178,6 +178,28 @@ class Accounts:
             found = conn.execute(sa.select(a).where(a.c.email == normalise_email(email))).first()
         return _account(found)
 
+    def record_sign_in(self, person_id: str) -> None:
+        a = db.accounts
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(a).where(a.c.person_id == person_id).values(last_signed_in_at=utcnow())
+            )
+
+    def signed_in(self, person_ids: list[str]) -> dict[str, dt.datetime]:
+        """When each of these people last signed in (those who never have are left out)."""
+        a = db.accounts
+        found: dict[str, dt.datetime] = {}
+        with reading(self.engine) as conn:
+            for start in range(0, len(person_ids), 500):
+                rows = conn.execute(
+                    sa.select(a.c.person_id, a.c.last_signed_in_at).where(
+                        a.c.person_id.in_(person_ids[start : start + 500]),
+                        a.c.last_signed_in_at.is_not(None),
+                    )
+                )
+                found.update({r.person_id: _aware(r.last_signed_in_at) for r in rows})
+        return found
+
     # -- single sign-on identities -------------------------------------------------------
 
     def by_sso(self, issuer: str, subject: str) -> Account | None:

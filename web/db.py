@@ -35,6 +35,8 @@ accounts = sa.Table(
     # are matched by it, so a changed email still finds the person and a reused email does not.
     sa.Column("sso_issuer", sa.String(255), nullable=True),
     sa.Column("sso_subject", sa.String(255), nullable=True),
+    # Set at each sign-in (password or single sign-on): coordinators see who has signed in.
+    sa.Column("last_signed_in_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("sso_issuer", "sso_subject", name="uq_accounts_sso"),
 )
 

@@ -96,6 +96,7 @@ def start_session(person_id: str, name: str, email: str, grants: tuple[Grant, ..
     """Sign in: a fresh session, so nothing from before (CSRF token included) carries over."""
     account = _accounts().get(person_id)
     assert account is not None
+    _accounts().record_sign_in(person_id)
     session.clear()
     session.permanent = True
     session.update(

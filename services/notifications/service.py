@@ -10,6 +10,7 @@ from services.eventkit.contracts import enrollment, feedback, notifications, pai
 from .api import blueprints
 from .app.reactions import reactions
 from .delivery import sender
+from .inviting import inviter
 from .readmodels import inbox, mail
 from .readmodels.tables import deliveries, kit, local_mail, metadata, recipients
 from .readmodels.tables import notifications as inbox_table
@@ -33,5 +34,5 @@ SERVICE = Service(
     blueprints=blueprints,
     migrations=Path(__file__).parent / "migrations",
     stats_tables=[recipients, inbox_table, deliveries, local_mail],
-    background=[sender, timers],
+    background=[sender, timers, inviter],
 )

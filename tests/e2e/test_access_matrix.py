@@ -508,6 +508,11 @@ SPECIAL[("POST", "/api/cycles/{cycle_id}/roster/preview")] = SPECIAL[
 ]
 
 
+@_special("POST", "/api/cycles/{cycle_id}/invitations")
+def _(w, c, p):
+    c.body = _body({"enrollment_ids": [w.ids["mentor_enrollment"]], "mode": "manual"})
+
+
 @_special("POST", "/api/cycles/{cycle_id}/roster/apply")
 def _(w, c, p):
     # No such preview: 404 to whoever may manage the cycle, refused to everyone else.

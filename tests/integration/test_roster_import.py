@@ -326,3 +326,18 @@ def test_apply_names_a_previewed_file(client, cycle):
     )  # fmt: skip
     assert malformed.status_code == 422
     assert set(malformed.json["errors"]["json"]) == {"file_sha256", "plan"}
+
+
+def test_declared_conflicts_are_part_of_the_preview(client, cycle):
+    _upload(client, cycle, _csv(*ROWS))
+    header = HEADER + ",conflicts"
+    ana = ROWS[0] + ",supervisor:bo@example.org"
+    preview = _preview(client, cycle, _csv(ana, ROWS[1] + ",", ROWS[2] + ",", header=header)).json
+    first = preview["people"][0]
+    assert first["status"] == "updated"
+    assert first["changes"] == [
+        {"field": "conflicts", "old": [], "new": ["supervisor:bo@example.org"]}
+    ]
+    assert _apply(client, cycle, preview).json["updated"] == 1
+    again = _preview(client, cycle, _csv(ana, ROWS[1] + ",", ROWS[2] + ",", header=header)).json
+    assert again["counts"]["unchanged"] == 3

@@ -12,6 +12,7 @@ from services.eventkit.unit_of_work import UnitOfWork
 
 from .. import readmodels as rm
 from ..app import enrollments
+from ..domain.invitation import Invitation, invitation_of
 from ..readmodels.lookups import enrollment_view
 from .access import cycle, cycle_of, enrollment, row
 from .schemas import (
@@ -20,6 +21,8 @@ from .schemas import (
     EnrollmentIn,
     EnrollmentOut,
     EnrollmentQuery,
+    InvitationsIn,
+    InvitationsOut,
     MenteeRankingIn,
     ProfileFields,
     RankingIn,
@@ -52,7 +55,7 @@ def enroll(data, cycle_id):
         profile = {k: data[k] for k in PROFILE_KEYS if k in data}
         enrollment_id = enrollments.enroll(
             UnitOfWork(conn, rt.store), cycle_id, data["person_id"], data["role"], profile,
-            data["accept_guidelines"], request_meta(None),
+            data["accept_guidelines"], request_meta(None), invitation_of(data["invitation"]),
         )  # fmt: skip
         return enrollment_view(conn, enrollment_id)
 
@@ -187,3 +190,19 @@ def withdraw(data, enrollment_id):
 @blp.response(200, EnrollmentOut)
 def reenroll(enrollment_id):
     return _changed(enrollments.reenroll, enrollment_id)
+
+
+@blp.route("/cycles/<cycle_id>/invitations", methods=["POST"])
+@guard("cycle.manage", cycle)
+@blp.arguments(InvitationsIn)
+@blp.response(200, InvitationsOut)
+def schedule_invitations(data, cycle_id):
+    """Invite these participants now, at a time, or only when asked later (withdrawn ones are
+    left out; anyone already invited is not invited again)."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        scheduled = enrollments.schedule_invitations(
+            UnitOfWork(conn, rt.store), cycle_id, data["enrollment_ids"],
+            Invitation(data["mode"], data["invite_at"]), request_meta(None),
+        )  # fmt: skip
+    return {"scheduled": scheduled}

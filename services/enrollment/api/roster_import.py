@@ -16,10 +16,12 @@ from services.eventkit.unit_of_work import UnitOfWork
 from .. import readmodels as rm
 from ..app import roster_import
 from ..app.roster_import import PlanChanged, RosterRejected
+from ..domain.invitation import invitation_of
 from ..domain.roster_file import MAX_ROSTER_BYTES
 from ..domain.roster_plan import STATUSES
 from ..readmodels import roster_previews
 from .access import cycle, row
+from .schemas import InvitationIn
 
 blp = Blueprint("roster", __name__, url_prefix="/api", description="Roster import")
 
@@ -107,6 +109,10 @@ HEX64 = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="Must be 64 lower-case hex d
 class ApplyIn(ma.Schema):
     file_sha256 = ma.fields.String(required=True, validate=HEX64)
     plan = ma.fields.String(required=True, validate=HEX64)
+    invitation = ma.fields.Nested(
+        InvitationIn, load_default=None, allow_none=True,
+        metadata={"description": "When to invite the people newly enrolled; without it, at once"},
+    )  # fmt: skip
 
 
 MAX_ERRORS_SHOWN = 1000
@@ -235,7 +241,7 @@ def apply_roster(body, cycle_id):
         with rt.engine.begin() as conn:
             summary = roster_import.apply(
                 UnitOfWork(conn, rt.store), found, parsed.rows, data, request_meta(None),
-                confirmed=body["plan"],
+                confirmed=body["plan"], invitation=invitation_of(body["invitation"]),
             )  # fmt: skip
             roster_previews.forget(conn, cycle_id, body["file_sha256"])
     except PlanChanged as exc:

@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from services.eventkit.contracts.enrollment import (
     CONFLICT_KINDS,
+    INVITATION_MODES,
     MEETING_MODES,
     PAIRING_FORMATS,
     STAFF_ROLES,
@@ -112,10 +113,35 @@ class ProfileFields(ma.Schema):
     identity = F.Nested(IdentityIn, allow_none=True)
 
 
+class InvitationIn(ma.Schema):
+    """When the participant is told they are enrolled: `now` (at a steady rate), `at` a time
+    (`invite_at`, with its offset), or `manual` (only when asked)."""
+
+    mode = F.String(required=True, validate=validate.OneOf(INVITATION_MODES))
+    invite_at = F.AwareDateTime(load_default=None, allow_none=True)
+
+    @ma.validates_schema
+    def _time_for_at(self, data, **kwargs):
+        if data["mode"] == "at" and data.get("invite_at") is None:
+            raise ma.ValidationError("Give the date and time to invite at.", "invite_at")
+
+
 class EnrollmentIn(ProfileFields):
     person_id = F.String(required=True)
     role = F.String(required=True, validate=validate.OneOf(("mentor", "mentee")))
     accept_guidelines = F.Boolean(load_default=False)
+    invitation = F.Nested(
+        InvitationIn, load_default=None, allow_none=True,
+        metadata={"description": "When to invite them; without it, at once"},
+    )  # fmt: skip
+
+
+class InvitationsIn(InvitationIn):
+    enrollment_ids = F.List(F.String(), required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class InvitationsOut(ma.Schema):
+    scheduled = F.Integer(metadata={"description": "Active participants given this choice"})
 
 
 class EnrollmentOut(ma.Schema):

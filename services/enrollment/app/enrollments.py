@@ -14,6 +14,7 @@ from services.eventkit.unit_of_work import UnitOfWork
 
 from ..domain.directory import Program
 from ..domain.enrollment import Enrollment
+from ..domain.invitation import Invitation
 from ..domain.person import Person
 from ..readmodels import lookups
 from ..readmodels.tables import cycles
@@ -27,9 +28,10 @@ def enroll(
     profile: dict[str, Any],
     accept_guidelines: bool,
     meta: Metadata,
+    invitation: Invitation | None = None,
 ) -> str:
-    """Enroll a person as mentor or mentee (once per cycle and role); returns the enrollment's
-    id."""
+    """Enroll a person as mentor or mentee (once per cycle and role), invited as `invitation`
+    says (else at once); returns the enrollment's id."""
     cycle = one(uow.conn, cycles, "cycle", id=cycle_id)
     existing = lookups.enrollment_as(uow.conn, cycle_id, person_id, role)
     if existing and existing.status == "active":
@@ -41,7 +43,7 @@ def enroll(
     program = uow.load(Program, cycle["program_id"])
     person = uow.load(Person, person_id)
     enrollment = Enrollment(new_id())
-    enrollment.enroll(program, cycle_id, person, role, profile, accept_guidelines)
+    enrollment.enroll(program, cycle_id, person, role, profile, accept_guidelines, invitation)
     uow.save(enrollment, dataclasses.replace(meta, institution_id=cycle["institution_id"]))
     return enrollment.id
 
@@ -119,3 +121,24 @@ def withdraw(uow: UnitOfWork, enrollment_id: str, reason: str, meta: Metadata) -
 
 def reenroll(uow: UnitOfWork, enrollment_id: str, meta: Metadata) -> None:
     _change(uow, enrollment_id, meta, lambda e: e.reenroll(uow.load(Program, e.program_id)))
+
+
+def schedule_invitations(
+    uow: UnitOfWork,
+    cycle_id: str,
+    enrollment_ids: list[str],
+    invitation: Invitation,
+    meta: Metadata,
+) -> int:
+    """Choose again when these active participants of the cycle are invited; returns how many."""
+    cycle = one(uow.conn, cycles, "cycle", id=cycle_id)
+    chosen = []
+    for enrollment_id in dict.fromkeys(enrollment_ids):
+        enrollment = uow.load(Enrollment, enrollment_id)
+        if enrollment.cycle_id != cycle_id:
+            raise DomainError("This participant is not in this cycle.", "enrollment_ids")
+        if enrollment.active:
+            enrollment.schedule_invitation(invitation)
+            chosen.append(enrollment)
+    uow.save_all(chosen, dataclasses.replace(meta, institution_id=cycle["institution_id"]))
+    return len(chosen)

@@ -16,6 +16,7 @@ from services.eventkit.unit_of_work import UnitOfWork
 
 from ..domain.directory import Program
 from ..domain.enrollment import Enrollment
+from ..domain.invitation import Invitation
 from ..domain.person import Person
 from ..domain.roster_file import ParsedRoster, RosterRefused, parse_roster
 from ..domain.roster_plan import (
@@ -123,12 +124,14 @@ def apply(
     data: bytes,
     meta: Metadata,
     confirmed: str | None = None,
+    invitation: Invitation | None = None,
 ) -> dict[str, int]:
     """Register, update and enroll the rows' people in the open cycle, all or nothing, leaving
     out people of another institution; returns the counts. `confirmed` is the fingerprint of the
     plan the coordinator saw: if the plan is no longer the same, PlanChanged and nothing is
     written; without it, a person of another institution refuses the whole file. Importing the
-    same file again changes nothing."""
+    same file again changes nothing. People newly enrolled are invited as `invitation` says (else
+    at once)."""
     program = uow.load(Program, cycle["program_id"])
     try:
         program.check_open(cycle["id"])
@@ -151,7 +154,7 @@ def apply(
         if step.status != OTHER_INSTITUTION:
             applied.append(r)
             person_by_email[r.email], enrollment_by_email[r.email] = _apply_row(
-                uow, program, cycle, r, step
+                uow, program, cycle, r, step, invitation
             )
     roster_conflicts.declare(uow, tuple(applied), person_by_email, enrollment_by_email)
     changed = [
@@ -175,7 +178,12 @@ def apply(
 
 
 def _apply_row(
-    uow: UnitOfWork, program: Program, cycle: sa.RowMapping, r: RosterRow, step: PlannedRow
+    uow: UnitOfWork,
+    program: Program,
+    cycle: sa.RowMapping,
+    r: RosterRow,
+    step: PlannedRow,
+    invitation: Invitation | None,
 ) -> tuple[Person, Enrollment]:
     """The row's person and enrollment, with the events the row adds pending."""
     if step.status == NEW:
@@ -192,7 +200,9 @@ def _apply_row(
         )  # fmt: skip
     if step.enrollment_id is None:
         enrollment = Enrollment(new_id())
-        enrollment.enroll(program, cycle["id"], person, r.role, profile_of(r))
+        enrollment.enroll(
+            program, cycle["id"], person, r.role, profile_of(r), invitation=invitation
+        )
     else:
         enrollment = uow.load(Enrollment, step.enrollment_id)
         if not enrollment.active:

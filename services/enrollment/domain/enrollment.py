@@ -9,6 +9,7 @@ from services.eventkit.aggregate import Aggregate, DomainError
 from services.eventkit.contracts.enrollment import CONFLICT_KINDS
 
 from .directory import Program
+from .invitation import Invitation
 from .person import Person
 from .profile import PROFILE_FIELDS, clean_profile
 
@@ -44,6 +45,7 @@ class Enrollment(Aggregate):
         role: str,
         profile: dict[str, Any],
         accept_guidelines: bool = False,
+        invitation: Invitation | None = None,
     ) -> None:
         if self.exists:
             raise DomainError("This enrollment already exists.")
@@ -73,7 +75,17 @@ class Enrollment(Aggregate):
             availability=cleaned.get("availability", []),
             identity=cleaned.get("identity"),
             guidelines_accepted_version=program.guidelines_version if accept_guidelines else None,
+            **(invitation.on_enrollment() if invitation else {}),
         )
+
+    def schedule_invitation(self, invitation: Invitation) -> None:
+        """Choose again when the participant is invited (someone already invited is not invited
+        twice: notifications knows who was)."""
+        self._require_active()
+        self.record(
+            "InvitationScheduled", **self._ids(), program_id=self.program_id,
+            mode=invitation.mode, invite_at=invitation.at_iso,
+        )  # fmt: skip
 
     def _ids(self) -> dict[str, str]:
         return {"enrollment_id": self.id, "cycle_id": self.cycle_id, "person_id": self.person_id}

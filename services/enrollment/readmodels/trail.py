@@ -109,7 +109,7 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "PersonRegistered": ("person_id", "training_level"),
     "PersonUpdated": ("person_id", _changed("name", "training_level", "specialty", "pronouns")),
     "PersonErased": ("person_id",),  # whom; who erased is the entry's actor
-    "ParticipantEnrolled": ("enrollment_id", "person_id", "role"),
+    "ParticipantEnrolled": ("enrollment_id", "person_id", "role", "invitation"),
     "ProfileUpdated": (
         "enrollment_id",
         _changed(
@@ -133,6 +133,7 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "GuidelinesAccepted": ("enrollment_id", "guidelines_version"),
     "ParticipantWithdrew": ("enrollment_id", "person_id"),
     "ParticipantReenrolled": ("enrollment_id", "person_id"),
+    "InvitationScheduled": ("enrollment_id", "person_id", "mode", "invite_at"),
     "RoleGranted": ("person_id", "role", "institution_id", "program_id"),
     "RoleRevoked": ("person_id", "role", "institution_id", "program_id"),
     "RosterImported": ("rows", "people_registered", "enrolled", "updated", "unchanged"),

@@ -15,6 +15,9 @@ ROLES_IN_CYCLE = ("mentor", "mentee")
 MEETING_MODES = ("in_person", "virtual", "either")
 CONFLICT_KINDS = ("supervisor", "assessor", "line_manager", "personal")
 STAFF_ROLES = ("coordinator", "consortium_admin")
+# When a participant is told they are enrolled: at once (at a steady rate), at a set time, or
+# only when the coordinator asks.
+INVITATION_MODES = ("now", "at", "manual")
 
 Text = ma.fields.String
 TextList = ma.fields.List
@@ -151,6 +154,23 @@ class ParticipantEnrolled(ma.Schema):
     # Self-identification, present only when the person consented to its use for matching.
     identity = ma.fields.Dict(keys=Text(), values=Text(), load_default=None, allow_none=True)
     guidelines_accepted_version = ma.fields.Integer(load_default=None, allow_none=True)
+    # The coordinator's choice of when to invite them (see InvitationScheduled); absent, they are
+    # told at once.
+    invitation = Text(load_default=None, allow_none=True, validate=validate.OneOf(INVITATION_MODES))
+    invite_at = Text(load_default=None, allow_none=True)  # ISO 8601, UTC
+
+
+@registry.event("InvitationScheduled")
+class InvitationScheduled(ma.Schema):
+    """The coordinator chose, again, when an enrolled participant is invited: `now`, `at`
+    `invite_at`, or `manual` (not until asked). Someone invited already is not invited twice."""
+
+    enrollment_id = Text(required=True)
+    cycle_id = Text(required=True)
+    program_id = Text(required=True)
+    person_id = Text(required=True)
+    mode = Text(required=True, validate=validate.OneOf(INVITATION_MODES))
+    invite_at = Text(load_default=None, allow_none=True)  # ISO 8601, UTC
 
 
 @registry.event("ProfileUpdated", personal=Personal("person_id", ("goals", "identity")))

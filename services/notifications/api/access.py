@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.eventkit import rls
+from services.eventkit import NotFound, rls
 from services.eventkit.access import people
 from services.eventkit.http import runtime
 from services.eventkit.policy import Resource
 
-from ..readmodels.tables import recipients
+from ..readmodels.tables import cycles, programs, recipients
 
 
 def institution_of(person_id: str) -> str | None:
@@ -26,3 +26,16 @@ def person(person_id: str) -> Resource:
 
 def institution(institution_id: str) -> Resource:
     return Resource(institution_id)
+
+
+def cycle(cycle_id: str) -> Resource:
+    """The cycle, in its program and institution as this service knows them (404 until it does)."""
+    with rls.routing(runtime()) as conn:
+        found = conn.execute(
+            sa.select(programs.c.id, programs.c.institution_id)
+            .join(cycles, cycles.c.program_id == programs.c.id)
+            .where(cycles.c.id == cycle_id)
+        ).first()
+    if found is None:
+        raise NotFound("No such cycle.")
+    return Resource(found.institution_id, found.id)

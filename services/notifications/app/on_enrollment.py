@@ -6,9 +6,9 @@ from services.eventkit import Envelope
 from services.eventkit.personal import ERASED, erased_email
 
 from ..readmodels import concern_routing as concerns
-from ..readmodels import directory
+from ..readmodels import directory, invitations
 from ..readmodels.tables import deliveries, notifications
-from .notices import queue, web_link
+from .notices import Cause, queue, web_link
 from .unit_of_work import UnitOfWork
 from .waiting import Reactions, notifying, program_of, ready
 
@@ -18,11 +18,31 @@ reactions = Reactions()
 @reactions.on("ParticipantEnrolled")
 @notifying
 def _enrolled(uow: UnitOfWork, e: Envelope) -> None:
+    """Told at once, unless the coordinator chose when (then the inviter sends it: see
+    app.invitations)."""
     p = e.payload
-    program = program_of(uow, p["program_id"])
-    ready(uow, p["person_id"])
-    role = "a mentor" if p["role"] == "mentor" else "a mentee"
-    queue(uow, e, p["person_id"], "enrolled", {"program": program, "role": role})
+    if p.get("invitation"):
+        invitations.enrolled(uow.conn, e)
+        return
+    invite(uow, e, p["program_id"], p["person_id"], p["role"])
+    invitations.enrolled(uow.conn, e, invited_at=uow.clock())
+
+
+@reactions.on("InvitationScheduled")
+def _invitation_scheduled(uow: UnitOfWork, e: Envelope) -> None:
+    invitations.rescheduled(uow.conn, e)
+
+
+def invite(
+    uow: UnitOfWork, cause: Envelope | Cause, program_id: str, person_id: str, role: str
+) -> bool:
+    """The "you are enrolled" notice, once per enrollment (NotReady until the person and the
+    program are known)."""
+    program = program_of(uow, program_id)
+    ready(uow, person_id)
+    context = {"program": program, "role": "a mentor" if role == "mentor" else "a mentee"}
+    key = f"{cause.event_id}/{person_id}/enrolled"
+    return queue(uow, cause, person_id, "enrolled", context, key=key)
 
 
 @reactions.on("PersonErased")

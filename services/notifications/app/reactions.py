@@ -14,6 +14,7 @@ from ..readmodels.directory import directory
 from ..readmodels.meeting_reminders import meeting_reminders
 from ..readmodels.tables import (
     concerns,
+    invitations,
     pair_members,
     pair_watch,
     survey_answers,
@@ -77,6 +78,7 @@ def reactions(events: Callable[[], EventStore]) -> Projection:
             pair_members,
             waiting,
             concerns,
+            invitations,
             survey_reminders,
             survey_answers,
             pair_watch,

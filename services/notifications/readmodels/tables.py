@@ -198,3 +198,20 @@ pair_watch = sa.Table(
     sa.Column("stage", sa.Integer, nullable=False),
     sa.Column("next_alert_at", Timestamp, nullable=True, index=True),
 )
+# Each enrolled participant's invitation (the "you are enrolled" notice): when it is to be sent
+# (`send_at`; none while the coordinator invites by hand), and when it was (`invited_at`).
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("enrollment_id", sa.String(36), primary_key=True),
+    sa.Column("cycle_id", sa.String(36), nullable=False, index=True),
+    sa.Column("program_id", sa.String(36), nullable=False),
+    sa.Column("institution_id", sa.String(36), nullable=True),
+    sa.Column("person_id", sa.String(36), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("mode", sa.String(10), nullable=False),
+    sa.Column("send_at", Timestamp, nullable=True, index=True),
+    sa.Column("invited_at", Timestamp, nullable=True),
+    sa.Column("enrolled_event_id", sa.String(36), nullable=False),
+    sa.Column("correlation_id", sa.String(36), nullable=False),
+)

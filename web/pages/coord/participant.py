@@ -20,6 +20,7 @@ from ..blueprints import coord as bp
 from ..me.labels import DAY_PARTS, DAYS, MENTOR, MODE_LABELS
 from ..me.participation import refused
 from ..me.profile import profile_payload
+from . import invitations
 from .catalog import program_of, staff_only
 from .participants import ROLES, STATUSES
 
@@ -110,9 +111,11 @@ def add_participant(cycle_id: str) -> ResponseReturnValue:
     values: dict[str, str] = {"role": "mentee", "training_level": ""}
     errors: dict[str, str] = {}
     status = 200
+    zone = invitations.zone_of(cycle)
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in NEW_FIELDS}
-        errors = _register_and_enroll(cycle, values)
+        invitation, problem = invitations.choice(request.form, zone)
+        errors = {"invite": problem} if problem else _register_and_enroll(cycle, values, invitation)
         if not errors:
             return redirect(url_for(".participant", enrollment_id=values["enrollment_id"]))
         status = 422
@@ -126,12 +129,20 @@ def add_participant(cycle_id: str) -> ResponseReturnValue:
         roles=ROLES,
         levels=TRAINING_LEVELS,
         can_register=can("person.create", cycle["institution_id"]),
+        choices=invitations.CHOICES,
+        zone=str(zone),
+        invite=request.form.get("invite", ""),
+        invite_at=request.form.get("invite_at", ""),
+        invite_error=errors.get("invite", ""),
     )
 
 
-def _register_and_enroll(cycle: dict, values: dict[str, str]) -> dict[str, str]:
+def _register_and_enroll(
+    cycle: dict, values: dict[str, str], invitation: dict[str, Any]
+) -> dict[str, str]:
     """Register the person (or find them, already registered at the institution) and enroll
-    them; the refusal's messages per field, or {} with values["enrollment_id"] set."""
+    them, invited as chosen; the refusal's messages per field, or {} with
+    values["enrollment_id"] set."""
     person = {k: values[k] for k in ("name", "email", "training_level", "specialty", "pronouns")}
     reply = call(
         "enrollment",
@@ -147,7 +158,9 @@ def _register_and_enroll(cycle: dict, values: dict[str, str]) -> dict[str, str]:
         person_id = _registered(cycle["institution_id"], values["email"]) if taken else None
         if person_id is None:
             return errors
-    enrollment: dict[str, Any] = {"person_id": person_id, "role": values["role"]}
+    enrollment: dict[str, Any] = {
+        "person_id": person_id, "role": values["role"], "invitation": invitation,
+    }  # fmt: skip
     if values["role"] == MENTOR:
         enrollment["capacity"] = values["capacity"] or None
     reply = call(

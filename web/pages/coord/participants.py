@@ -1,4 +1,5 @@
-"""A cycle's participants: search, withdraw and enroll again."""
+"""A cycle's participants: search, withdraw and enroll again; who has been invited and who has
+signed in."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ...client import Reply
 from ...identity import safe_next
 from ...rendering import render, wants_fragment
 from ..blueprints import coord as bp
+from . import invitations
 from .catalog import catalog, program_of, refuse_if_forbidden, staff_only
 
 ROLES = {"mentor": "Mentor", "mentee": "Mentee"}
@@ -40,12 +42,15 @@ def participants() -> ResponseReturnValue:
     status = status if status in STATUSES else ""
     params = {k: v for k, v in (("q", q), ("role", role), ("status", status)) if v}
     people = fetch("enrollment", f"/api/cycles/{seg(cycle_id)}/enrollments", params=params)
+    shown = people[:MAX_SHOWN]
+    invited = invitations.annotate(cycle, shown)
     return render(
         "coord/participants.html",
         fragment="results",
         cycle=cycle,
         program=program_of(cycle),
-        people=people[:MAX_SHOWN],
+        people=shown,
+        invited=invited,
         total=len(people),
         q=q,
         role=role,

@@ -13,6 +13,7 @@ from ...calls import call, seg, staff_cycle
 from ...client import Reply
 from ...rendering import render
 from ..blueprints import coord as bp
+from . import invitations
 from .catalog import program_of, refuse_if_forbidden, staff_only
 
 # The roster CSV the enrollment service reads (services/enrollment/domain/roster_file.py), as explained
@@ -122,7 +123,19 @@ def roster_confirm(cycle_id: str) -> ResponseReturnValue:
     cycle = staff_cycle(cycle_id)
     filename = request.form.get("filename", "")[:200]
     confirmed = {k: request.form.get(k, "") for k in ("file_sha256", "plan")}
-    reply = call("enrollment", "POST", f"/api/cycles/{seg(cycle_id)}/roster/apply", json=confirmed)
+    invitation, problem = invitations.choice(request.form, invitations.zone_of(cycle))
+    if problem:
+        # Only the choice to make again: the preview stays as it was shown.
+        return _roster_page(
+            cycle, 422, preview={**confirmed, "counts": None}, filename=filename,
+            invite_error=problem,
+        )  # fmt: skip
+    reply = call(
+        "enrollment",
+        "POST",
+        f"/api/cycles/{seg(cycle_id)}/roster/apply",
+        json={**confirmed, "invitation": invitation},
+    )
     refuse_if_forbidden(reply)
     if reply.status == 409 and isinstance(reply.body, dict):
         return _roster_page(
@@ -225,6 +238,7 @@ def _roster_page(
     filename: str = "",
     preview: dict | None = None,
     changed: str = "",
+    invite_error: str = "",
 ) -> Response:
     return render(
         "coord/roster.html",
@@ -240,6 +254,11 @@ def _roster_page(
         filename=filename,
         preview=preview,
         changed=changed,
+        choices=invitations.CHOICES,
+        zone=str(invitations.zone_of(cycle)) if preview else "",
+        invite=request.form.get("invite", ""),
+        invite_at=request.form.get("invite_at", ""),
+        invite_error=invite_error,
     )
 
 

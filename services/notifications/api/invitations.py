@@ -1,0 +1,36 @@
+"""Who of a cycle has been invited, and who is still to be."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from services.eventkit.access import guard
+from services.eventkit.http import runtime
+
+from ..readmodels import invitations
+from .access import cycle
+
+blp = Blueprint("invitations", __name__, url_prefix="/api", description="Invitations")
+
+
+class InvitationOut(ma.Schema):
+    enrollment_id = ma.fields.String()
+    person_id = ma.fields.String()
+    role = ma.fields.String()
+    mode = ma.fields.String(metadata={"description": "now, at or manual"})
+    state = ma.fields.String(metadata={"description": "invited, scheduled or manual"})
+    send_at = ma.fields.AwareDateTime(allow_none=True, default_timezone=dt.UTC)
+    invited_at = ma.fields.AwareDateTime(allow_none=True, default_timezone=dt.UTC)
+
+
+@blp.route("/cycles/<cycle_id>/invitations", methods=["GET"])
+@guard("cycle.roster", cycle)
+@blp.response(200, InvitationOut(many=True))
+def list_invitations(cycle_id):
+    """Each participant's invitation: invited (when), scheduled (for when), or left for the
+    coordinator to send (manual)."""
+    with runtime().reading() as conn:
+        return invitations.of_cycle(conn, cycle_id)
