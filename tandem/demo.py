@@ -146,15 +146,15 @@ def load_demo(
             {"name": program_name, "program_type": program_type, "guidelines": GUIDELINES},
         )
         coaching = program_type == "student_career_coaching"
-        cycle = post(
-            f"/api/programs/{program['id']}/cycles",
-            {"name": "2026-27", "pairing_format": "group", "group_size": 5}
-            if coaching
-            else {"name": "2026-27", "meeting_expectations": "Monthly", "review_months": [6, 12]},
-        )
-        cycles.append(
-            (cycle["id"], "groups" if coaching else "stable", mentees_per_site + mentors_per_site)
-        )
+        families = program_type == "mentoring_families"
+        shape = {"meeting_expectations": "Monthly", "review_months": [6, 12]}
+        if coaching:
+            shape = {"pairing_format": "group", "group_size": 5}
+        elif families:
+            shape = {**shape, "pairing_format": "family"}
+        cycle = post(f"/api/programs/{program['id']}/cycles", {"name": "2026-27", **shape})
+        algorithm = "groups" if coaching else "families" if families else "stable"
+        cycles.append((cycle["id"], algorithm, mentees_per_site + mentors_per_site))
         created["institutions"] += 1
         sample.setdefault("institution", institution)
         for index in range(mentees_per_site + mentors_per_site):
@@ -162,6 +162,12 @@ def load_demo(
             first, last = rng.choice(FIRST), rng.choice(LAST)
             if coaching:  # junior residents coach final-year medical students
                 level = "PGY2" if mentor else "MS4"
+            elif families:  # seniors and mid-levels in turn; interns and PGY2s as juniors
+                level = (
+                    ("PGY5", "PGY3", "PGY4", "research_resident")[index % 4]
+                    if mentor
+                    else ("PGY1", "PGY2")[index % 2]
+                )
             else:
                 level = rng.choice(["PGY4", "PGY5", "research_resident"]) if mentor else "PGY1"
             person = post(
@@ -182,7 +188,9 @@ def load_demo(
                     "person_id": person["id"],
                     "role": "mentor" if mentor else "mentee",
                     "interests": rng.sample(INTERESTS, 3),
-                    "capacity": (5 if coaching else rng.choice([2, 3])) if mentor else None,
+                    "capacity": (5 if coaching else 4 if families else rng.choice([2, 3]))
+                    if mentor
+                    else None,
                 },
             )
             sample.setdefault("mentor" if mentor else "mentee", person)
@@ -249,11 +257,17 @@ def _pair_demo_cycles(
             time.sleep(0.5)
         else:
             raise RuntimeError("the pairing service did not receive the demo enrollments in 60 s")
-        run = session.post(
-            f"{pairing}/api/cycles/{cycle_id}/runs", json={"algorithm": algorithm}, timeout=60
-        )
+        body = {"algorithm": algorithm}
+        if algorithm == "families":  # up to four juniors with each senior and mid-level
+            body["juniors_per_family"] = 4
+        run = session.post(f"{pairing}/api/cycles/{cycle_id}/runs", json=body, timeout=60)
         run.raise_for_status()
         publish = session.post(f"{pairing}/api/cycles/{cycle_id}/proposal/publish", timeout=60)
         publish.raise_for_status()
-        published += len(publish.json())
+        if algorithm in ("groups", "families"):  # what they publish is groups or families
+            units = session.get(f"{pairing}/api/cycles/{cycle_id}/units", timeout=10)
+            units.raise_for_status()
+            published += len(units.json())
+        else:
+            published += len(publish.json())
     return published

@@ -98,6 +98,7 @@ class Tally:
                 {
                     "pairs": sum(1 for r in self.relationships if r.kind == "pair"),
                     "groups": sum(1 for r in self.relationships if r.kind == "group"),
+                    "families": sum(1 for r in self.relationships if r.kind == "family"),
                 },
             ),
             "meetings": suppressed_unless(

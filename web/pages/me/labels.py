@@ -31,6 +31,15 @@ CONCERN_LABELS = {
     "rematch": "I would like a different pairing",
     "other": "Something else",
 }
+# What each member is in a group or family, and what the unit is called.
+UNIT_TITLES = {
+    "coach": "Coach",
+    "member": "Group member",
+    "senior": "Senior resident",
+    "mid": "Mid-level resident",
+    "junior": "Junior",
+}
+UNIT_KINDS = {"pair": "A pair", "group": "A coaching group", "family": "A mentoring family"}
 NOTICE_LABELS = {
     "enrolled": "You are enrolled in a program",
     "pair_published": "Your pairing is published",

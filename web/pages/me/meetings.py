@@ -30,7 +30,7 @@ def meeting_payload(form: Any, pair: Pair) -> dict:
     }
     if form.getlist("objective_ids"):  # the objectives discussed, ticked
         data["objective_ids"] = form.getlist("objective_ids")
-    if pair.kind == "group":
+    if pair.kind != "pair":  # a group's or family's meeting is logged once, with who came
         data["attendees"] = form.getlist("attendees")
     return data
 

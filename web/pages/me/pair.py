@@ -1,5 +1,5 @@
-"""The person's pairs and groups with their contacts, mentee-choice requests, and raising a concern
-privately."""
+"""The person's pairs, groups and families with everyone's contacts, mentee-choice requests, and
+raising a concern privately."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from ...calls import call, fetch_or
 from ...identity import roles_required
 from ...rendering import render
 from ..blueprints import me as bp
-from .labels import CONCERN_LABELS, MENTOR, PARTICIPANTS, REQUEST_LABELS
+from .labels import (
+    CONCERN_LABELS,
+    MENTOR,
+    PARTICIPANTS,
+    REQUEST_LABELS,
+    UNIT_KINDS,
+    UNIT_TITLES,
+)
 from .participation import (
     active_enrollments,
     back_to,
@@ -48,12 +55,13 @@ def _pair_page(
 ) -> ResponseReturnValue:
     me = signed_in().person_id
     pairs = my_pairs(with_contacts=True)
-    # A rematch is asked of pairing, per one-to-one pair: what the person asked already shows.
+    # A rematch is asked of pairing, per pair, group or family: what the person asked shows.
     asked: dict[str, dict] = {}
-    for cycle_id in sorted({p.cycle_id for p in pairs if p.active and p.kind != "group"}):
-        for published in fetch_or("pairing", f"/api/cycles/{cycle_id}/pairs", []):
+    for p in {(p.cycle_id, p.kind) for p in pairs if p.active}:
+        path = f"/api/cycles/{p[0]}/{'pairs' if p[1] == 'pair' else 'units'}"
+        for published in fetch_or("pairing", path, []):
             if published.get("rematch_requested_by") == me:
-                asked[published["pair_id"]] = published
+                asked[published.get("pair_id") or published["unit_id"]] = published
     objectives = {
         p.pair_id: fetch_or("feedback", f"/api/pairs/{p.pair_id}/objectives", []) for p in pairs
     }
@@ -72,14 +80,16 @@ def _pair_page(
         rematch_asked=asked,
         rematch_errors=rematch_errors or {},
         rematch_values=rematch_values or {},
+        unit_titles=UNIT_TITLES,
+        unit_kinds=UNIT_KINDS,
     )
 
 
 @bp.post("/pair/<pair_id>/rematch")
 @roles_required(*PARTICIPANTS)
 def rematch(pair_id: str) -> ResponseReturnValue:
-    """A member of an active one-to-one pair asks their coordinators for another match."""
-    find([p for p in my_pairs() if p.active and p.kind != "group"], "pair_id", pair_id)
+    """A member of an active pair, group or family asks their coordinators for another match."""
+    find([p for p in my_pairs() if p.active], "pair_id", pair_id)
     reason = request.form.get("reason", "").strip()
     reply = call(
         "pairing", "POST", f"/api/pairs/{pair_id}/rematch-request", json={"reason": reason}

@@ -65,11 +65,16 @@ def find(items: Iterable[Any], key: str, value: str | None) -> Any:
     abort(404)
 
 
+# Who is listed first in a group or family: the coach or senior, then the mid-level.
+TITLE_ORDER = {"coach": 0, "senior": 0, "mid": 1}
+
+
 @dataclasses.dataclass
 class Member:
     person_id: str
     name: str
     role: str
+    title: str = ""  # in a group or family: coach | member | senior | mid | junior
     email: str = ""
     pronouns: str = ""
     training_level: str = ""
@@ -77,7 +82,7 @@ class Member:
 
 @dataclasses.dataclass
 class Pair:
-    """A pair or coaching group the person is in, as the pages show it."""
+    """A pair, coaching group or mentoring family the person is in, as the pages show it."""
 
     pair_id: str
     cycle_id: str
@@ -89,6 +94,7 @@ class Pair:
     cycle_name: str
     meeting_expectations: str
     others: list[Member]
+    my_title: str = ""  # in a group or family: coach | member | senior | mid | junior
 
     @property
     def names(self) -> str:
@@ -100,7 +106,8 @@ class Pair:
 
 
 def my_pairs(with_contacts: bool = False) -> list[Pair]:
-    """The person's pairs and groups, active first; with emails and pronouns when asked."""
+    """The person's pairs, groups and families (each once, with everyone in it), active first;
+    with emails and pronouns when asked."""
     me = signed_in().person_id
     cycles = {e["cycle_id"]: e for e in my_enrollments()}
     emails: dict[tuple[str, str], str] = {}
@@ -115,7 +122,8 @@ def my_pairs(with_contacts: bool = False) -> list[Pair]:
         for person_id, role in rel["members"].items():
             if person_id == me:
                 continue
-            member = Member(person_id, rel["names"].get(person_id) or "Name not known yet", role)
+            name = rel["names"].get(person_id) or "Name not known yet"
+            member = Member(person_id, name, role, (rel.get("titles") or {}).get(person_id, ""))
             if with_contacts:
                 if person_id not in cards:
                     cards[person_id] = fetch_or("enrollment", f"/api/people/{person_id}/card", {})
@@ -123,7 +131,7 @@ def my_pairs(with_contacts: bool = False) -> list[Pair]:
                 member.pronouns = cards[person_id].get("pronouns", "")
                 member.training_level = cards[person_id].get("training_level", "")
             others.append(member)
-        others.sort(key=lambda m: (m.role != MENTOR, m.name))
+        others.sort(key=lambda m: (m.role != MENTOR, TITLE_ORDER.get(m.title, 0), m.name))
         pairs.append(
             Pair(
                 pair_id=rel["pair_id"],
@@ -136,6 +144,7 @@ def my_pairs(with_contacts: bool = False) -> list[Pair]:
                 cycle_name=cycle.get("cycle_name", ""),
                 meeting_expectations=cycle.get("meeting_expectations", ""),
                 others=others,
+                my_title=(rel.get("titles") or {}).get(me, ""),
             )
         )
     pairs.sort(key=lambda p: (not p.active, p.title, p.names))

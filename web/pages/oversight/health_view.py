@@ -14,6 +14,19 @@ def _month_name(month: str) -> str:
     return dt.date.fromisoformat(f"{month}-01").strftime("%B %Y")
 
 
+UNIT_WORDS = {"pair": ("pair", "pairs"), "group": ("group", "groups"),
+              "family": ("family", "families")}  # fmt: skip
+
+
+def units_phrase(units: dict[str, int]) -> str:
+    """What the cycle's active relationships are, counted as they meet: "6 groups", "5 families",
+    "30 pairs" (each kind the cycle has; "no active pairs" when none)."""
+    parts = [
+        f"{n} {UNIT_WORDS[kind][n != 1]}" for kind, n in units.items() if n and kind in UNIT_WORDS
+    ]
+    return ", ".join(parts) or "no active pairs"
+
+
 def dashboard(health: dict[str, Any]) -> dict[str, Any]:
     """Charts and rows prepared for the template, from the service's health answer."""
     trends = health.get("trends", [])
@@ -83,7 +96,12 @@ def dashboard(health: dict[str, Any]) -> dict[str, Any]:
                 ],
             }
         )
+    units = health.get("units") or {}
     return {
+        "units_phrase": units_phrase(units),
+        # "pairs" only where the cycle's relationships are pairs.
+        "unit_word": next((UNIT_WORDS[k] for k, n in units.items() if n and k != "pair"), None)
+        or UNIT_WORDS["pair"],
         "months": months,
         "meetings_chart": meetings_chart,
         "met_chart": met_chart,

@@ -26,6 +26,17 @@ STAFF = (ADMIN, COORDINATOR)
 TEMPLATE = "pairing/cycle.html"
 # The pairing format as the page's first sentence says it ("A one-to-one cycle").
 FORMAT_PHRASES = {"one_to_one": "one-to-one", "group": "group coaching", "family": "families"}
+# What a cycle of each format publishes: pairs, coaching groups or mentoring families.
+UNIT_NOUNS = {"one_to_one": "pair", "group": "group", "family": "family"}
+UNIT_PLURALS = {"pair": "pairs", "group": "groups", "family": "families"}
+# A member's place in a group or family, as the page says it.
+ROLE_LABELS = {
+    "coach": "Coach",
+    "member": "Member",
+    "senior": "Senior resident",
+    "mid": "Mid-level resident",
+    "junior": "Junior",
+}
 
 
 def api_path(cycle_id: str, rest: str = "") -> str:
@@ -70,7 +81,11 @@ def page_context(
     proposal = load_proposal(cycle_id)
     review = Review(proposal, pool, page, q) if proposal else None
     allowed = FORMAT_ALGORITHMS.get(cycle.get("pairing_format") or "one_to_one", ())
+    noun = UNIT_NOUNS.get(cycle.get("pairing_format") or "one_to_one", "pair")
     context: dict[str, Any] = {
+        "unit_noun": noun,
+        "unit_plural": UNIT_PLURALS[noun],
+        "role_labels": ROLE_LABELS,
         "cycle": cycle,
         "pool": pool,
         "proposal": proposal,
@@ -103,6 +118,7 @@ def page_context(
         context.update(
             program=program,
             pairs=_published(cycle_id, pool),
+            units=_published_units(cycle_id, pool) if noun != "pair" else [],
             requests=fetch_or("pairing", api_path(cycle_id, "/requests"), []),
         )
     return context
@@ -122,6 +138,15 @@ def _published(cycle_id: str, pool: Pool) -> list[dict[str, Any]]:
             p.get("mentee_name") or "",
         ),
     )
+
+
+def _published_units(cycle_id: str, pool: Pool) -> list[dict[str, Any]]:
+    """The cycle's published groups or families (active first, as the service orders them)."""
+    units = fetch_or("pairing", api_path(cycle_id, "/units"), [])
+    for unit in units:
+        asked = unit.get("rematch_requested_by")
+        unit["rematch_by_name"] = pool.names.get(asked) if asked else None
+    return units
 
 
 def _rules_defaults(proposal: dict[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any]:

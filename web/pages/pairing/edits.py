@@ -14,6 +14,7 @@ from ..blueprints import pairing as bp
 from .context import (
     STAFF,
     TEMPLATE,
+    UNIT_NOUNS,
     api_path,
     back_to_page,
     load_pool,
@@ -122,21 +123,27 @@ def publish(cycle_id: str) -> Response:
 @bp.post("/cycles/<cycle_id>/pairing/pairs/<pair_id>/end")
 @roles_required(*STAFF)
 def end_pair(cycle_id: str, pair_id: str) -> Response:
-    """End a published pair (for a rematch, a conflict, or someone leaving), with a reason."""
+    """End a published pair, group or family (for a rematch, a conflict, or someone leaving),
+    with a reason."""
     found = staff_cycle(cycle_id)
+    noun = UNIT_NOUNS.get(found.get("pairing_format"), "pair")
     reason = (request.form.get("reason") or "").strip()
     if not reason:
-        message = "Give a reason for ending the pair."
+        message = f"Give a reason for ending the {noun}."
     else:
         reply = call("pairing", "POST", f"/api/pairs/{pair_id}/end", json={"reason": reason})
         if reply.ok:
-            flash(
-                f"The pair of {reply.body.get('mentee_name')} and {reply.body.get('mentor_name')} "
-                "has ended. Run pairing again to propose a new mentor."
-            )
+            if noun == "pair":
+                flash(
+                    f"The pair of {reply.body.get('mentee_name')} and "
+                    f"{reply.body.get('mentor_name')} has ended. Run pairing again to propose a "
+                    "new mentor."
+                )
+            else:
+                flash(f"The {noun} has ended. Run pairing again to place its members afresh.")
             return back_to_page(cycle_id, "published")
         errors, general = refusal(reply, ("reason",))
         message = errors.get("reason") or general
     context = page_context(found, full=True, end_errors={pair_id: message})
-    context["page_error"] = (f"The pair did not end: {message}", f"published-{pair_id}")
+    context["page_error"] = (f"The {noun} did not end: {message}", f"published-{pair_id}")
     return render(TEMPLATE, status=422, **context)

@@ -205,9 +205,20 @@ class Review:
     def unmatched_mentors(self) -> list[dict[str, Any]]:
         return self._unmatched("mentor")
 
+    @property
+    def units(self) -> int:
+        """How many groups (one per coach) or families the draft proposes, or pairs."""
+        algorithm = self.proposal.get("algorithm")
+        if algorithm == "groups":
+            return len({p["mentor_id"] for p in self.proposal["pairs"]})
+        if algorithm == "families":
+            return len({(p["mentor_id"], p.get("co_mentor_id")) for p in self.proposal["pairs"]})
+        return len(self.proposal["pairs"])
+
     @functools.cached_property
     def counts(self) -> dict[str, int]:
         return {
+            "units": self.units,
             "pairs": len(self.proposal["pairs"]),
             "pinned": sum(1 for p in self.proposal["pairs"] if p.get("pinned")),
             "mentees_unmatched": len(self._unmatched("mentee", everyone=True)),
