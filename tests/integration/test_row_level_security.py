@@ -73,6 +73,8 @@ def _value(table: sa.Table, column: sa.Column, inst: str):
         return dt.datetime.now(dt.UTC)
     if isinstance(kind, sa.Date):
         return dt.date.today()
+    if isinstance(kind, sa.LargeBinary):
+        return f"{column.name}-{inst}".encode()
     if column.name == "id":
         return f"{TABLE_ID.get(table.name, table.name)}-{inst}"
     if column.name.endswith("_id"):

@@ -173,6 +173,12 @@ SUMMARY: dict[str, tuple[Field, ...]] = {
     "ConcernEscalated": ("concern_id",),  # not why: that can say who is party to it
     "ConcernResolved": ("concern_id",),
     "ConfidentialRecordViewed": ("concern_id", "viewer_id", "viewer_role"),
+    "ConcernFollowedUp": ("concern_id", "action", "by"),  # never the note
+    "MeetingRequested": ("request_id", "pair_id", "requested_by", _count("options")),
+    "MeetingRequestDeclined": ("request_id", "pair_id", "declined_by"),
+    "MeetingRequestAccepted": ("request_id", "pair_id", "accepted_by", "sequence"),
+    "MeetingRescheduled": ("request_id", "pair_id", "rescheduled_by", "sequence"),
+    "MeetingRequestCancelled": ("request_id", "pair_id", "cancelled_by", "sequence"),
     "RecordsExported": ("what", "cycle_id", "rows"),
     "SurveyTemplateDefined": ("template_id", "name", _count("items")),
     "SurveyScheduled": ("schedule_id", "template_id", "months"),

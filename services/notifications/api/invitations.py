@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask_smorest import Blueprint
 
@@ -12,6 +10,7 @@ from services.eventkit.http import runtime
 
 from ..readmodels import invitations
 from .access import cycle
+from .schemas import UtcDateTime
 
 blp = Blueprint("invitations", __name__, url_prefix="/api", description="Invitations")
 
@@ -22,8 +21,8 @@ class InvitationOut(ma.Schema):
     role = ma.fields.String()
     mode = ma.fields.String(metadata={"description": "now, at or manual"})
     state = ma.fields.String(metadata={"description": "invited, scheduled or manual"})
-    send_at = ma.fields.AwareDateTime(allow_none=True, default_timezone=dt.UTC)
-    invited_at = ma.fields.AwareDateTime(allow_none=True, default_timezone=dt.UTC)
+    send_at = UtcDateTime(allow_none=True)
+    invited_at = UtcDateTime(allow_none=True)
 
 
 @blp.route("/cycles/<cycle_id>/invitations", methods=["GET"])
