@@ -160,7 +160,9 @@ def test_outcomes_per_institution_and_program_are_deidentified_and_suppressed(
     for row in (inst_a, prog_a):  # one program: the institution adds up to it
         assert row["cycles"] == 3
         # big: 6 pairs of 9 people; small: 2 pairs of 3; group: 1 group of 4
-        assert row["pairs"] == {"suppressed": False, "people": 16, "pairs": 8, "groups": 1}
+        assert row["pairs"] == {
+            "suppressed": False, "people": 16, "pairs": 8, "groups": 1, "families": 0
+        }  # fmt: skip
         assert row["meetings"] == {
             "suppressed": False,
             "people": 16,
