@@ -1,8 +1,9 @@
 """The whole suite under load, as people use it: `tandem run` in a temporary folder, a generated
 consortium (institutions, a program and an open cycle each, people through roster imports, pairs
 published), web sign-ins for coordinators and a sample of mentees, then a paced open-loop mix of
-web requests: page views, sign-ins, meeting logs, and one roster import and one pairing run in the
-middle. Prints sustained requests/s, p50/p95/p99 per kind of request, errors, how long the event
+web requests: page views, sign-ins, meeting logs, survey answers (each cycle is sent a survey), one
+roster import and one pairing run. The load starts once the consumers have caught up with the
+seeding (pages are used long after the rosters went in). Prints sustained requests/s, p50/p95/p99 per kind of request, errors, how long the event
 consumers took to catch up, and the peak memory of every process; the last line is one JSON
 object.
 
@@ -36,10 +37,12 @@ from bench.web_suite import (
     MemoryWatch,
     consumer_state,
     free_port_base,
+    issue_survey,
     running_suite,
     seconds_to_catch_up,
     stuck_relays,
     suite_environment,
+    survey_form,
 )
 
 HELP = "the whole suite under a paced mix of web requests: rps, latency per kind, lag, memory"
@@ -48,17 +51,15 @@ PAGE_KINDS = ("home", "pair_page", "meetings_page", "participants", "pairing_pag
 # Relative weights of the paced mix; the roster import and pairing run are added once each.
 MIX = {
     "home": 22, "pair_page": 14, "meetings_page": 10, "participants": 12, "pairing_page": 6,
-    "health": 6, "meeting_log": 12, "sign_in": 1,
+    "health": 6, "meeting_log": 12, "survey_answer": 4, "sign_in": 1,
 }  # fmt: skip
-PARTICIPANT_KINDS = ("home", "pair_page", "meetings_page", "meeting_log")
+PARTICIPANT_KINDS = ("home", "pair_page", "meetings_page", "meeting_log", "survey_answer")
 ONCE = {"roster_import": 0.4, "pairing_run": 0.6}  # at these fractions of the run
-EXPECTED = {"meeting_log": (302, 303), "sign_in": (302,), "roster_import": (200, 302, 303),
+EXPECTED = {"meeting_log": (302, 303), "survey_answer": (302, 303), "sign_in": (302,), "roster_import": (200, 302, 303),
             "pairing_run": (201,)}  # fmt: skip
 GIVE_UP_S = 30.0  # a request that could not be sent this long after it was due is an error
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-SKIPPED = {
-    "survey_answer": "no survey is issued in a fresh consortium (none scheduled), so none to answer"
-}
+SKIPPED: dict[str, str] = {}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -139,6 +140,7 @@ class User:
     email: str
     cycle_id: str
     pair_id: str = ""  # mentees only
+    survey: dict | None = None  # the survey issued to the mentee's cycle: instance id and items
     client: WebClient | None = None
 
 
@@ -213,8 +215,11 @@ def seed(api: Api, institutions: int, people: int, signed_in: int) -> tuple[list
         known = api.call("GET", "enrollment", "/api/people", params={"institution_id": inst["id"]})
         emails = {p["id"]: p["email"] for p in known}  # the first 500 by name
         paired = [(emails[p["mentee_id"]], p["pair_id"]) for p in pairs if p["mentee_id"] in emails]
+        survey = issue_survey(api, inst["id"], cycle["id"])
         users.append(User(coordinator["email"], cycle["id"]))
-        users += [User(email, cycle["id"], pair_id) for email, pair_id in paired[:mentees_each]]
+        users += [
+            User(email, cycle["id"], pair_id, survey) for email, pair_id in paired[:mentees_each]
+        ]
         ids = {email: pid for pid, email in emails.items()} | {
             coordinator["email"]: coordinator["id"]
         }
@@ -331,6 +336,11 @@ class Load:
                     "duration_minutes": "30", "mode": "virtual", "topics": "research, wellness",
                     "notes": "Went over the research plan.", "csrf_token": client.csrf}  # fmt: skip
             return "/me/meetings", lambda: client.post("/me/meetings", data=form)
+        if kind == "survey_answer":
+            assert user.survey is not None
+            path = f"/me/surveys/{user.survey['instance_id']}"
+            form = {**survey_form(user.survey["items"], self.rng), "csrf_token": client.csrf}
+            return path, lambda: client.post(path, data=form)
         if kind == "roster_import":
             # The first institution's roster again, with 100 people more (as a coordinator would).
             index = next(i for i, (_, c) in enumerate(self.sites) if c["id"] == cycle)
@@ -405,6 +415,7 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         users, sites = seed(api, args.institutions, args.people, args.signed_in)
         seeding_s = time.perf_counter() - started
+        print(f"consumers caught up {seconds_to_catch_up(600)} s after the seeding", flush=True)
         load = Load(f"http://127.0.0.1:{base}", users, sites, api, args.people)
         load.sign_in_everyone()
         plan = schedule(args.rate, args.duration, MIX)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import secrets
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from services.eventkit.broker import port_open
 
@@ -196,3 +198,31 @@ class MemoryWatch:
                 key = f"{name}#{n}"
             out[key] = round(kib / 1024, 1)
         return out
+
+
+# --- the survey in the mix -----------------------------------------------------------------------
+
+
+def issue_survey(api: Any, institution_id: str, cycle_id: str) -> dict:
+    """The ready-made templates seeded into the institution and the first issued now to every pair
+    of the cycle, as a coordinator would at a review month: its instance id and items."""
+    templates = api.call("POST", "feedback",
+                         f"/api/institutions/{institution_id}/survey-templates/builtins", 200,
+                         json={"builtins": []})  # fmt: skip
+    template = templates[0]
+    issued = api.call("POST", "feedback", f"/api/cycles/{cycle_id}/surveys/issue-now", 201,
+                      json={"template_id": template["template_id"], "audience": "cycle"})  # fmt: skip
+    return {"instance_id": issued["instance_id"], "items": template["items"]}
+
+
+def survey_form(items: list[dict], rng: random.Random) -> dict[str, str]:
+    """Answers as a participant gives them: a Likert point, the first option, a short text."""
+    form = {}
+    for item in items:
+        if item["kind"] == "likert":
+            form[f"item-{item['item_id']}"] = str(rng.randint(3, 5))
+        elif item.get("options"):
+            form[f"item-{item['item_id']}"] = item["options"][0]
+        else:
+            form[f"item-{item['item_id']}"] = "Our meetings help; we keep to the plan."
+    return form

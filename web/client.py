@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +19,7 @@ import requests
 from flask import current_app
 
 from services.eventkit import logs, tracing
-from services.eventkit.auth import TokenSigner, system_principal
+from services.eventkit.auth import Principal, TokenSigner, system_principal
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ CLIENT_KEY = "tandem.services"
 # Look-ups and probes answer fast or not at all; the status page waits for no service longer.
 PROBE_TIMEOUT_S = 2.0
 SYSTEM_TOKEN_TTL_S = 60
+TOKEN_CACHE_SIZE = 10_000
 
 
 class ServiceError(Exception):
@@ -103,6 +106,31 @@ class Client:
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.signer = signer
         self.timeout_s = timeout_s  # for calls that name no timeout of their own
+        # A session per thread keeps connections to the services open between requests (a page
+        # makes several calls); requests' sessions are not safe to share between threads.
+        self._local = threading.local()
+        self._tokens: dict[tuple, tuple[str, float]] = {}
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def user_token(self, principal: Principal) -> str:
+        """A token for this principal, minted once and reused until it is near its expiry (a
+        page makes several calls; a signed-in person makes many pages)."""
+        key = (principal.user_id, principal.name, principal.grants)
+        now = time.monotonic()
+        cached = self._tokens.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            self._tokens.clear()  # rare: more people signed in at once than it holds
+        token = self.signer.mint(principal)
+        # Reused for at most half its life, so a service never sees one about to expire.
+        self._tokens[key] = (token, now + self.signer.ttl_seconds / 2)
+        return token
 
     def system_token(self) -> str:
         return self.signer.mint(system_principal(), ttl_seconds=SYSTEM_TOKEN_TTL_S)
@@ -131,7 +159,7 @@ class Client:
         if content_type:
             headers["Content-Type"] = content_type
         try:
-            response = requests.request(
+            response = self._session().request(
                 method,
                 url,
                 json=json,

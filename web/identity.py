@@ -174,7 +174,7 @@ def service_token(user: User | None = None) -> str:
     user = user or current_user()
     if user is None:
         raise RuntimeError("service_token() needs a signed-in user")
-    return client.current().signer.mint(user.principal)
+    return client.current().user_token(user.principal)
 
 
 def safe_next(target: str | None, default: str = "/home") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 
 from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
@@ -66,15 +67,40 @@ class _Gunicorn(BaseApplication):
         return getattr(importlib.import_module(module), name)()
 
 
+# An API worker per core (at most a few: the services and the web share the machine). Threads let
+# a slow request (an argon2 sign-in, a pairing run) wait beside fast ones. The web keeps one worker
+# by default, since its per-address sign-in limits count per process; its threads mostly wait on
+# the services, so it has more of them.
+MAX_DEFAULT_WORKERS = 4
+API_THREADS = 6
+WEB_THREADS = 16
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
+def sizing(name: str) -> tuple[int, int]:
+    """(workers, threads) of a process: TANDEM_WEB_* for the web, TANDEM_API_* for the APIs."""
+    if name == "web":
+        prefix, workers, threads = "TANDEM_WEB", 1, WEB_THREADS
+    else:
+        prefix, workers, threads = "TANDEM_API", default_workers(), API_THREADS
+    return (
+        max(1, config.env_int(f"{prefix}_WORKERS", workers)),
+        max(1, config.env_int(f"{prefix}_THREADS", threads)),
+    )
+
+
 def serve(factory: str, port: int, name: str) -> None:
     """Run `module:factory` on 0.0.0.0:port (workers and threads from the environment)."""
-    workers = config.env_int("TANDEM_API_WORKERS", 1)
+    workers, threads = sizing(name)
     _Gunicorn(
         factory,
         {
             "bind": f"{config.env('TANDEM_BIND_HOST', '0.0.0.0')}:{port}",
             "workers": workers,
-            "threads": config.env_int("TANDEM_API_THREADS", 4),
+            "threads": threads,
             # The web keeps gunicorn's HTML pages for browsers; the APIs answer JSON.
             "worker_class": ThreadWorker if name == "web" else JsonErrorWorker,
             "proc_name": f"tandem-{name}",

@@ -130,8 +130,15 @@ def pair_rows(conn: sa.Connection, cycle_id: str) -> list[sa.RowMapping]:
     return list(conn.execute(sa.select(pairs).where(pairs.c.cycle_id == cycle_id)).mappings().all())
 
 
-def cycle_pairs(conn: sa.Connection, cycle_id: str) -> list[dict]:
-    return _with_names(conn, pair_rows(conn, cycle_id))
+def cycle_pairs(conn: sa.Connection, cycle_id: str, person_id: str | None = None) -> list[dict]:
+    """The cycle's pairs with names; with `person_id`, only those they are mentee or mentor of."""
+    if person_id is None:
+        return _with_names(conn, pair_rows(conn, cycle_id))
+    query = sa.select(pairs).where(
+        pairs.c.cycle_id == cycle_id,
+        sa.or_(pairs.c.mentee_id == person_id, pairs.c.mentor_id == person_id),
+    )
+    return _with_names(conn, list(conn.execute(query).mappings().all()))
 
 
 def pair(conn: sa.Connection, cycle_id: str, pair_id: str) -> dict:
