@@ -49,7 +49,9 @@ def unmatched_reasons(
     # Each question about a mentee is answered by the first mentor that passes, found in an
     # index of the mentors it is about: an explanation costs a bisection and the conflicts passed
     # over, not a scan of every mentor.
-    with_room = EligibilityIndex((), [m for m in mentors if load[m.id] < m.capacity], index.rules)
+    with_room = EligibilityIndex(
+        (), [m for m in mentors if load.get(m.id, 0) < m.capacity], index.rules
+    )
     full = EligibilityIndex((), pool.full_mentors, index.rules)
     position = {m.id: j for j, m in enumerate(mentors)} if ranked_only else {}
     for mentee in pool.mentees:
@@ -87,11 +89,11 @@ def unmatched_reasons(
 
 
 def _eligible(index: EligibilityIndex, mentee: Mentee, mentor: Mentor) -> bool:
+    """Whether a pool's mentee and mentor may be paired: a pool holds no one whose level may
+    not take their role, so only the pair's own rules are left to test."""
     rules = index.rules
     return (
-        rules.level_refusal(mentee) is None
-        and rules.level_refusal(mentor) is None
-        and mentor.level_rank - mentee.level_rank >= rules.min_level_gap
+        mentor.level_rank - mentee.level_rank >= rules.min_level_gap
         and (rules.cross_institution or mentee.institution_id == mentor.institution_id)
         and mentor.id not in mentee.conflicts
         and mentee.id not in mentor.conflicts

@@ -218,13 +218,19 @@ def _deferred_acceptance(
                     position = places.get(mentee_id)
             else:
                 position = places.get(mentee_id)
+            held_worst = worst[j]
             if position is not None:
                 key = (position, 0.0, i)
             elif total is None:
+                unranked = len(mentor_rankings[j])
+                if held_worst is not None and held_worst[0] < unranked:
+                    # Full with mentees they ranked: turned down whatever the score, and never
+                    # blocking (the final worst is ranked too), so the pair is left unscored.
+                    reject(((unranked, 0.0, i), j))
+                    continue
                 key = unranked_key(j, i)
             else:  # unranked_key, with the score the mentee's list already holds
                 key = (len(mentor_rankings[j]), -total, i)
-            held_worst = worst[j]
             if held_worst is None:  # room left
                 holding = held[j]
                 holding.append(key)
