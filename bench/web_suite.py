@@ -203,15 +203,28 @@ class MemoryWatch:
 # --- the survey in the mix -----------------------------------------------------------------------
 
 
-def issue_survey(api: Any, institution_id: str, cycle_id: str) -> dict:
+def issue_survey(api: Any, institution_id: str, cycle_id: str, timeout_s: float = 600) -> dict:
     """The ready-made templates seeded into the institution and the first issued now to every pair
     of the cycle, as a coordinator would at a review month: its instance id and items."""
     templates = api.call("POST", "feedback",
                          f"/api/institutions/{institution_id}/survey-templates/builtins", 200,
                          json={"builtins": []})  # fmt: skip
     template = templates[0]
-    issued = api.call("POST", "feedback", f"/api/cycles/{cycle_id}/surveys/issue-now", 201,
-                      json={"template_id": template["template_id"], "audience": "cycle"})  # fmt: skip
+    seconds_to_catch_up(timeout_s)  # feedback has every published pair, so all are sent it
+    url = api.config.service_url("feedback") + f"/api/cycles/{cycle_id}/surveys/issue-now"
+    body = {"template_id": template["template_id"], "audience": "cycle"}
+    deadline = time.monotonic() + timeout_s
+    while True:  # 422 until feedback has the published pairs
+        headers = {"Authorization": f"Bearer {api.mint()}"}
+        reply = api.http.post(url, json=body, headers=headers, timeout=600)
+        if reply.status_code == 201:
+            issued = reply.json()
+            break
+        if reply.status_code != 422 or time.monotonic() > deadline:
+            raise SystemExit(
+                f"issuing a survey to cycle {cycle_id}: {reply.status_code} {reply.text}"
+            )
+        time.sleep(1)
     return {"instance_id": issued["instance_id"], "items": template["items"]}
 
 

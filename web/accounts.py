@@ -12,8 +12,10 @@ import datetime as dt
 import enum
 import hashlib
 import logging
+import os
 import re
 import secrets
+import threading
 from functools import cached_property
 
 import sqlalchemy as sa
@@ -124,10 +126,16 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+# argon2 hashes with several lanes at once, each through 64 MiB: a few sign-ins hashing together
+# would take every core from the page views, so they take turns (a slot per two cores).
+HASHING_SLOTS = max(1, (os.cpu_count() or 1) // 2)
+
+
 class Accounts:
     def __init__(self, engine: sa.Engine, hasher: PasswordHasher | None = None) -> None:
         self.engine = engine
         self.hasher = hasher or PasswordHasher()
+        self._hashing = threading.BoundedSemaphore(HASHING_SLOTS)
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -254,7 +262,8 @@ class Accounts:
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
-            return self.hasher.verify(stored, password)
+            with self._hashing:
+                return self.hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return False
 
