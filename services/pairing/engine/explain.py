@@ -33,6 +33,7 @@ def unmatched_reasons(
 ) -> dict[str, str]:
     """Reasons for every pool mentee without a mentor and every mentor without any mentee.
 
+    `index` is over the pool's own mentees and mentors.
     `mentor_of` maps mentee id -> mentor id for the run's own pairs (pins excluded: the pool's
     capacities already allow for them). `ranked_only`
     says mentees proposed only to mentors they ranked; `shortlisted` that only top candidates
@@ -57,10 +58,13 @@ def unmatched_reasons(
     for mentee in pool.mentees:
         if mentee.id in mentor_of:
             continue
-        if not index.has_eligible_mentor(mentee) and not full.has_eligible_mentor(mentee):
-            reason = NO_ELIGIBLE_MENTOR
-        elif not with_room.has_eligible_mentor(mentee):
-            reason = ALL_MENTORS_FULL
+        # Mentors with room are among the index's, so one with room settles the first two
+        # questions at once: most mentees left out in a ranked run have one.
+        if not with_room.has_eligible_mentor(mentee):
+            if not index.has_eligible_mentor(mentee) and not full.has_eligible_mentor(mentee):
+                reason = NO_ELIGIBLE_MENTOR
+            else:
+                reason = ALL_MENTORS_FULL
         elif ranked_only:
             ranked_eligible = any(
                 (j := position.get(mentor_id)) is not None and _eligible(index, mentee, mentors[j])
