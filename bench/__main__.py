@@ -8,12 +8,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from bench import audit, pairing, pipeline, roster, web
+from bench import audit, pairing, pairing_run, pipeline, roster, web
 
 # name -> module with add_arguments(parser) and run(args) -> exit code
 BENCHMARKS = {
     "audit": audit,
     "pairing": pairing,
+    "pairing-run": pairing_run,
     "pipeline": pipeline,
     "roster": roster,
     "web": web,

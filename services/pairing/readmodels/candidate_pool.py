@@ -34,10 +34,11 @@ def load_pool(
         .all()
     )
     declared: dict[str, set[str]] = {}
+    # Joined on the cycle rather than listing thousands of enrollment ids as parameters.
     for r in conn.execute(
-        sa.select(conflicts).where(
-            conflicts.c.enrollment_id.in_([r["enrollment_id"] for r in rows])
-        )
+        sa.select(conflicts.c.enrollment_id, conflicts.c.other_person_id)
+        .join(c, c.c.enrollment_id == conflicts.c.enrollment_id)
+        .where(c.c.cycle_id == cycle_id, c.c.status == "active")
     ):
         declared.setdefault(r.enrollment_id, set()).add(r.other_person_id)
     person_of = {r["enrollment_id"]: r["person_id"] for r in rows}

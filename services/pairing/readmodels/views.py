@@ -28,6 +28,19 @@ def names(conn: sa.Connection, ids: set[str]) -> dict[str, str]:
     return {r.id: r.name for r in rows}
 
 
+def cycle_names(conn: sa.Connection, cycle_id: str, ids: set[str]) -> dict[str, str]:
+    """Names of `ids`, most of them the cycle's candidates: read by joining the cycle's
+    candidates rather than listing thousands of ids as parameters; anyone else by id."""
+    c = candidates_table
+    rows = conn.execute(
+        sa.select(people.c.id, people.c.name)
+        .join(c, c.c.person_id == people.c.id)
+        .where(c.c.cycle_id == cycle_id)
+    )
+    named = {r.id: r.name for r in rows if r.id in ids}
+    return named | names(conn, ids - named.keys())
+
+
 def candidates(conn: sa.Connection, cycle_id: str) -> list[dict[str, Any]]:
     """The cycle's candidates, each with the conflicts of interest pairing honours for them."""
     c, p = candidates_table, people
@@ -74,7 +87,7 @@ def proposal(conn: sa.Connection, cycle_id: str) -> dict:
     mentors = {p["mentor_id"] for p in pairs.values()} | {
         p["co_mentor_id"] for p in pairs.values() if p.get("co_mentor_id")
     }
-    named = names(conn, {*pairs, *mentors, *unmatched})
+    named = cycle_names(conn, cycle_id, {*pairs, *mentors, *unmatched})
     rank = rank_positions(conn, cycle_id)
     return {
         "cycle_id": cycle_id, "run_id": row["run_id"], "algorithm": row["algorithm"],

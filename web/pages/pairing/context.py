@@ -73,12 +73,15 @@ def page_context(
     end_errors: Mapping[str, str] | None = None,
     choice_errors: Mapping[str, str] | None = None,
     with_rules: bool = False,
+    proposal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the template needs; `full` adds the parts only the whole page shows, `with_rules`
-    what the rules form needs when it is rendered alone."""
+    what the rules form needs when it is rendered alone. `proposal`: the draft a run or edit
+    has just answered with, so it is not read again."""
     cycle_id = cycle["id"]
     pool = load_pool(cycle_id)
-    proposal = load_proposal(cycle_id)
+    if proposal is None:
+        proposal = load_proposal(cycle_id)
     review = Review(proposal, pool, page, q) if proposal else None
     allowed = FORMAT_ALGORITHMS.get(cycle.get("pairing_format") or "one_to_one", ())
     noun = UNIT_NOUNS.get(cycle.get("pairing_format") or "one_to_one", "pair")

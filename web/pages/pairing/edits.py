@@ -86,7 +86,9 @@ def edit(cycle_id: str) -> Response:
             if not wants_fragment():
                 flash(summary)
                 return back_to_page(cycle_id, "proposal", page, q)
-            context = page_context(found, full=False, page=page, q=q, status_message=summary)
+            context = page_context(
+                found, full=False, page=page, q=q, status_message=summary, proposal=reply.body
+            )
             return render(TEMPLATE, "proposal", **context)
         errors, general = refusal(reply, EDIT_FIELDS)
         field, text = next(iter(errors.items()), (None, general))

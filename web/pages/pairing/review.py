@@ -36,7 +36,16 @@ class Pool:
         return {c["person_id"]: c["role"] for c in self.candidates}
 
     def active(self, role: str) -> list[dict[str, Any]]:
-        return [c for c in self.candidates if c["role"] == role and c["status"] == "active"]
+        return self._active.get(role, [])
+
+    @functools.cached_property
+    def _active(self) -> dict[str, list[dict[str, Any]]]:
+        # Read several times a page from thousands of candidates: grouped once.
+        found: dict[str, list[dict[str, Any]]] = {}
+        for c in self.candidates:
+            if c["status"] == "active":
+                found.setdefault(c["role"], []).append(c)
+        return found
 
     @property
     def places(self) -> int:
@@ -175,6 +184,7 @@ class Review:
         busy = {p["mentor_id"] for p in self.proposal["pairs"]} | {
             p["co_mentor_id"] for p in self.proposal["pairs"] if p.get("co_mentor_id")
         }
+        taken = listed | busy | self.excluded_ids
         idle = [
             {
                 "person_id": m["person_id"],
@@ -182,7 +192,7 @@ class Review:
                 "reason": "no mentee left after the changes to the draft",
             }
             for m in self.pool.active("mentor")
-            if m["person_id"] not in listed | busy | self.excluded_ids
+            if m["person_id"] not in taken
         ]
         return [*self.proposal["unmatched"], *idle]
 
@@ -229,7 +239,7 @@ class Review:
     @functools.cached_property
     def mentor_options(self) -> list[dict[str, Any]]:
         """Mentors a mentee could be moved to: active, not left out, with room left."""
-        load, excluded = self.load, set(self.proposal.get("excluded") or [])
+        load, excluded = self.load, self.excluded_ids
         options = []
         for mentor in self.pool.active("mentor"):
             room = (mentor.get("capacity") or 1) - load.get(mentor["person_id"], 0)
@@ -239,21 +249,37 @@ class Review:
                 )
         return sorted(options, key=lambda o: o["name"])
 
-    def person(self, person_id: str) -> Person | None:
-        """Someone of the draft, as the change forms see them."""
+    @functools.cached_property
+    def _pair_of(self) -> dict[str, dict[str, Any]]:
+        # The first pair of each mentee, as a scan in the service's order would find it.
+        found: dict[str, dict[str, Any]] = {}
         for pair in self.proposal["pairs"]:
-            if pair["mentee_id"] == person_id:
-                name = pair.get("mentee_name") or "this mentee"
-                return Person(person_id, name, "pair", f"pair-{person_id}", pair)
-        names = self.pool.names
-        if person_id in (self.proposal.get("excluded") or []):
-            return Person(person_id, names.get(person_id, "?"), "excluded", f"excluded-{person_id}")
+            found.setdefault(pair["mentee_id"], pair)
+        return found
+
+    @functools.cached_property
+    def _unmatched_by_id(self) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
         for unmatched in self.unmatched:
-            if unmatched["person_id"] == person_id:
-                role = self.pool.roles.get(person_id)
-                kind = "unmatched_mentee" if role == "mentee" else "unmatched_mentor"
-                name = unmatched.get("name") or names.get(person_id, "?")
-                return Person(person_id, name, kind, f"unmatched-{person_id}")
+            found.setdefault(unmatched["person_id"], unmatched)
+        return found
+
+    def person(self, person_id: str) -> Person | None:
+        """Someone of the draft, as the change forms see them (looked up by id: the review asks
+        for every card it shows)."""
+        pair = self._pair_of.get(person_id)
+        if pair is not None:
+            name = pair.get("mentee_name") or "this mentee"
+            return Person(person_id, name, "pair", f"pair-{person_id}", pair)
+        names = self.pool.names
+        if person_id in self.excluded_ids:
+            return Person(person_id, names.get(person_id, "?"), "excluded", f"excluded-{person_id}")
+        unmatched = self._unmatched_by_id.get(person_id)
+        if unmatched is not None:
+            role = self.pool.roles.get(person_id)
+            kind = "unmatched_mentee" if role == "mentee" else "unmatched_mentor"
+            name = unmatched.get("name") or names.get(person_id, "?")
+            return Person(person_id, name, kind, f"unmatched-{person_id}")
         return None
 
     @functools.cached_property

@@ -131,7 +131,7 @@ def run(cycle_id: str) -> Response:
             if not wants_fragment():
                 flash(summary)
                 return back_to_page(cycle_id, "proposal")
-            return _run_fragment(found, summary)
+            return _run_fragment(found, summary, reply.body)
         errors, message = refusal(reply, RUN_FIELDS)
     if not message:
         message = "Pairing did not run. Correct the rules marked below and run it again."
@@ -160,9 +160,12 @@ def _run_summary(proposal: dict[str, Any]) -> str:
     )
 
 
-def _run_fragment(cycle: dict[str, Any], summary: str) -> Response:
-    """The new proposal, plus the rules form out of band so earlier errors disappear."""
-    context = page_context(cycle, full=False, with_rules=True, status_message=summary)
+def _run_fragment(cycle: dict[str, Any], summary: str, proposal: dict[str, Any]) -> Response:
+    """The new proposal (as the run answered it), plus the rules form out of band so earlier
+    errors disappear."""
+    context = page_context(
+        cycle, full=False, with_rules=True, status_message=summary, proposal=proposal
+    )
     response = render(TEMPLATE, "proposal", **context)
     rules = render_block(TEMPLATE, "rules", oob=True, **context)
     response.set_data(response.get_data(as_text=True) + rules)
