@@ -1,8 +1,10 @@
 """End-to-end throughput and latency of the event pipeline, beside raw kafka-python on one broker.
 
 Pipeline: PersonRegistered appended to enrollment's event store -> outbox -> relay -> Kafka ->
-pairing's consumer -> a row in pairing's `people` projection. Each event's latency runs from the
-commit of its append to the commit of the consumer batch that projected it.
+pairing's consumer -> a row in pairing's `people` projection. As `tandem run` deploys them, the
+appends (enrollment's API), the relay (enrollment's worker) and the consumer (pairing's worker)
+run in three processes. Each event's latency runs from the commit of its append to the commit of
+the consumer batch that projected it.
 
 Raw: the same number of 500-byte messages produced with a plain KafkaProducer (acks=all,
 idempotent, as the kit's publisher) and consumed with a plain KafkaConsumer in a group.
@@ -14,12 +16,14 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import multiprocessing
 import os
+import queue
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,7 @@ from services.eventkit import Metadata, Runtime, Service, config
 from services.eventkit.broker import free_port, start_embedded_broker, stop
 from services.eventkit.bus import KafkaPublisher, KafkaSubscriber, Message, ensure_topics
 from services.eventkit.consumer import EventConsumer
+from services.eventkit.db import make_engine
 from services.eventkit.migrations import upgrade
 from services.eventkit.relay import Relay
 
@@ -145,72 +150,163 @@ def load_services() -> tuple[Service, Service]:
 
 
 class TimedConsumer(EventConsumer):
-    """The kit's consumer, noting when each message's stream became visible in the projection.
+    """The kit's consumer, reporting when each message's stream became visible in the projection.
 
-    handle_batch returns after its transaction committed: that instant is the arrival time.
+    handle_batch returns after its transaction committed: that instant is the arrival time, on
+    the machine-wide monotonic clock the appending process reads too.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, arrivals: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.arrivals: dict[str, float] = {}
-        self.arrived = threading.Condition()
+        self.arrivals = arrivals  # a multiprocessing queue of (stream ids, time)
 
     def handle_batch(self, messages: Sequence[Message]) -> dict[tuple[str, int], int]:
         offsets = super().handle_batch(messages)
-        now = time.perf_counter()
-        with self.arrived:
-            for message in messages:
-                if message.key is not None:
-                    # The first delivery counts; a redelivery is not a new arrival.
-                    self.arrivals.setdefault(message.key.decode(), now)
-            self.arrived.notify_all()
+        now = time.monotonic()
+        self.arrivals.put(([m.key.decode() for m in messages if m.key is not None], now))
         return offsets
 
-    def wait_for(self, keys: set[str], timeout_s: float, alive: Callable[[], None]) -> None:
-        """Block until every key has arrived; `alive` raises if a loop has died meanwhile."""
-        deadline = time.monotonic() + timeout_s
-        with self.arrived:
-            while not keys <= self.arrivals.keys():
-                alive()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    missing = len(keys - self.arrivals.keys())
-                    raise TimeoutError(
-                        f"{missing} of {len(keys)} events not projected in {timeout_s:.0f} s"
-                    )
-                self.arrived.wait(min(left, 0.5))
+
+def relay_worker(url: str, bootstrap: str, stop: Any, failures: Any, reports: Any) -> None:
+    """Enrollment's worker: its relay, in a process of its own as `tandem run` starts it."""
+    try:
+        enrollment, _ = load_services()
+        source = Runtime(enrollment, url)
+        publisher = KafkaPublisher(bootstrap, client_id="tandem-enrollment-relay")
+        halt = threading.Event()
+        threading.Thread(target=_halt_when, args=(stop, halt), daemon=True).start()
+        started = time.process_time()
+        try:
+            Relay(source.engine, enrollment.tables, publisher, name=enrollment.name).run(halt)
+        finally:
+            publisher.close()
+            source.engine.dispose()
+        reports.put(("relay", time.process_time() - started))
+    except BaseException as exc:
+        failures.put(f"relay: {exc!r}")
+        raise
 
 
-class Loops:
-    """Background loops sharing one stop event; a loop that raises is reported, not lost."""
+def consumer_worker(
+    url: str, bootstrap: str, arrivals: Any, stop: Any, failures: Any, reports: Any
+) -> None:
+    """Pairing's worker: its consumer, timed, in a process of its own."""
+    try:
+        _, pairing = load_services()
+        sink = Runtime(pairing, url)
+        dlq = KafkaPublisher(bootstrap, client_id="tandem-pairing-dlq")
+        consumer = TimedConsumer(
+            arrivals, sink.engine, pairing.tables, pairing.reading_registry(), pairing.consumers,
+            dlq=dlq,
+        )  # fmt: skip
+        subscriber = KafkaSubscriber(
+            bootstrap,
+            group_id=config.consumer_group(pairing.name),
+            topics=pairing.subscriptions,
+            max_poll_interval_ms=config.max_poll_interval_ms(),
+            client_id="tandem-pairing-consumer",
+        )
+        halt = threading.Event()
+        threading.Thread(target=_halt_when, args=(stop, halt), daemon=True).start()
+        started = time.process_time()
+        try:
+            consumer.run(subscriber, halt)
+        finally:
+            subscriber.close()
+            dlq.close()
+            sink.engine.dispose()
+        reports.put(("consumer", time.process_time() - started))
+        if consumer.dead_lettered:
+            failures.put(f"consumer: {consumer.dead_lettered} events were dead-lettered")
+    except BaseException as exc:
+        failures.put(f"consumer: {exc!r}")
+        raise
 
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
-        self.errors: list[BaseException] = []
 
-    def spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
-        def guarded() -> None:
-            try:
-                target(*args)
-            except BaseException as exc:
-                self.errors.append(exc)  # check() raises it in the main thread
+def _halt_when(stop: Any, halt: threading.Event) -> None:
+    stop.wait()
+    halt.set()
 
-        thread = threading.Thread(target=guarded, name=name, daemon=True)
-        thread.start()
-        self.threads.append(thread)
+
+class Workers:
+    """The relay's and the consumer's processes, and the arrivals the consumer reports."""
+
+    def __init__(self, urls: dict[str, str], bootstrap: str) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter, as a worker is
+        self.stop = context.Event()
+        self.failures = context.Queue()
+        self.reports = context.Queue()  # (worker, CPU seconds from its start to its stop)
+        self._queue = context.Queue()
+        self.processes = [
+            context.Process(
+                target=relay_worker,
+                args=(urls["enrollment"], bootstrap, self.stop, self.failures, self.reports),
+                name="enrollment-worker",
+            ),
+            context.Process(
+                target=consumer_worker,
+                args=(
+                    urls["pairing"],
+                    bootstrap,
+                    self._queue,
+                    self.stop,
+                    self.failures,
+                    self.reports,
+                ),
+                name="pairing-worker",
+            ),
+        ]
+        self.arrivals: dict[str, float] = {}
+        self.closed = False
+
+    def start(self) -> None:
+        for process in self.processes:
+            process.start()
 
     def check(self) -> None:
-        if self.errors:
-            raise RuntimeError(f"a pipeline loop failed: {self.errors[0]!r}") from self.errors[0]
-        dead = [t.name for t in self.threads if not t.is_alive()]
+        if not self.failures.empty():
+            raise RuntimeError(f"a pipeline worker failed: {self.failures.get()}")
+        dead = [p.name for p in self.processes if not p.is_alive()]
         if dead:
-            raise RuntimeError(f"pipeline loop(s) stopped: {', '.join(dead)}")
+            raise RuntimeError(f"pipeline worker(s) stopped: {', '.join(dead)}")
 
-    def close(self, timeout_s: float = 15.0) -> None:
+    def wait_for(self, keys: set[str], timeout_s: float) -> None:
+        """Block until every key has arrived (the first delivery counts, not a redelivery)."""
+        deadline = time.monotonic() + timeout_s
+        while not keys <= self.arrivals.keys():
+            self.check()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                missing = len(keys - self.arrivals.keys())
+                raise TimeoutError(
+                    f"{missing} of {len(keys)} events not projected in {timeout_s:.0f} s"
+                )
+            try:
+                streams, at = self._queue.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                continue
+            for stream in streams:
+                self.arrivals.setdefault(stream, at)
+
+    def close(self, timeout_s: float = 15.0) -> dict[str, float]:
+        """Stop the workers; return the CPU seconds each reported."""
+        cpu: dict[str, float] = {}
+        if self.closed:
+            return cpu
+        self.closed = True
         self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout_s)
+        for _ in self.processes:
+            with contextlib.suppress(queue.Empty):
+                name, seconds = self.reports.get(timeout=timeout_s)
+                cpu[name] = seconds
+        for process in self.processes:
+            process.join(timeout_s)
+            if process.is_alive():
+                process.kill()
+        failure = None if self.failures.empty() else self.failures.get()
+        if failure is not None:
+            print(f"a pipeline worker reported: {failure}")
+        return cpu
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,6 +317,7 @@ class PipelineResult:
     elapsed_s: float  # first append committed -> last event projected
     latency_ms: Summary
     projected_rows: int
+    cpu_s: dict[str, float]  # per process: the appends' and each worker's
 
 
 def measure_pipeline(
@@ -234,6 +331,8 @@ def measure_pipeline(
     rate: float,
     timeout_s: float,
 ) -> PipelineResult:
+    """Appends in this process (as enrollment's API does); the relay and the consumer run in
+    processes of their own (enrollment's and pairing's workers), each as the kit wires it."""
     for service in (enrollment, pairing):
         upgrade(service.migrations, urls[service.name])
         ensure_topics(bootstrap, service.topics(), config.topic_partitions())
@@ -241,70 +340,40 @@ def measure_pipeline(
     with contextlib.ExitStack() as cleanup:
         source = Runtime(enrollment, urls["enrollment"])
         cleanup.callback(source.engine.dispose)
-        sink = Runtime(pairing, urls["pairing"])
-        cleanup.callback(sink.engine.dispose)
-
-        # Wired as services.eventkit.worker.Worker wires them, with a timed consumer.
-        publisher = KafkaPublisher(bootstrap, client_id="tandem-enrollment-relay")
-        cleanup.callback(publisher.close)
-        dlq = KafkaPublisher(bootstrap, client_id="tandem-pairing-dlq")
-        cleanup.callback(dlq.close)
-        relay = Relay(source.engine, enrollment.tables, publisher, name=enrollment.name)
-        consumer = TimedConsumer(
-            sink.engine,
-            pairing.tables,
-            pairing.reading_registry(),
-            pairing.consumers,
-            dlq=dlq,
-        )
-        subscriber = KafkaSubscriber(
-            bootstrap,
-            group_id=config.consumer_group(pairing.name),
-            topics=pairing.subscriptions,
-            max_poll_interval_ms=config.max_poll_interval_ms(),
-            client_id="tandem-pairing-consumer",
-        )
-        loops = Loops()
-        cleanup.callback(loops.close)  # runs before the publishers close and engines dispose
-
-        def consume() -> None:
-            try:
-                consumer.run(subscriber, loops.stop)
-            finally:
-                subscriber.close()  # in its own thread: KafkaConsumer is not thread-safe
-
-        loops.spawn("enrollment-relay", relay.run, loops.stop)
-        loops.spawn("pairing-consumer", consume)
+        workers = Workers(urls, bootstrap)
+        workers.start()
+        cleanup.callback(workers.close)
 
         # One event through first: the relay's producer and the consumer group are then ready.
         institution_id = str(uuid.uuid4())
         warm_up = append_people(source, institution_id, 1)
-        consumer.wait_for(set(warm_up), WARM_UP_TIMEOUT_S, loops.check)
+        workers.wait_for(set(warm_up), WARM_UP_TIMEOUT_S)
         ((stream, committed),) = warm_up.items()
-        joined_s = consumer.arrivals[stream] - committed
+        joined_s = workers.arrivals[stream] - committed
         print(f"warmed up: the first event took {joined_s:.1f} s (consumer group join)")
 
         appended: dict[str, float] = {}
-        started = time.perf_counter()
+        started, cpu_started = time.monotonic(), time.process_time()
         for done in range(0, events, batch):
             if rate:
                 # Paced: batch k is due at k * batch / rate seconds after the start.
-                delay = started + done / rate - time.perf_counter()
+                delay = started + done / rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
             appended.update(append_people(source, institution_id, min(batch, events - done)))
-            loops.check()
-        append_s = time.perf_counter() - started
-        consumer.wait_for(set(appended), timeout_s, loops.check)
+        append_s, append_cpu_s = time.monotonic() - started, time.process_time() - cpu_started
+        workers.wait_for(set(appended), timeout_s)
 
-        latencies = latencies_ms(appended, consumer.arrivals)
-        last_arrival = max(consumer.arrivals[key] for key in appended)
-        if consumer.dead_lettered:
-            raise RuntimeError(f"{consumer.dead_lettered} events were dead-lettered")
-        with sink.engine.connect() as conn:
+        latencies = latencies_ms(appended, workers.arrivals)
+        last_arrival = max(workers.arrivals[key] for key in appended)
+        sink = make_engine(urls["pairing"])
+        cleanup.callback(sink.dispose)
+        with sink.connect() as conn:
             projected = conn.execute(
                 sa.select(sa.func.count()).select_from(pairing_people(pairing))
             ).scalar_one()
+        workers.check()
+        cpu_s = {"append": append_cpu_s, **workers.close()}
         if projected != events + 1:  # the fresh database holds the warm-up and every event, once
             raise RuntimeError(f"pairing projected {projected} people, expected {events + 1}")
         return PipelineResult(
@@ -314,6 +383,7 @@ def measure_pipeline(
             elapsed_s=last_arrival - min(appended.values()),
             latency_ms=summarize(latencies),
             projected_rows=projected,
+            cpu_s=cpu_s,
         )
 
 
@@ -341,7 +411,7 @@ def append_people(runtime: Runtime, institution_id: str, count: int) -> dict[str
         people.append(person)
     with runtime.engine.begin() as conn:
         runtime.save_all(conn, people, meta)
-    committed = time.perf_counter()
+    committed = time.monotonic()
     return dict.fromkeys((p.stream_id for p in people), committed)
 
 
@@ -440,6 +510,10 @@ def report(pipe: PipelineResult, raw: RawResult, args: argparse.Namespace, broke
         "broker": broker,
         "partitions": config.topic_partitions(),
         "raw_message_bytes": RAW_MESSAGE_BYTES,
+        # CPU each process spent per event: steadier than rates on a busy machine.
+        "cpu_us_per_event": {
+            name: round(seconds / pipe.events * 1e6, 1) for name, seconds in pipe.cpu_s.items()
+        },
     }
     print(
         f"pipeline: {pipe.events} PersonRegistered, {pipe.batch} per transaction, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -14,7 +15,7 @@ from .bus import Message, Publisher, Subscriber
 from .config import dlq_topic
 from .envelope import Envelope, MalformedEvent, utcnow
 from .metrics import DEAD_LETTERED
-from .projections import Projection
+from .projections import Projection, apply_events
 from .registry import Registry
 from .seal import is_checkpoint_message
 from .tables import KitTables
@@ -54,8 +55,11 @@ class EventConsumer:
         savepoint each) so only the poison one is retried and dead-lettered.
         """
         offsets = {(m.topic, m.partition): m.offset + 1 for m in messages}
-        decoded = [(m, self._decode(m)) for m in messages]
-        events = [(m, e) for m, e in decoded if e is not None]
+        ring = keyring.default()  # once a batch: finding it reads the environment
+        stored = [(m, self._parse(m)) for m in messages]
+        ring.prepare_to_read(self.registry, (e for _, e in stored if e is not None))
+        readable = [(m, self._readable(m, e, ring)) for m, e in stored if e is not None]
+        events = [(m, e) for m, e in readable if e is not None]
         with self.engine.begin() as conn:
             if self._apply_all(conn, events) is not None:
                 for message, event in events:
@@ -63,13 +67,23 @@ class EventConsumer:
         self.dlq.flush()
         return offsets
 
-    def _decode(self, message: Message) -> Envelope | None:
-        """The message's event, upcast; None for a checkpoint or a malformed message (sent to
+    def _parse(self, message: Message) -> Envelope | None:
+        """The message's event as stored; None for a checkpoint or a malformed message (sent to
         the DLQ)."""
         if is_checkpoint_message(message.headers):
             return None  # a store's signed checkpoint on its topic, not an event
         try:
-            return keyring.readable(self.registry, Envelope.from_json(message.value or b""))
+            return Envelope.from_json(message.value or b"")
+        except (MalformedEvent, ValueError) as exc:
+            self._dead_letter(message, exc, attempts=1)
+            return None
+
+    def _readable(
+        self, message: Message, event: Envelope, ring: keyring.Keyring
+    ) -> Envelope | None:
+        """The event with its personal fields opened, upcast; None if it cannot be (DLQ)."""
+        try:
+            return ring.readable(self.registry, event)
         except (MalformedEvent, ValueError) as exc:
             self._dead_letter(message, exc, attempts=1)
             return None
@@ -84,21 +98,37 @@ class EventConsumer:
         try:
             with conn.begin_nested():
                 fresh = self._unseen(conn, events)
-                for message, event in fresh:
+                for run in self._runs(fresh):
+                    message, first = run[0]
                     with (
                         logs.bound(
-                            correlation_id=event.correlation_id, institution=event.institution_id
+                            correlation_id=first.correlation_id, institution=first.institution_id
                         ),
-                        tracing.consuming(message, event),
+                        tracing.consuming(message, first),
                     ):
-                        for projection in self.projections:
-                            projection.apply(conn, event)
+                        apply_events(conn, self.projections, [event for _, event in run])
                 self._remember(conn, fresh)
             return None
         except sa.exc.OperationalError:
             raise  # the database itself is failing: retry the whole batch later
         except Exception as exc:
             return exc
+
+    @staticmethod
+    def _runs(
+        events: Sequence[tuple[Message, Envelope]],
+    ) -> list[list[tuple[Message, Envelope]]]:
+        """Consecutive events of one type and one correlation, applied together (a roster
+        import's registrations: a few statements, not one per person); one by one while traces
+        are recorded, so each event keeps its own consumer span."""
+        if tracing.enabled():
+            return [[item] for item in events]
+
+        def same(item: tuple[Message, Envelope]) -> tuple[str, str, str | None]:
+            _, event = item
+            return event.event_type, event.correlation_id, event.institution_id
+
+        return [list(run) for _, run in itertools.groupby(events, key=same)]
 
     def _unseen(
         self, conn: sa.Connection, events: Sequence[tuple[Message, Envelope]]

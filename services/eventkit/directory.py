@@ -57,7 +57,7 @@ is matched by person, role, institution and program; its `grant_key` only makes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,9 +65,10 @@ import sqlalchemy as sa
 from . import keyring
 from .envelope import Envelope, format_time
 from .personal import placeholder
-from .projections import Handler, Projection
+from .projections import BatchHandler, Handler, Projection
 
 Row = dict[str, Any]
+RowOf = Callable[[Envelope], Row]
 
 # Each kind of row, parents first, with the event field that carries the row's id.
 KINDS: Mapping[str, str | None] = {
@@ -129,6 +130,11 @@ class Directory:
             for event_type, (kind, handler) in self._all_handlers().items()
             if kind in self._tables
         }
+        self.batch_handlers: dict[str, BatchHandler] = {
+            event_type: self._putting_all(kind, row, match)
+            for event_type, (kind, row, match) in self._rows().items()
+            if kind in self._tables
+        }
 
     @property
     def tables(self) -> list[sa.Table]:
@@ -138,7 +144,13 @@ class Directory:
     def projection(self, name: str, *, sources: Sequence[str] = ("enrollment",)) -> Projection:
         """A projection of these tables and handlers; add the service's own with `.on`. With no
         sources it follows the service's own store (enrollment's own directory)."""
-        return Projection(name, tables=self.tables, handlers=dict(self.handlers), sources=sources)
+        return Projection(
+            name,
+            tables=self.tables,
+            handlers=dict(self.handlers),
+            batch_handlers=dict(self.batch_handlers),
+            sources=sources,
+        )
 
     def apply(self, conn: sa.Connection, event: Envelope) -> None:
         handler = self.handlers.get(event.event_type)
@@ -149,42 +161,58 @@ class Directory:
 
     def _all_handlers(self) -> dict[str, tuple[str, Handler]]:
         return {
-            "InstitutionAdded": ("institutions", self._institution_added),
-            "ProgramCreated": ("programs", self._program_created),
+            **{
+                event_type: (kind, self._putting(kind, row, match))
+                for event_type, (kind, row, match) in self._rows().items()
+            },
             "GuidelinesUpdated": ("programs", self._guidelines_updated),
-            "CycleOpened": ("cycles", self._cycle_opened),
             "CycleClosed": ("cycles", self._cycle_state),
             "CycleReopened": ("cycles", self._cycle_state),
-            "PersonRegistered": ("people", self._person_registered),
             "PersonUpdated": ("people", self._person_updated),
             "PersonErased": ("people", self._person_erased),
-            "ParticipantEnrolled": ("enrollments", self._enrolled),
             "ProfileUpdated": ("enrollments", self._profile_updated),
             "InterestRanked": ("enrollments", self._interest_ranked),
             "MenteesRanked": ("enrollments", self._mentees_ranked),
             "GuidelinesAccepted": ("enrollments", self._guidelines_accepted),
             "ParticipantWithdrew": ("enrollments", self._withdrew),
             "ParticipantReenrolled": ("enrollments", self._reenrolled),
-            "ConflictDeclared": ("conflicts", self._conflict_declared),
             "ConflictRemoved": ("conflicts", self._conflict_removed),
-            "RoleGranted": ("staff_roles", self._role_granted),
             "RoleRevoked": ("staff_roles", self._role_revoked),
         }
 
-    def _institution_added(self, conn: sa.Connection, e: Envelope) -> None:
+    def _rows(self) -> dict[str, tuple[str, RowOf, Sequence[str] | None]]:
+        """The events that put a whole row: (kind, the row an event makes, the columns that
+        match the row it replaces; None for the table's primary key)."""
+        return {
+            "InstitutionAdded": ("institutions", self._institution_row, None),
+            "ProgramCreated": ("programs", self._program_row, None),
+            "CycleOpened": ("cycles", self._cycle_row, None),
+            "PersonRegistered": ("people", self._person_row, None),
+            "ParticipantEnrolled": ("enrollments", self._enrollment_row, None),
+            "ConflictDeclared": ("conflicts", self._conflict_row, None),
+            "RoleGranted": ("staff_roles", self._grant_row, GRANT_FIELDS),
+        }
+
+    def _putting(self, kind: str, row: RowOf, match: Sequence[str] | None) -> Handler:
+        return lambda conn, e: self._put_all(conn, kind, [row(e)], match)
+
+    def _putting_all(self, kind: str, row: RowOf, match: Sequence[str] | None) -> BatchHandler:
+        return lambda conn, events: self._put_all(conn, kind, [row(e) for e in events], match)
+
+    def _institution_row(self, e: Envelope) -> Row:
         p = e.payload
-        self._put(conn, "institutions", {
+        return {
             "id": p["institution_id"], "name": p["name"], "short_code": p["short_code"],
             "time_zone": p["time_zone"],
-        })  # fmt: skip
+        }  # fmt: skip
 
-    def _program_created(self, conn: sa.Connection, e: Envelope) -> None:
+    def _program_row(self, e: Envelope) -> Row:
         p = e.payload
-        self._put(conn, "programs", {
+        return {
             "id": p["program_id"], "institution_id": p["institution_id"], "name": p["name"],
             "program_type": p["program_type"], "guidelines": p["guidelines"],
             "guidelines_version": 1,
-        })  # fmt: skip
+        }  # fmt: skip
 
     def _guidelines_updated(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload
@@ -192,27 +220,27 @@ class Directory:
             "guidelines": p["guidelines"], "guidelines_version": p["guidelines_version"],
         })  # fmt: skip
 
-    def _cycle_opened(self, conn: sa.Connection, e: Envelope) -> None:
+    def _cycle_row(self, e: Envelope) -> Row:
         p = e.payload
-        self._put(conn, "cycles", {
+        return {
             "id": p["cycle_id"], "program_id": p["program_id"],
             "institution_id": p["institution_id"], "name": p["name"], "is_open": True,
             "cross_institution": p["cross_institution"], "pairing_format": p["pairing_format"],
             "group_size": p["group_size"], "meeting_expectations": p["meeting_expectations"],
             "review_months": list(p["review_months"] or []),
             "opened_at": format_time(e.occurred_at),
-        })  # fmt: skip
+        }  # fmt: skip
 
     def _cycle_state(self, conn: sa.Connection, e: Envelope) -> None:
         is_open = e.event_type == "CycleReopened"
         self._set(conn, "cycles", e.payload["cycle_id"], {"is_open": is_open})
 
-    def _person_registered(self, conn: sa.Connection, e: Envelope) -> None:
+    def _person_row(self, e: Envelope) -> Row:
         p = e.payload
-        self._put(conn, "people", {
+        return {
             "id": p["person_id"], "institution_id": p["institution_id"], "email": p["email"],
             **{k: p[k] for k in PERSON_FIELDS},
-        })  # fmt: skip
+        }  # fmt: skip
 
     def _person_updated(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload
@@ -228,15 +256,15 @@ class Directory:
             if values:
                 conn.execute(table.update().where(table.c.person_id == person_id).values(**values))
 
-    def _enrolled(self, conn: sa.Connection, e: Envelope) -> None:
+    def _enrollment_row(self, e: Envelope) -> Row:
         p = e.payload
-        self._put(conn, "enrollments", {
+        return {
             "id": p["enrollment_id"], "cycle_id": p["cycle_id"], "program_id": p["program_id"],
             "institution_id": e.institution_id, "person_id": p["person_id"], "role": p["role"],
             "status": "active", "ranking": [],
             "guidelines_accepted_version": p["guidelines_accepted_version"],
             **{k: p[k] for k in PROFILE_FIELDS},
-        })  # fmt: skip
+        }  # fmt: skip
 
     def _profile_updated(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload
@@ -272,38 +300,59 @@ class Directory:
             "status": "active", "withdrawal_reason": None,
         })  # fmt: skip
 
-    def _conflict_declared(self, conn: sa.Connection, e: Envelope) -> None:
-        p = e.payload
+    def _conflict_row(self, e: Envelope) -> Row:
         fields = ("enrollment_id", "other_person_id", "person_id", "cycle_id", "kind")
-        self._put(conn, "conflicts", {k: p[k] for k in fields})
+        return {k: e.payload[k] for k in fields}
 
     def _conflict_removed(self, conn: sa.Connection, e: Envelope) -> None:
         p = e.payload
         self._delete(conn, "conflicts", {k: p[k] for k in ("enrollment_id", "other_person_id")})
 
-    def _role_granted(self, conn: sa.Connection, e: Envelope) -> None:
+    def _grant_row(self, e: Envelope) -> Row:
         grant = {k: e.payload.get(k) for k in GRANT_FIELDS}
         key = grant_key(grant["role"], grant["institution_id"], grant["program_id"])
         table = self._tables["staff_roles"]
         if "person_id" not in table.primary_key.columns:
             key = f"{grant['person_id']}:{key}"
-        self._put(conn, "staff_roles", {**grant, "grant_key": key}, match=GRANT_FIELDS)
+        return {**grant, "grant_key": key}
 
     def _role_revoked(self, conn: sa.Connection, e: Envelope) -> None:
         self._delete(conn, "staff_roles", {k: e.payload.get(k) for k in GRANT_FIELDS})
 
     # --- writing rows -----------------------------------------------------------------------
 
-    def _put(
-        self, conn: sa.Connection, kind: str, row: Row, *, match: Iterable[str] | None = None
+    def _put_all(
+        self, conn: sa.Connection, kind: str, rows: Sequence[Row], match: Sequence[str] | None
     ) -> None:
-        """Insert a row, replacing the row with the same key (or the same `match` columns)."""
+        """Insert rows, each replacing the row with the same key (or the same `match` columns),
+        in a few statements whatever their number."""
         table = self._tables[kind]
         derive = self._derive.get(kind)
-        values = self._columns(kind, {**row, **(derive(row) if derive else {})})
-        keys = match or [c.name for c in table.primary_key.columns]
-        self._delete(conn, kind, {k: values[k] for k in keys})
-        conn.execute(table.insert(), values)  # parameters, not .values(): compiled once
+        keys = list(match or [c.name for c in table.primary_key.columns])
+        latest: dict[tuple, Row] = {}  # one put after another leaves the last row of a key
+        for row in rows:
+            values = self._columns(kind, {**row, **(derive(row) if derive else {})})
+            key = tuple(values[k] for k in keys)
+            latest.pop(key, None)  # the row goes where its last put was
+            latest[key] = values
+        if len(keys) == 1 and None not in {key[0] for key in latest}:
+            statement = self._deletes.get((kind, "in"))
+            if statement is None:
+                statement = self._deletes[(kind, "in")] = table.delete().where(
+                    table.c[keys[0]].in_(sa.bindparam("w_ids", expanding=True))
+                )
+            ids = [key[0] for key in latest]
+            for start in range(0, len(ids), 500):
+                conn.execute(statement, {"w_ids": ids[start : start + 500]})
+        else:
+            for values in latest.values():
+                self._delete(conn, kind, {k: values[k] for k in keys})
+        # Rows of one shape go in one executemany (a multi-row INSERT).
+        shapes: dict[tuple[str, ...], list[Row]] = {}
+        for values in latest.values():
+            shapes.setdefault(tuple(values), []).append(values)
+        for same in shapes.values():
+            conn.execute(table.insert(), same)
 
     def _set(self, conn: sa.Connection, kind: str, row_id: str, changes: Row) -> None:
         table = self._tables[kind]

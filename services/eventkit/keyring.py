@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import config
-from .db import make_engine
+from .db import make_engine, reading
 from .envelope import Envelope, utcnow
 from .personal import KeyState, new_key, protect, reveal, subject
 from .registry import Registry
@@ -68,26 +68,50 @@ class Keyring:
 
     def state(self, person_id: str) -> KeyState:
         """(the person's key or None, whether they were erased)."""
-        now = time.monotonic()
+        cached = self._cached(person_id, time.monotonic())
+        if cached is not None:
+            return cached
+        self.load([person_id])
+        with self._lock:
+            return self._cache.get(person_id, (0.0, (None, False)))[1]
+
+    def _cached(self, person_id: str, now: float) -> KeyState | None:
         with self._lock:
             cached = self._cache.get(person_id)
         if cached is not None and (cached[1][1] or now - cached[0] < self._cache_s):
             return cached[1]  # an erasure is for good: its tombstone never goes stale
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(person_keys.c.wrapped_key, person_keys.c.erased_at).where(
-                    person_keys.c.person_id == person_id
-                )
-            ).first()
-        if row is None:
-            found: KeyState = (None, False)
-        elif row.erased_at is not None or row.wrapped_key is None:
-            found = (None, True)
-        else:
-            found = (self._unwrap(person_id, row.wrapped_key), False)
+        return None
+
+    def load(self, person_ids: Iterable[str]) -> set[str]:
+        """Read the keys of many people at once (one query a few hundred people) into the
+        cache; return those the keyring holds nothing for, who are cached as such too."""
+        now = time.monotonic()
+        wanted: set[str] = set()
+        missing: set[str] = set()
+        for person_id in person_ids:
+            cached = self._cached(person_id, now)
+            if cached is None:
+                wanted.add(person_id)
+            elif cached == (None, False):
+                missing.add(person_id)
+        if not wanted:
+            return missing
+        found: dict[str, KeyState] = {}
+        with reading(self.engine) as conn:  # no write lock: appends write keys meanwhile
+            for chunk in _chunks(sorted(wanted), 500):
+                for row in conn.execute(
+                    sa.select(
+                        person_keys.c.person_id, person_keys.c.wrapped_key, person_keys.c.erased_at
+                    ).where(person_keys.c.person_id.in_(chunk))
+                ):
+                    erased = row.erased_at is not None or row.wrapped_key is None
+                    key = None if erased else self._unwrap(row.person_id, row.wrapped_key)
+                    found[row.person_id] = (key, erased)
+        unknown = wanted - found.keys()
         with self._lock:
-            self._cache[person_id] = (now, found)
-        return found
+            self._cache.update({p: (now, state) for p, state in found.items()})
+            self._cache.update({p: (now, (None, False)) for p in unknown})
+        return missing | unknown
 
     def key_for_writing(self, person_id: str) -> bytes | None:
         """The person's key, made on first use; None once they were erased."""
@@ -103,39 +127,22 @@ class Keyring:
     def prepare(self, person_ids: Iterable[str]) -> None:
         """Read (or make) the keys of many people at once: one query and at most one insert for
         a whole batch of events, instead of a round trip per person."""
+        made = {p: new_key() for p in self.load(person_ids)}
+        if not made:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    person_keys.insert(),
+                    [{"person_id": p, "wrapped_key": self._wrap(p, k), "created_at": utcnow()}
+                     for p, k in made.items()],
+                )  # fmt: skip
+        except sa.exc.IntegrityError:
+            self.forget_all(made)  # another process made some first: read theirs on first use
+            return
         now = time.monotonic()
         with self._lock:
-            wanted = {
-                p for p in person_ids
-                if (c := self._cache.get(p)) is None or not (c[1][1] or now - c[0] < self._cache_s)
-            }  # fmt: skip
-        if not wanted:
-            return
-        found: dict[str, KeyState] = {}
-        with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(wanted), 500):
-                for row in conn.execute(
-                    sa.select(
-                        person_keys.c.person_id, person_keys.c.wrapped_key, person_keys.c.erased_at
-                    ).where(person_keys.c.person_id.in_(chunk))
-                ):
-                    erased = row.erased_at is not None or row.wrapped_key is None
-                    key = None if erased else self._unwrap(row.person_id, row.wrapped_key)
-                    found[row.person_id] = (key, erased)
-        made = {p: new_key() for p in wanted - found.keys()}
-        if made:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        person_keys.insert(),
-                        [{"person_id": p, "wrapped_key": self._wrap(p, k), "created_at": utcnow()}
-                         for p, k in made.items()],
-                    )  # fmt: skip
-                found.update({p: (k, False) for p, k in made.items()})
-            except sa.exc.IntegrityError:
-                pass  # another process made some first: their keys are read on first use
-        with self._lock:
-            self._cache.update({p: (now, state) for p, state in found.items()})
+            self._cache.update({p: (now, (k, False)) for p, k in made.items()})
 
     def adopt(self, keys: dict[str, bytes | None], by: str) -> None:
         """People's keys brought from another deployment (None: erased there, kept as a
@@ -177,8 +184,12 @@ class Keyring:
         return self.state(person_id)[1]
 
     def forget(self, person_id: str) -> None:
+        self.forget_all([person_id])
+
+    def forget_all(self, person_ids: Iterable[str]) -> None:
         with self._lock:
-            self._cache.pop(person_id, None)
+            for person_id in person_ids:
+                self._cache.pop(person_id, None)
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -187,10 +198,29 @@ class Keyring:
         people = {subject(registry.get(t).personal, p) for t, p in events}
         self.prepare(p for p in people if p is not None)
 
+    def prepare_to_read(self, registry: Registry, events: Iterable[Envelope]) -> None:
+        """Have the keys ready of everyone whose personal fields these stored events hold."""
+        people = {
+            subject(registry.get(e.event_type).personal, e.payload)
+            for e in events
+            if registry.knows(e.event_type)
+        }
+        self.load(p for p in people if p is not None)
+
     def sealed(self, registry: Registry, event_type: str, payload: dict) -> dict:
         """The payload as stored: its personal fields sealed (see personal.protect)."""
         personal = registry.get(event_type).personal
         return protect(personal, payload, self.key_for_writing)
+
+    def as_written(self, registry: Registry, event: Envelope, plain: dict) -> Envelope:
+        """A just-sealed event as readers see it: its plaintext when its person's key sealed it
+        (opening it again would give the same), else what `readable` shows."""
+        person_id = subject(registry.get(event.event_type).personal, plain)
+        if person_id is not None:
+            key, erased = self.state(person_id)
+            if key is None or erased:
+                return self.readable(registry, event)
+        return event.with_payload(plain)
 
     def readable(self, registry: Registry, event: Envelope) -> Envelope:
         """The event as readers see it: personal fields opened (or placeholders), then upcast."""

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from . import config, rls
 from .bus import KafkaPublisher, Publisher, read_topics_from_start
 from .consumer import EventConsumer
-from .envelope import format_time, utcnow
+from .envelope import Envelope, format_time, utcnow
 from .hashchain import ChainBreak, VerifyReport, verify_events
+from .projections import apply_events
 from .seal import (
     CHECKPOINT_HEADER,
     Checkpoint,
@@ -250,12 +251,16 @@ def rebuild_own(rt: Runtime, progress: Progress = _untold) -> int:
     with rt.engine.begin() as conn:
         for projection in rt.service.projections:
             projection.clear(conn)
+        batch: list[Envelope] = []
         for _, event in rt.store.read_all(conn):
-            for projection in rt.service.projections:
-                projection.apply(conn, event)
-            count += 1
-            if count % 500 == 0:
+            batch.append(event)
+            if len(batch) == 500:
+                apply_events(conn, rt.service.projections, batch)
+                count += len(batch)
+                batch = []
                 progress(count)
+        apply_events(conn, rt.service.projections, batch)
+        count += len(batch)
     progress(count)
     return count
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from . import config, keyring, rls, tracing
 from .envelope import GENESIS_HASH, Envelope, Metadata, NewEvent, new_id, utcnow
+from .projections import Projection, apply_events
 from .registry import Registry
 from .seal import GENESIS_SEAL, sealed
 from .tables import OUTBOX_PENDING, KitTables
-
-if TYPE_CHECKING:
-    from .projections import Projection
 
 ANY_VERSION = None
 # Appends take this PostgreSQL advisory lock so the store-wide sequence has no gaps or forks
@@ -111,6 +108,7 @@ class EventStore:
         keys = self.keys
         keys.prepare_for(self.registry, (e for events in validated for e in events))
         stored: list[Envelope] = []
+        plain: list[dict] = []  # each stored event's payload before sealing
         now = utcnow()
         for (stream_id, _, expected_version), events in zip(appends, validated, strict=True):
             version, prev_hash = heads.get(stream_id, (0, GENESIS_HASH))
@@ -135,6 +133,7 @@ class EventStore:
                 ).sealed(prev_hash)
                 prev_hash = envelope.hash
                 stored.append(envelope)
+                plain.append(payload)
         if not stored:
             return stored
         rows = self._sealed_rows(conn, stored)
@@ -150,10 +149,8 @@ class EventStore:
                     raise ConcurrencyError(stream_id, expected, actual) from None
             raise
         self.enqueue(conn, stored)  # the topic carries the ciphertext too
-        shown = [keys.readable(self.registry, e) for e in stored]
-        for envelope in shown:
-            for projection in self.projections:
-                projection.apply(conn, envelope)
+        shown = [keys.as_written(self.registry, e, p) for e, p in zip(stored, plain, strict=True)]
+        apply_events(conn, self.projections, shown)
         return shown
 
     def _sealed_rows(self, conn: sa.Connection, stored: Sequence[Envelope]) -> list[dict]:

@@ -6,9 +6,12 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.eventkit.directory import Directory
 from services.eventkit.envelope import Envelope, new_id
+from services.eventkit.projections import apply_events
 
 metadata = sa.MetaData()
 people = sa.Table(
@@ -139,3 +142,62 @@ def test_events_for_tables_not_kept_are_not_handled() -> None:
     assert directory.tables == [cycles, people, participants, grants]
     with pytest.raises(ValueError, match="not kept"):
         Directory(people=people, derive={"programs": dict})
+
+
+def _person_events(data) -> list[Envelope]:
+    """Registrations, updates and grants over a few people: repeats and interleavings included."""
+    people_ids = [f"p{i}" for i in range(4)]
+    kind = st.sampled_from(["PersonRegistered", "PersonUpdated", "RoleGranted", "RoleRevoked"])
+    made = []
+    for _ in range(data.draw(st.integers(1, 25))):
+        person, what = data.draw(st.sampled_from(people_ids)), data.draw(kind)
+        name = data.draw(st.sampled_from(["Ada", "Bo", "Cy"]))
+        if what == "PersonRegistered":
+            made.append(event(what, person_id=person, institution_id="inst", name=name,
+                              email=f"{person}@x.org", training_level="PGY1", specialty="",
+                              pronouns=""))  # fmt: skip
+        elif what == "PersonUpdated":
+            made.append(event(what, person_id=person, name=name))
+        else:
+            program = data.draw(st.sampled_from([None, "pr"]))
+            made.append(event(what, person_id=person, role="coordinator",
+                              institution_id="inst", program_id=program))  # fmt: skip
+    return made
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None)
+def test_events_applied_in_runs_leave_the_rows_one_by_one_would(data) -> None:
+    events = _person_events(data)
+    projection = directory.projection("copy")
+    results = []
+    for apply in (
+        lambda c: [projection.apply(c, e) for e in events],
+        lambda c: apply_events(c, [projection], events),
+    ):
+        engine = sa.create_engine("sqlite://")
+        metadata.create_all(engine)
+        with engine.begin() as c:
+            apply(c)
+            results.append(
+                {
+                    t.name: sorted(map(sorted, (r.items() for r in rows(c, t))))
+                    for t in (people, grants)
+                }
+            )
+    assert results[0] == results[1]
+
+
+def test_a_service_handler_on_an_event_replaces_its_batch_handler() -> None:
+    projection = directory.projection("copy")
+    assert "PersonRegistered" in projection.batch_handlers
+    seen: list[str] = []
+
+    @projection.on("PersonRegistered")
+    def _registered(conn, e) -> None:
+        seen.append(e.payload["person_id"])
+
+    assert "PersonRegistered" not in projection.batch_handlers
+    two = [event("PersonRegistered", person_id=p) for p in ("p1", "p2")]
+    apply_events(None, [projection], two)  # type: ignore[arg-type]
+    assert seen == ["p1", "p2"]
