@@ -130,6 +130,12 @@ def test_invitations_at_a_date_and_who_has_signed_in(new_page, live_suite, viewp
     def signed_in(name: str) -> str:
         return page.locator("tbody tr").filter(has_text=name).locator(".signed-in").inner_text()
 
+    # Notifications learns of the schedule through the event stream: reload until it has.
+    for _ in range(40):
+        if "Scheduled" in state("Sol Later") and "Scheduled" in state("Rae Later"):
+            break
+        page.wait_for_timeout(250)
+        page.reload()
     when = tomorrow.strftime("%d %b %Y") + ", 08:00"
     assert state("Rae Later").split() == ["Scheduled", "for", *when.split()]
     assert "Scheduled" in state("Sol Later")

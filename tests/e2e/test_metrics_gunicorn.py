@@ -33,7 +33,8 @@ def test_every_gunicorn_worker_is_counted(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     env |= {"ENROLLMENT_DATABASE_URL": database, "ENROLLMENT_PORT": str(port),
-            "TANDEM_API_WORKERS": "3", "TANDEM_BIND_HOST": "127.0.0.1",
+            "TANDEM_API_WORKERS": "3", "TANDEM_API_THREADS": "1",
+            "TANDEM_BIND_HOST": "127.0.0.1",
             "TANDEM_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
     log = (tmp_path / "api.log").open("ab")
     api = subprocess.Popen([sys.executable, "-m", "tandem.cli", "enrollment", "api"], env=env,
