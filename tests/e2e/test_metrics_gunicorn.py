@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -42,12 +43,23 @@ def test_every_gunicorn_worker_is_counted(tmp_path):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _up(url), timeout_s=60)
-        for _ in range(60):  # new connections: gunicorn's workers share them out
-            assert requests.get(f"{url}/healthz", timeout=5, headers={"Connection": "close"}).ok
+        metrics_dir = tmp_path / "var" / "metrics" / "enrollment"
+
+        def health(_: int) -> bool:
+            return requests.get(f"{url}/healthz", timeout=5, headers={"Connection": "close"}).ok
+
+        sent = 0
+        # Concurrent new connections, while they all land on one worker (the others may still
+        # be booting): gunicorn's workers then share them out.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for _ in range(20):
+                assert all(pool.map(health, range(30)))
+                sent += 30
+                if sent >= 60 and len(list(metrics_dir.glob("counter_*.db"))) >= 2:
+                    break
         # Whichever worker answers the scrape, it reports every worker's requests.
-        assert {_served(url) >= 60 for _ in range(6)} == {True}
-        assert (tmp_path / "var" / "metrics" / "enrollment").is_dir()
-        files = list((tmp_path / "var" / "metrics" / "enrollment").glob("counter_*.db"))
+        assert {_served(url) >= sent for _ in range(6)} == {True}
+        files = list(metrics_dir.glob("counter_*.db"))
         assert len(files) >= 2, files  # more than one worker wrote its counts
     finally:
         os.killpg(api.pid, signal.SIGTERM)
