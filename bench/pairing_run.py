@@ -15,18 +15,16 @@ import io
 import json
 import random
 import signal
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from statistics import median
 
 import requests
 
-from bench.databases import databases, postgres_server
+from bench.databases import postgres_server
 from bench.roster import INTERESTS, LEVELS_MENTEE, LEVELS_MENTOR
 from bench.web import PASSWORD, Api, WebClient
-from bench.web_suite import free_port_base, running_suite, suite_environment
+from bench.web_suite import whole_suite
 
 HELP = "a pairing run of a whole cohort from the web page's button to the draft on the page"
 GOALS = ["publish a first paper", "choose a fellowship", "balance family and training",
@@ -151,23 +149,14 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("--people and --runs must be positive")
     if args.database == "postgres":
         postgres_server()
-    from services.eventkit import config
-
     signal.signal(signal.SIGTERM, _interrupt)  # a timeout stops the suite as Ctrl-C does
     with contextlib.ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tandem-bench-")))
-        names = [*config.SERVICES, "web"]
-        urls = (stack.enter_context(databases("postgres", workdir, names))
-                if args.database == "postgres" else {})  # fmt: skip
-        env = suite_environment(workdir / "var", urls)
-        base = free_port_base()
-        print(f"starting the suite on ports {base}.. ({args.database})", flush=True)
-        stack.enter_context(running_suite(base, env, workdir / "suite.log"))
+        _, web_url = stack.enter_context(whole_suite(args.database))
         api = Api()
         started = time.perf_counter()
         cycle_id, email = seed_cycle(api, args.people)
         print(f"seeded {args.people} people in {time.perf_counter() - started:.1f} s", flush=True)
-        web = WebClient(f"http://127.0.0.1:{base}")
+        web = WebClient(web_url)
         if web.sign_in(email).status_code != 302:
             raise SystemExit("the coordinator could not sign in")
         found = measure(api, web, cycle_id, args.runs)

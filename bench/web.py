@@ -21,7 +21,6 @@ import queue
 import random
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,19 +29,17 @@ from pathlib import Path
 
 import requests
 
-from bench.databases import databases, postgres_server
+from bench.databases import postgres_server
 from bench.roster import roster_csv
 from bench.stats import per_second, percentile
 from bench.web_suite import (
     MemoryWatch,
     consumer_state,
-    free_port_base,
     issue_survey,
-    running_suite,
     seconds_to_catch_up,
     stuck_relays,
-    suite_environment,
     survey_form,
+    whole_suite,
 )
 
 HELP = "the whole suite under a paced mix of web requests: rps, latency per kind, lag, memory"
@@ -401,14 +398,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
 
     with contextlib.ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tandem-bench-")))
-        names = [*config.SERVICES, "web"]
-        urls = (stack.enter_context(databases("postgres", workdir, names))
-                if args.database == "postgres" else {})  # fmt: skip
-        env = suite_environment(workdir / "var", urls)
-        base = free_port_base()
-        print(f"starting the suite on ports {base}.. ({args.database})", flush=True)
-        process = stack.enter_context(running_suite(base, env, workdir / "suite.log"))
+        process, web_url = stack.enter_context(whole_suite(args.database))
         memory = MemoryWatch(process.pid)
         api = Api()
         print(f"seeding {args.people} people in {args.institutions} institutions", flush=True)
@@ -416,7 +406,7 @@ def run(args: argparse.Namespace) -> int:
         users, sites = seed(api, args.institutions, args.people, args.signed_in)
         seeding_s = time.perf_counter() - started
         print(f"consumers caught up {seconds_to_catch_up(600)} s after the seeding", flush=True)
-        load = Load(f"http://127.0.0.1:{base}", users, sites, api, args.people)
+        load = Load(web_url, users, sites, api, args.people)
         load.sign_in_everyone()
         plan = schedule(args.rate, args.duration, MIX)
         print(f"load: {len(plan)} requests at {args.rate:g}/s for {args.duration:g} s", flush=True)

@@ -11,11 +11,13 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.databases import databases
 from services.eventkit.broker import port_open
 
 READY_TIMEOUT_S = 300.0  # a loaded machine starts nine processes slowly
@@ -40,6 +42,24 @@ def suite_environment(var_dir: Path, database_urls: dict[str, str]) -> dict[str,
     for name, url in database_urls.items():
         os.environ[f"{name.upper()}_DATABASE_URL"] = url
     return dict(os.environ)
+
+
+@contextlib.contextmanager
+def whole_suite(database: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`tandem run` in a temporary folder, on SQLite or on fresh PostgreSQL databases (dropped
+    after): its process and the web's address."""
+    from services.eventkit import config
+
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tandem-bench-")))
+        names = [*config.SERVICES, "web"]
+        urls = (stack.enter_context(databases("postgres", workdir, names))
+                if database == "postgres" else {})  # fmt: skip
+        env = suite_environment(workdir / "var", urls)
+        base = free_port_base()
+        print(f"starting the suite on ports {base}.. ({database})", flush=True)
+        process = stack.enter_context(running_suite(base, env, workdir / "suite.log"))
+        yield process, f"http://127.0.0.1:{base}"
 
 
 @contextlib.contextmanager
