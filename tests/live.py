@@ -208,6 +208,16 @@ class Program:
         return self.cycle["id"]
 
 
+def _letters(index: int) -> str:
+    """A, B, ... Z, AA, AB, ...: a name part for any number of people."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def seed_program(
     live: LiveSuite,
     mentors: int = 3,
@@ -269,7 +279,7 @@ def seed_program(
     people: dict[str, list[dict]] = {"mentor": [], "mentee": []}
     for role, count, level in (("mentor", mentors, "PGY4"), ("mentee", mentees, "PGY1")):
         for index in range(count):
-            someone = person(f"{role.title()} {chr(65 + index)} Example", level)
+            someone = person(f"{role.title()} {_letters(index)} Example", level)
             live.ok(
                 "enrollment",
                 "POST",

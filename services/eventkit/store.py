@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 import sqlalchemy as sa
 
@@ -247,15 +247,17 @@ class EventStore:
             ],
         )
 
-    def load(self, conn: sa.Connection, stream_id: str) -> list[Envelope]:
-        """A whole stream, whatever the caller's scope: commands check the aggregate itself."""
+    def load(
+        self, conn: sa.Connection, stream_id: str, event_types: Collection[str] | None = None
+    ) -> list[Envelope]:
+        """A whole stream (or its events of these types), whatever the caller's scope: commands
+        check the aggregate itself."""
         events = self.tables.events
+        query = sa.select(events).where(events.c.stream_id == stream_id)
+        if event_types is not None:
+            query = query.where(events.c.event_type.in_(sorted(event_types)))
         with rls.unrestricted(conn):
-            rows = conn.execute(
-                sa.select(events)
-                .where(events.c.stream_id == stream_id)
-                .order_by(events.c.stream_version)
-            ).all()
+            rows = conn.execute(query.order_by(events.c.stream_version)).all()
         return [self.readable(row_to_envelope(r)) for r in rows]
 
     def read_all(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -27,6 +27,13 @@ class UnitOfWork:
     def load(self, cls: type[A], aggregate_id: str) -> A:
         events = self.store.load(self.conn, cls.stream_id_for(aggregate_id))
         return cls.rehydrate(aggregate_id, events)
+
+    def read_part(self, cls: type[A], aggregate_id: str, event_types: Collection[str]) -> A:
+        """The aggregate as far as events of these types make it, for a query that needs only
+        that part of its state (a long stream is not replayed whole). Never saved: its version
+        is not the stream's, so a save would be refused as a concurrent change."""
+        stream_id = cls.stream_id_for(aggregate_id)
+        return cls.rehydrate(aggregate_id, self.store.load(self.conn, stream_id, event_types))
 
     def save(self, aggregate: Aggregate, meta: Metadata, check_version: bool = True) -> None:
         """Append the aggregate's new events. `check_version=False` for events that commute with

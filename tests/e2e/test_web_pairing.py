@@ -365,3 +365,32 @@ def test_a_family_cycle_shows_each_junior_with_senior_and_mid_level(live_suite):
     junior = draft["pairs"][0]["mentee_id"]
     form = web.get(f"{page_path(program)}/people/{junior}", headers=HTMX).text
     assert 'value="pin"' in form and 'value="move"' not in form and 'value="swap"' not in form
+
+
+def test_published_pairs_come_fifty_a_page_with_a_search(live_suite):
+    program = seed_program(live_suite, mentors=28, mentees=55)
+    web = coordinator_runs(live_suite, program)
+    assert web.form(f"{page_path(program)}/publish", allow_redirects=False).status_code == 303
+    pairs = live_suite.ok("pairing", "GET", f"/api/cycles/{program.cycle_id}/pairs")
+    assert len(pairs) == 55
+
+    page = web.get(page_path(program))
+    rows = re.findall(r'<tr id="published-([0-9a-f-]+)"', page.text)
+    assert len(rows) == 50 and "Pairs 1 to 50 of 55." in words(page)
+    second = web.get(
+        page_path(program),
+        params={"published_page": "2"},
+        headers={**HTMX, "HX-Target": "published"},
+    )
+    assert second.text.lstrip().startswith('<section id="published"'), second.text[:200]
+    rest = re.findall(r'<tr id="published-([0-9a-f-]+)"', second.text)
+    assert len(rest) == 5 and set(rows) | set(rest) == {p["pair_id"] for p in pairs}
+
+    wanted = pairs[7]
+    found = web.get(page_path(program), params={"published_q": wanted["mentee_name"]})
+    shown = re.findall(r'<tr id="published-([0-9a-f-]+)"', found.text)
+    assert wanted["pair_id"] in shown
+    needle = wanted["mentee_name"].lower()
+    for p in pairs:
+        names = f"{p['mentee_name']} {p['mentor_name']}".lower()
+        assert (p["pair_id"] in shown) == (needle in names)

@@ -9,9 +9,12 @@ from services.eventkit import Metadata
 from services.eventkit.unit_of_work import UnitOfWork
 
 from ..domain import level_preview, level_rules
+from ..domain.cycle_pairing import CyclePairing
 from ..readmodels import views
 from ..readmodels.candidate_pool import load_pool
 from .cycle_pairing import load, save
+
+LEVEL_EVENTS = ("LevelRulesSet", "PairingRunRequested")
 
 
 def set_level_rules(uow: UnitOfWork, cycle_id: str, rules: dict[str, Any], meta: Metadata) -> None:
@@ -25,7 +28,10 @@ def level_rules_view(
 ) -> dict[str, Any]:
     """The cycle's rules (or `proposed` ones, checked but not recorded), whether they can still
     change, and who they leave out with names, levels and reasons."""
-    cycle, pairing = load(uow, cycle_id)
+    cycle = views.cycle(uow.conn, cycle_id)
+    # Only the levels and the run count are needed: a published cycle's stream holds a
+    # PairCreated per pair, not replayed here.
+    pairing = uow.read_part(CyclePairing, cycle_id, LEVEL_EVENTS)
     pairing_format = cycle["pairing_format"]
     if proposed is not None:
         rules = level_rules.checked(pairing_format, proposed)

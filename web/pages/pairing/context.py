@@ -20,6 +20,7 @@ from ...calls import fetch_or
 from ...client import Reply
 from ..conflicts import STAFF_CONFLICT_LABELS
 from .level_form import levels_context
+from .published import load_published
 from .review import EditError, Pool, Review
 
 STAFF = (ADMIN, COORDINATOR)
@@ -51,12 +52,14 @@ def load_proposal(cycle_id: str) -> dict[str, Any] | None:
     return fetch_or("pairing", api_path(cycle_id, "/proposal"), None)
 
 
-def page_args(source: Mapping[str, str]) -> tuple[int, str]:
+def page_args(source: Mapping[str, str], prefix: str = "") -> tuple[int, str]:
+    """The page number and search of the draft (or, with prefix "published_", of the published
+    pairs)."""
     try:
-        page = int(source.get("page", "1"))
+        page = int(source.get(f"{prefix}page", "1"))
     except ValueError:
         page = 1
-    return page, (source.get("q") or "")[:100]
+    return page, (source.get(f"{prefix}q") or "")[:100]
 
 
 def page_context(
@@ -74,6 +77,9 @@ def page_context(
     choice_errors: Mapping[str, str] | None = None,
     with_rules: bool = False,
     proposal: dict[str, Any] | None = None,
+    published_page: int = 1,
+    published_q: str = "",
+    published_focus: str | None = None,
 ) -> dict[str, Any]:
     """What the template needs; `full` adds the parts only the whole page shows, `with_rules`
     what the rules form needs when it is rendered alone. `proposal`: the draft a run or edit
@@ -120,36 +126,23 @@ def page_context(
         program = fetch_or("enrollment", f"/api/programs/{cycle['program_id']}", {})
         context.update(
             program=program,
-            pairs=_published(cycle_id, pool),
-            units=_published_units(cycle_id, pool) if noun != "pair" else [],
+            published=load_published(cycle_id, noun, published_page, published_q, published_focus),
             requests=fetch_or("pairing", api_path(cycle_id, "/requests"), []),
         )
     return context
 
 
-def _published(cycle_id: str, pool: Pool) -> list[dict[str, Any]]:
-    pairs = fetch_or("pairing", api_path(cycle_id, "/pairs"), [])
-    for pair in pairs:
-        asked = pair.get("rematch_requested_by")
-        pair["rematch_by_name"] = pool.names.get(asked) if asked else None
-    # Active pairs first, then by mentor and mentee.
-    return sorted(
-        pairs,
-        key=lambda p: (
-            p["status"] != "active",
-            p.get("mentor_name") or "",
-            p.get("mentee_name") or "",
-        ),
-    )
-
-
-def _published_units(cycle_id: str, pool: Pool) -> list[dict[str, Any]]:
-    """The cycle's published groups or families (active first, as the service orders them)."""
-    units = fetch_or("pairing", api_path(cycle_id, "/units"), [])
-    for unit in units:
-        asked = unit.get("rematch_requested_by")
-        unit["rematch_by_name"] = pool.names.get(asked) if asked else None
-    return units
+def published_context(cycle: dict[str, Any], page: int, q: str) -> dict[str, Any]:
+    """What the published section needs when it is rendered alone (its pages, its search)."""
+    noun = UNIT_NOUNS.get(cycle.get("pairing_format") or "one_to_one", "pair")
+    return {
+        "cycle": cycle,
+        "unit_noun": noun,
+        "unit_plural": UNIT_PLURALS[noun],
+        "role_labels": ROLE_LABELS,
+        "end_errors": {},
+        "published": load_published(cycle["id"], noun, page, q),
+    }
 
 
 def _rules_defaults(proposal: dict[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any]:

@@ -146,6 +146,6 @@ def end_pair(cycle_id: str, pair_id: str) -> Response:
             return back_to_page(cycle_id, "published")
         errors, general = refusal(reply, ("reason",))
         message = errors.get("reason") or general
-    context = page_context(found, full=True, end_errors={pair_id: message})
+    context = page_context(found, full=True, end_errors={pair_id: message}, published_focus=pair_id)
     context["page_error"] = (f"The {noun} did not end: {message}", f"published-{pair_id}")
     return render(TEMPLATE, status=422, **context)

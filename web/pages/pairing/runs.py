@@ -19,9 +19,18 @@ from services.eventkit.contracts.vocabulary import ALGORITHM_TERMS, SOFT_RULES, 
 
 from ...calls import call, staff_cycle
 from ...identity import roles_required
-from ...rendering import render, wants_fragment
+from ...rendering import htmx, render, wants_fragment
 from ..blueprints import pairing as bp
-from .context import STAFF, TEMPLATE, api_path, back_to_page, page_args, page_context, refusal
+from .context import (
+    STAFF,
+    TEMPLATE,
+    api_path,
+    back_to_page,
+    page_args,
+    page_context,
+    published_context,
+    refusal,
+)
 from .review import Review
 
 RUN_FIELDS = (
@@ -39,11 +48,24 @@ RUN_FIELDS = (
 @bp.get("/cycles/<cycle_id>/pairing")
 @roles_required(*STAFF)
 def cycle(cycle_id: str) -> Response:
-    """The pairing page of one cycle; with htmx (search, pages) just the proposal."""
+    """The pairing page of one cycle; with htmx (search, pages) just the proposal, or just the
+    published pairs."""
     found = staff_cycle(cycle_id)
     page, q = page_args(request.args)
-    fragment = wants_fragment()
-    return render(TEMPLATE, "proposal", **page_context(found, full=not fragment, page=page, q=q))
+    published_page, published_q = page_args(request.args, "published_")
+    if wants_fragment() and htmx.target == "published":
+        return render(
+            TEMPLATE, "published", **published_context(found, published_page, published_q)
+        )
+    context = page_context(
+        found,
+        full=not wants_fragment(),
+        page=page,
+        q=q,
+        published_page=published_page,
+        published_q=published_q,
+    )
+    return render(TEMPLATE, "proposal", **context)
 
 
 @bp.get("/cycles/<cycle_id>/pairing/people/<person_id>")
