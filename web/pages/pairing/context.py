@@ -90,11 +90,9 @@ def page_context(
         proposal = load_proposal(cycle_id)
     review = Review(proposal, pool, page, q) if proposal else None
     allowed = FORMAT_ALGORITHMS.get(cycle.get("pairing_format") or "one_to_one", ())
-    noun = UNIT_NOUNS.get(cycle.get("pairing_format") or "one_to_one", "pair")
+    noun = unit_noun(cycle)
     context: dict[str, Any] = {
-        "unit_noun": noun,
-        "unit_plural": UNIT_PLURALS[noun],
-        "role_labels": ROLE_LABELS,
+        **_unit_words(cycle),
         "cycle": cycle,
         "pool": pool,
         "proposal": proposal,
@@ -134,15 +132,23 @@ def page_context(
 
 def published_context(cycle: dict[str, Any], page: int, q: str) -> dict[str, Any]:
     """What the published section needs when it is rendered alone (its pages, its search)."""
-    noun = UNIT_NOUNS.get(cycle.get("pairing_format") or "one_to_one", "pair")
     return {
+        **_unit_words(cycle),
         "cycle": cycle,
-        "unit_noun": noun,
-        "unit_plural": UNIT_PLURALS[noun],
-        "role_labels": ROLE_LABELS,
         "end_errors": {},
-        "published": load_published(cycle["id"], noun, page, q),
+        "published": load_published(cycle["id"], unit_noun(cycle), page, q),
     }
+
+
+def unit_noun(cycle: Mapping[str, Any]) -> str:
+    """What the cycle publishes: "pair", "group" or "family"."""
+    return UNIT_NOUNS.get(cycle.get("pairing_format") or "one_to_one", "pair")
+
+
+def _unit_words(cycle: Mapping[str, Any]) -> dict[str, Any]:
+    """How the page names what the cycle publishes, and its members' places."""
+    noun = unit_noun(cycle)
+    return {"unit_noun": noun, "unit_plural": UNIT_PLURALS[noun], "role_labels": ROLE_LABELS}
 
 
 def _rules_defaults(proposal: dict[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any]:

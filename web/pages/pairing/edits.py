@@ -14,13 +14,13 @@ from ..blueprints import pairing as bp
 from .context import (
     STAFF,
     TEMPLATE,
-    UNIT_NOUNS,
     api_path,
     back_to_page,
     load_pool,
     page_args,
     page_context,
     refusal,
+    unit_noun,
 )
 from .review import EditError
 
@@ -128,7 +128,7 @@ def end_pair(cycle_id: str, pair_id: str) -> Response:
     """End a published pair, group or family (for a rematch, a conflict, or someone leaving),
     with a reason."""
     found = staff_cycle(cycle_id)
-    noun = UNIT_NOUNS.get(found.get("pairing_format"), "pair")
+    noun = unit_noun(found)
     reason = (request.form.get("reason") or "").strip()
     if not reason:
         message = f"Give a reason for ending the {noun}."

@@ -55,8 +55,9 @@ class Published:
 
     @functools.cached_property
     def matching(self) -> list[dict[str, Any]]:
+        """The rows the search finds; every row while a focused row must be shown."""
         needle = self.q.strip().lower()
-        if not needle:
+        if not needle or self.focus is not None:
             return self.ordered
         return [r for r in self.ordered if any(needle in n.lower() for n in self.member_names(r))]
 
@@ -77,7 +78,7 @@ class Published:
     @functools.cached_property
     def current_page(self) -> int:
         if self.focus is not None:
-            for index, row in enumerate(self.ordered):
+            for index, row in enumerate(self.matching):
                 if self.row_id(row) == self.focus:
                     return index // PER_PAGE + 1
         return min(max(1, self.page), self.pages)
@@ -88,9 +89,8 @@ class Published:
 
     @functools.cached_property
     def page_rows(self) -> list[dict[str, Any]]:
-        rows = self.ordered if self.focus is not None else self.matching
         start = (self.current_page - 1) * PER_PAGE
-        return rows[start : start + PER_PAGE]
+        return self.matching[start : start + PER_PAGE]
 
 
 def _with_requester(row: dict[str, Any]) -> dict[str, Any]:
@@ -116,4 +116,4 @@ def load_published(
         rows = fetch_or("pairing", f"/api/cycles/{cycle_id}/pairs", [])
     else:
         rows = fetch_or("pairing", f"/api/cycles/{cycle_id}/units", [])
-    return Published(rows, "pair" if noun == "pair" else "unit", page, q[:100], focus)
+    return Published(rows, "pair" if noun == "pair" else "unit", page, q, focus)
