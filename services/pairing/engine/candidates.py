@@ -28,13 +28,19 @@ class Edges:
     score: np.ndarray  # total score, float64
 
 
-def _bitsets(sets: Iterable[frozenset[str]], vocabulary: dict[str, int]) -> np.ndarray:
-    masks = [sum(1 << vocabulary[item] for item in items) for items in sets]
+# A set as bit masks, one uint64 array per 64 items of its vocabulary; items outside the
+# vocabulary are left out (the caller counts them from the set where they matter).
+Bits = tuple[np.ndarray, ...]
+
+
+def _bitsets(sets: Iterable[frozenset[str]], vocabulary: dict[str, int]) -> Bits:
+    masks = [sum(1 << k for item in items if (k := vocabulary.get(item)) is not None)
+             for items in sets]  # fmt: skip
     words = max(1, (len(vocabulary) + 63) // 64)
-    out = np.zeros((len(masks), words), dtype=np.uint64)
-    for w in range(words):
-        out[:, w] = [(mask >> (64 * w)) & 0xFFFF_FFFF_FFFF_FFFF for mask in masks]
-    return out
+    return tuple(
+        np.array([(mask >> (64 * w)) & 0xFFFF_FFFF_FFFF_FFFF for mask in masks], dtype=np.uint64)
+        for w in range(words)
+    )
 
 
 def _vocabulary(*families: Iterable[frozenset[str]]) -> dict[str, int]:
@@ -45,38 +51,47 @@ def _vocabulary(*families: Iterable[frozenset[str]]) -> dict[str, int]:
     return {item: k for k, item in enumerate(sorted(items))}
 
 
-def _count(bits: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)
+def _shared(a: Bits, rows: np.ndarray, b: Bits, cols: np.ndarray) -> np.ndarray:
+    """How many items each pair's two sets share: a popcount per word (most sets fit one)."""
+    total = np.bitwise_count(a[0][rows] & b[0][cols])
+    for w in range(1, len(a)):
+        total = total + np.bitwise_count(a[w][rows] & b[w][cols]).astype(np.int64)
+    return total
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    numerator, denominator = np.broadcast_arrays(numerator, denominator)
-    out = np.zeros(numerator.shape, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
+def _ratio(shared: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """shared / size, 0 where size is 0. Counts never exceed their size, so shared is 0 there
+    too and dividing by 1 instead gives that 0 (a plain division: far cheaper than a masked one),
+    and the same float Python's int / int gives."""
+    return shared / np.maximum(size, 1)
+
+
+def _sizes(sets: Iterable[frozenset[str]]) -> np.ndarray:
+    # Narrow integers: these are broadcast over every pair of a batch.
+    return np.array([len(s) for s in sets], dtype=np.int32)
 
 
 class Features:
     def __init__(self, mentees: tuple[Mentee, ...], mentors: tuple[Mentor, ...]) -> None:
-        topics = _vocabulary(
-            (m.interests for m in mentees),
-            (m.goals_keywords for m in mentees),
-            (m.interests for m in mentors),
-        )
+        # Only a mentor's interest can be shared, with a mentee's interests or goal words: one
+        # vocabulary of those (a word or two of bits); set sizes come from the whole sets.
+        topics = _vocabulary(m.interests for m in mentors)
         languages = _vocabulary((m.languages for m in mentees), (m.languages for m in mentors))
         slots = _vocabulary((m.availability for m in mentees), (m.availability for m in mentors))
         self.e_interests = _bitsets((m.interests for m in mentees), topics)
-        self.e_goals = _bitsets((m.goals_keywords for m in mentees), topics)
-        self.e_goal_count = np.array([len(m.goals_keywords) for m in mentees], dtype=np.int64)
+        self.e_interest_count = _sizes(m.interests for m in mentees)
         self.r_interests = _bitsets((m.interests for m in mentors), topics)
+        self.r_interest_count = _sizes(m.interests for m in mentors)
+        self.e_goals = _bitsets((m.goals_keywords for m in mentees), topics)
+        self.e_goal_count = _sizes(m.goals_keywords for m in mentees)
         self.e_languages = _bitsets((m.languages for m in mentees), languages)
         self.r_languages = _bitsets((m.languages for m in mentors), languages)
-        self.e_language_count = np.array([len(m.languages) for m in mentees], dtype=np.int64)
-        self.r_language_count = np.array([len(m.languages) for m in mentors], dtype=np.int64)
+        self.e_language_count = _sizes(m.languages for m in mentees)
+        self.r_language_count = _sizes(m.languages for m in mentors)
         self.e_slots = _bitsets((m.availability for m in mentees), slots)
         self.r_slots = _bitsets((m.availability for m in mentors), slots)
-        self.e_slot_count = np.array([len(m.availability) for m in mentees], dtype=np.int64)
-        self.r_slot_count = np.array([len(m.availability) for m in mentors], dtype=np.int64)
+        self.e_slot_count = _sizes(m.availability for m in mentees)
+        self.r_slot_count = _sizes(m.availability for m in mentors)
         self.e_mode = np.array([_MODES[m.meeting_mode] for m in mentees], dtype=np.int8)
         self.r_mode = np.array([_MODES[m.meeting_mode] for m in mentors], dtype=np.int8)
 
@@ -109,39 +124,75 @@ class Features:
 
     def scores(self, rows: np.ndarray, cols: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
         """Totals of pairs (rows[k], cols[k]); rows and cols may also broadcast, e.g. a column
-        of mentees against a row of mentors scores every pair of the two."""
+        of mentees against a row of mentors scores every pair of the two.
+
+        Parts are added in SOFT_RULES order, as `total_score` adds them. A rule weighted 0 adds
+        exactly 0.0 to a total that is never negative, so it is not computed at all.
+        """
         shape = np.broadcast_shapes(rows.shape, cols.shape)
-        interests = _ratio(
-            _count(self.e_interests[rows] & self.r_interests[cols]),
-            _count(self.e_interests[rows] | self.r_interests[cols]),
-        )
-        goals = _ratio(_count(self.e_goals[rows] & self.r_interests[cols]), self.e_goal_count[rows])
-        language = _ratio(
-            _count(self.e_languages[rows] & self.r_languages[cols]),
+        parts = (self._interests, self._goals, self._language, self._mode, self._ranked,
+                 self._identity, self._availability)  # fmt: skip
+        total = np.zeros(shape, dtype=np.float64)
+        for w, part in zip(weights, parts, strict=True):
+            if w:
+                total += w * part(rows, cols)
+        return total
+
+    def _interests(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        shared = _shared(self.e_interests, rows, self.r_interests, cols)
+        # |a | b| = |a| + |b| - |a & b|, as `similarities` counts it.
+        return _ratio(shared, self.e_interest_count[rows] + self.r_interest_count[cols] - shared)
+
+    def _goals(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        shared = _shared(self.e_goals, rows, self.r_interests, cols)
+        return _ratio(shared, self.e_goal_count[rows])
+
+    def _language(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return _ratio(
+            _shared(self.e_languages, rows, self.r_languages, cols),
             np.minimum(self.e_language_count[rows], self.r_language_count[cols]),
         )
+
+    def _mode(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         e_mode, r_mode = self.e_mode[rows], self.r_mode[cols]
-        mode = ((e_mode == 0) | (r_mode == 0) | (e_mode == r_mode)).astype(np.float64)
+        return ((e_mode == 0) | (r_mode == 0) | (e_mode == r_mode)).astype(np.float64)
+
+    def _ranked(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         keys = rows * self.width + cols
-        ranked = np.zeros(shape, dtype=np.float64)
+        ranked = np.zeros(keys.shape, dtype=np.float64)
         if len(self.rank_keys):
             at = np.minimum(np.searchsorted(self.rank_keys, keys), len(self.rank_keys) - 1)
             hit = self.rank_keys[at] == keys
             places = np.minimum(self.rank_places[at[hit]], MAX_RANKED - 1)
             ranked[hit] = 1.0 - 0.1 * places
-        identity = self.identity_table[self.e_wish[rows], cols]
-        availability = _ratio(
-            _count(self.e_slots[rows] & self.r_slots[cols]),
+        return ranked
+
+    def _identity(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return self.identity_table[self.e_wish[rows], cols]
+
+    def _availability(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return _ratio(
+            _shared(self.e_slots, rows, self.r_slots, cols),
             np.minimum(self.e_slot_count[rows], self.r_slot_count[cols]),
         )
-        total = np.zeros(shape, dtype=np.float64)
-        for w, s in zip(
-            weights,
-            (interests, goals, language, mode, ranked, identity, availability),
-            strict=True,
-        ):
-            total += w * s
-        return total
+
+
+def best_first(totals: np.ndarray, stop: int | None) -> np.ndarray:
+    """Column indices of each row's `stop` highest totals, best first, equal totals in column
+    order: what a stable argsort of -totals gives, without sorting whole rows (an order's head
+    is a few dozen of thousands of mentors)."""
+    n, m = totals.shape
+    if stop is None or stop >= m:
+        return np.argsort(-totals, axis=1, kind="stable")
+    if stop <= 0:
+        return np.zeros((n, 0), dtype=np.int64)
+    # Every total at least the row's stop-th highest; ties with it may make more than `stop`.
+    threshold = -np.partition(-totals, stop - 1, axis=1)[:, stop - 1 : stop]
+    r, c = np.nonzero(totals >= threshold)
+    order = np.lexsort((c, -totals[r, c], r))
+    r, c = r[order], c[order]
+    place = np.arange(len(r)) - np.searchsorted(r, r, side="left")
+    return c[place < stop].reshape(n, stop)
 
 
 def _slices(pool: Pool, rules: Rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from .candidates import Features
+from .candidates import Features, best_first
 from .model import SOFT_RULES, Mentee, Mentor
 from .rules import EligibilityIndex, total_score
 
@@ -134,8 +134,8 @@ class ScoreOrders:
             totals = features.scores(
                 np.array(batch, dtype=np.int64)[:, None], columns[None, :], self._unranked_weights
             )
-            # A stable sort of the negated totals: best first, equal scores in index order.
-            taken = np.argsort(-totals, axis=1, kind="stable")[:, start:stop]
+            # Best first, equal scores in index order.
+            taken = best_first(totals, stop)[:, start:]
             picked = np.take_along_axis(totals, taken, axis=1)
             for mentors, scores in zip(columns[taken].tolist(), picked.tolist(), strict=True):
                 out.append(list(zip(mentors, scores, strict=True)))

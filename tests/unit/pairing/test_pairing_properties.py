@@ -4,6 +4,7 @@ stable and agrees with the `matching` package, optimal agrees with brute force."
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import random
 import warnings
@@ -28,7 +29,8 @@ from services.pairing.engine import (
     score_orders,
     stable,
 )
-from services.pairing.engine.candidates import candidate_edges
+from services.pairing.engine.candidates import Features, best_first, candidate_edges
+from services.pairing.engine.model import SOFT_RULES, Rules
 from services.pairing.engine.rules import total_score
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,6 +165,55 @@ def test_vectorised_scores_equal_the_pair_by_pair_scores(instance: Instance, top
         mine = sorted(((-s, j) for (m, j), s in expected.items() if m == i))[:top_k]
         kept = np.flatnonzero(shortlist.mentee == i)
         assert sorted(shortlist.mentor[kept].tolist()) == sorted(j for _, j in mine)
+
+
+@SETTINGS
+@given(
+    st.lists(st.lists(st.integers(0, 3), min_size=5, max_size=5), min_size=1, max_size=4),
+    st.integers(0, 7),
+)
+def test_best_first_is_the_head_of_a_stable_sort(rows: list[list[int]], stop: int):
+    """Many equal totals (few distinct values): the head keeps them in column order."""
+    totals = np.array(rows, dtype=np.float64) / 4
+    expected = np.argsort(-totals, axis=1, kind="stable")[:, :stop]
+    assert best_first(totals, stop).tolist() == expected.tolist()
+
+
+@SETTINGS
+@given(
+    instances(with_pins=False),
+    st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0]), min_size=len(SOFT_RULES),
+             max_size=len(SOFT_RULES)),
+    st.integers(0, 140),
+)  # fmt: skip
+def test_vectorised_scores_with_any_weights_and_wide_vocabularies(
+    instance: Instance, weights: list[float], extra_words: int
+):
+    """Rules weighted 0 are left out, goal words no mentor lists only count towards the goals,
+    and interests past 64 topics take a second word of bits: totals stay equal to the pair by
+    pair ones."""
+    rules = Rules(weights=dict(zip(SOFT_RULES, weights, strict=True)))
+    words = frozenset(f"word{k}" for k in range(extra_words))
+    mentees = [
+        dataclasses.replace(
+            e, interests=e.interests | words, goals_keywords=e.goals_keywords | words
+        )
+        for e in instance.mentees
+    ]
+    # Some of the extra words are also a mentor's interest: some shared, some not.
+    mentors = [
+        dataclasses.replace(
+            r, interests=r.interests | {f"word{k}" for k in range(j % 2, extra_words, 2 + j % 3)}
+        )
+        for j, r in enumerate(instance.mentors)
+    ]
+    assume(mentees and mentors)
+    features = Features(tuple(mentees), tuple(mentors))
+    vector = rules.weight_vector()
+    rows = np.arange(len(mentees))[:, None]
+    cols = np.arange(len(mentors))[None, :]
+    got = features.scores(rows, cols, vector).tolist()
+    assert got == [[total_score(e, r, vector) for r in mentors] for e in mentees]
 
 
 def _own_pairs(result) -> dict[str, str]:
