@@ -31,6 +31,13 @@ class Aggregate:
     """Subclasses define `when_<snake_event_type>(payload)` to fold each event into state."""
 
     stream_prefix: str = ""
+    # Saving an event of these types also stores the aggregate's state (a snapshot), and loads
+    # then replay only the events after it: for streams of a few large events (a pairing draft
+    # of thousands of pairs per run), which would otherwise be replayed whole on every command.
+    # The state must be plain JSON but for sets (see snapshot_state).
+    snapshot_after: frozenset[str] = frozenset()
+    # Bump it when what a snapshot holds changes meaning: older snapshots are then ignored.
+    snapshot_version: int = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -71,8 +78,37 @@ class Aggregate:
 
     @classmethod
     def rehydrate(cls, aggregate_id: str, events: Iterable[Envelope]):
-        aggregate = cls(aggregate_id)
+        return cls(aggregate_id).folded(events)
+
+    def folded(self, events: Iterable[Envelope]):
+        """This state with the events (the stream's next ones) folded in."""
         for event in events:
-            aggregate._fold(event.event_type, event.payload)
-            aggregate.version = event.stream_version
+            self._fold(event.event_type, event.payload)
+            self.version = event.stream_version
+        return self
+
+    # --- snapshots -------------------------------------------------------------------------------
+
+    @classmethod
+    def snapshot_kind(cls) -> str:
+        return f"{cls.__qualname__}/{cls.snapshot_version}"
+
+    def _state(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k not in ("id", "version", "pending")}
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """The state as JSON: every attribute but the bookkeeping, sets as sorted lists."""
+        return {k: sorted(v) if isinstance(v, set) else v for k, v in self._state().items()}
+
+    @classmethod
+    def restore(cls, aggregate_id: str, state: dict[str, Any], version: int):
+        """The aggregate as `snapshot_state` left it at `version`; None if the class's state has
+        other attributes now (changed since, without a new snapshot_version): replay instead."""
+        aggregate = cls(aggregate_id)
+        fresh = aggregate._state()
+        if state.keys() != fresh.keys():
+            return None
+        for name, value in state.items():
+            setattr(aggregate, name, set(value) if isinstance(fresh[name], set) else value)
+        aggregate.version = version
         return aggregate

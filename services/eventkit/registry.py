@@ -121,6 +121,9 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._types)
 
+    def has_personal_fields(self) -> bool:
+        return any(t.personal is not None for t in self._types.values())
+
     def on_wire(self, event: Envelope) -> Envelope:
         """The event as published: its type's wire form, if it has one. The hash stays that of
         the stored event (verify against the store)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterator, Sequence
 
 import sqlalchemy as sa
@@ -31,6 +32,12 @@ class ConcurrencyError(Exception):
 
 def row_to_envelope(row: sa.Row) -> Envelope:
     return Envelope.from_dict(dict(row._mapping))
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    version: int
+    state: dict
 
 
 class EventStore:
@@ -248,17 +255,60 @@ class EventStore:
         )
 
     def load(
-        self, conn: sa.Connection, stream_id: str, event_types: Collection[str] | None = None
+        self,
+        conn: sa.Connection,
+        stream_id: str,
+        event_types: Collection[str] | None = None,
+        after_version: int = 0,
     ) -> list[Envelope]:
-        """A whole stream (or its events of these types), whatever the caller's scope: commands
-        check the aggregate itself."""
+        """A whole stream (or its events of these types, or those after a version), whatever the
+        caller's scope: commands check the aggregate itself."""
         events = self.tables.events
         query = sa.select(events).where(events.c.stream_id == stream_id)
+        if after_version:
+            query = query.where(events.c.stream_version > after_version)
         if event_types is not None:
             query = query.where(events.c.event_type.in_(sorted(event_types)))
         with rls.unrestricted(conn):
             rows = conn.execute(query.order_by(events.c.stream_version)).all()
         return [self.readable(row_to_envelope(r)) for r in rows]
+
+    # --- snapshots: an aggregate's state as of a version (see Aggregate.snapshot_after) ----------
+
+    def snapshot(self, conn: sa.Connection, stream_id: str, kind: str) -> Snapshot | None:
+        """The stream's snapshot of this kind, if the event it was taken at is still the one
+        stored there (a snapshot is a cache of the events, never trusted over them)."""
+        snapshots, events = self.tables.snapshots, self.tables.events
+        with rls.unrestricted(conn):
+            row = conn.execute(
+                sa.select(snapshots.c.stream_version, snapshots.c.state)
+                .join(
+                    events,
+                    sa.and_(
+                        events.c.stream_id == snapshots.c.stream_id,
+                        events.c.stream_version == snapshots.c.stream_version,
+                        events.c.hash == snapshots.c.event_hash,
+                    ),
+                )
+                .where(snapshots.c.stream_id == stream_id, snapshots.c.kind == kind)
+            ).first()
+        return None if row is None else Snapshot(row.stream_version, row.state)
+
+    def take_snapshot(self, conn: sa.Connection, at: Envelope, kind: str, state: dict) -> None:
+        """Store the state as of event `at`, just appended (in the caller's transaction),
+        replacing the stream's earlier snapshot. Refused for a store whose events have personal
+        fields: those are sealed so erasure can shred them; a snapshot would keep them in clear."""
+        if self.registry.has_personal_fields():
+            raise ValueError(f"{at.stream_id}: no snapshots in a store of personal fields")
+        snapshots = self.tables.snapshots
+        with rls.unrestricted(conn):
+            conn.execute(snapshots.delete().where(snapshots.c.stream_id == at.stream_id))
+            conn.execute(
+                snapshots.insert().values(
+                    stream_id=at.stream_id, stream_version=at.stream_version, event_hash=at.hash,
+                    kind=kind, state=state, taken_at=utcnow(),
+                )
+            )  # fmt: skip
 
     def read_all(
         self,

@@ -25,8 +25,14 @@ class UnitOfWork:
     clock: Clock = utcnow
 
     def load(self, cls: type[A], aggregate_id: str) -> A:
-        events = self.store.load(self.conn, cls.stream_id_for(aggregate_id))
-        return cls.rehydrate(aggregate_id, events)
+        stream_id = cls.stream_id_for(aggregate_id)
+        if cls.snapshot_after:
+            found = self.store.snapshot(self.conn, stream_id, cls.snapshot_kind())
+            restored = found and cls.restore(aggregate_id, found.state, found.version)
+            if restored is not None:
+                after = self.store.load(self.conn, stream_id, after_version=restored.version)
+                return restored.folded(after)
+        return cls.rehydrate(aggregate_id, self.store.load(self.conn, stream_id))
 
     def read_part(self, cls: type[A], aggregate_id: str, event_types: Collection[str]) -> A:
         """The aggregate as far as events of these types make it, for a query that needs only
@@ -41,9 +47,20 @@ class UnitOfWork:
         if not aggregate.pending:
             return
         expected = aggregate.version if check_version else None
-        self.store.append(self.conn, aggregate.stream_id, aggregate.pending, expected, meta)
-        aggregate.version += len(aggregate.pending)
+        stored = self.store.append(
+            self.conn, aggregate.stream_id, aggregate.pending, expected, meta
+        )
+        aggregate.version = stored[-1].stream_version
+        # Without the version check, others' events may lie between: the state is not the
+        # stream's at this version, so it is not kept.
+        snapshot = check_version and any(
+            e.event_type in aggregate.snapshot_after for e in aggregate.pending
+        )
         aggregate.pending = []
+        if snapshot:
+            self.store.take_snapshot(
+                self.conn, stored[-1], aggregate.snapshot_kind(), aggregate.snapshot_state()
+            )
 
     def save_all(self, aggregates: Sequence[Aggregate], meta: Metadata) -> list[Envelope]:
         """Every aggregate's new events in one batch, each at the version it was loaded at: all

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from services.eventkit.auth import COORDINATOR, MENTEE, MENTOR, Grant
 from services.eventkit.envelope import utcnow
 from services.eventkit.migrations import upgrade
+from services.eventkit.unit_of_work import UnitOfWork
 from services.pairing.app import create_app as create_pairing_app
 from services.pairing.deadlines import RequestDeadlines
+from services.pairing.domain.cycle_pairing import CyclePairing
 from services.pairing.engine import Mentee, Mentor, Rules, level_rank, violations
 from services.pairing.readmodels.candidate_pool import load_pool
 from services.pairing.service import SERVICE as PAIRING
@@ -107,6 +109,32 @@ def _events(cycle) -> list[str]:
     rt = cycle["app"].extensions["tandem"]
     with rt.reading() as conn:
         return [e.event_type for _, e in rt.store.read_all(conn)]
+
+
+def _loaded_and_replayed(cycle) -> tuple[CyclePairing, CyclePairing]:
+    """The cycle's pairing as commands load it (its snapshot and the events after it), and as
+    a replay of its whole stream gives it."""
+    rt = cycle["app"].extensions["tandem"]
+    with rt.reading() as conn:
+        loaded = UnitOfWork(conn, rt.store).load(CyclePairing, cycle["id"])
+        stream = rt.store.load(conn, CyclePairing.stream_id_for(cycle["id"]))
+    return loaded, CyclePairing.rehydrate(cycle["id"], stream)
+
+
+def _snapshot(cycle):
+    rt = cycle["app"].extensions["tandem"]
+    with rt.reading() as conn:
+        stream_id = CyclePairing.stream_id_for(cycle["id"])
+        return rt.store.snapshot(conn, stream_id, CyclePairing.snapshot_kind())
+
+
+def _loads_agree(cycle) -> int:
+    """Asserts a snapshot was used and gave the state a replay gives; its version."""
+    loaded, replayed = _loaded_and_replayed(cycle)
+    assert vars(loaded) == vars(replayed)
+    found = _snapshot(cycle)
+    assert found is not None and found.version <= loaded.version
+    return found.version
 
 
 def _hard_rules_hold(cycle, proposal):
@@ -215,6 +243,8 @@ def test_review_edit_pin_rerun_publish_end_and_rematch(cycle):
         headers=coord,
     ).json
     assert excluded_id in {u["person_id"] for u in excluded["unmatched"]}
+    # Edits are replayed on top of the snapshot the run left.
+    assert _loads_agree(cycle) < len(_events_of_cycle(cycle))
 
     # Re-running keeps the pin and leaves the excluded mentee out.
     rerun = client.post(f"{base}/runs", json={"algorithm": "optimal"}, headers=coord).json
@@ -266,6 +296,55 @@ def test_review_edit_pin_rerun_publish_end_and_rematch(cycle):
         sum(p["status"] == "active" for p in pairs) == 5
         and sum(p["status"] == "ended" for p in pairs) == 1
     )
+    assert _loads_agree(cycle) == len(_events_of_cycle(cycle))  # taken when it was published
+
+
+def _events_of_cycle(cycle) -> list[str]:
+    stream_id = CyclePairing.stream_id_for(cycle["id"])
+    rt = cycle["app"].extensions["tandem"]
+    with rt.reading() as conn:
+        return [e.event_type for e in rt.store.load(conn, stream_id)]
+
+
+def test_a_snapshot_is_a_cache_never_trusted_over_the_events(cycle):
+    client, coord = cycle["client"], cycle["coordinator"]
+    base = f"/api/cycles/{cycle['id']}"
+    first = client.post(f"{base}/runs", json={"algorithm": "stable"}, headers=coord).json
+    assert _loads_agree(cycle) == 2  # PairingRunRequested, ProposalGenerated
+    rt = cycle["app"].extensions["tandem"]
+    snapshots = rt.service.tables.snapshots
+    stream_id = CyclePairing.stream_id_for(cycle["id"])
+
+    def change(**values) -> None:
+        with rt.engine.begin() as conn:
+            conn.execute(
+                snapshots.update().where(snapshots.c.stream_id == stream_id).values(**values)
+            )
+
+    # A snapshot whose event is no longer the one stored at its version is ignored.
+    forged = {"draft": None, "excluded": [], "pairs": {}, "units": {}, "round": None,
+              "requests": {}, "level_rules": None, "runs": 0}  # fmt: skip
+    change(state=forged, event_hash="0" * 64)
+    assert _snapshot(cycle) is None
+    loaded, replayed = _loaded_and_replayed(cycle)
+    assert vars(loaded) == vars(replayed) and loaded.draft["run_id"] == first["run_id"]
+    # So is one of a state the aggregate no longer has (an attribute added since, say).
+    with rt.reading() as conn:
+        hash_at_2 = rt.store.load(conn, stream_id)[1].hash
+    change(state={"runs": 1}, event_hash=hash_at_2)
+    assert _snapshot(cycle) is not None
+    loaded, replayed = _loaded_and_replayed(cycle)
+    assert vars(loaded) == vars(replayed)
+    # The next run replaces it with a good one.
+    client.post(f"{base}/runs", json={"algorithm": "optimal"}, headers=coord)
+    assert _loads_agree(cycle) == 4
+
+
+def test_stores_of_personal_fields_take_no_snapshots(cycle, enrollment_app):
+    rt = enrollment_app.extensions["tandem"]
+    with rt.reading() as conn, pytest.raises(ValueError, match="personal fields"):
+        event = next(e for _, e in rt.store.read_all(conn))
+        rt.store.take_snapshot(conn, event, "Person/1", {})
 
 
 def test_the_tenant_rule_and_participant_privacy(cycle):

@@ -30,6 +30,7 @@ DIRECTORY = {"cycles", "programs", "institutions"}
 # Tables only workers (unrestricted) see.
 WORKER_ONLY = {
     "outbox",
+    "snapshots",  # aggregates' saved state: commands load it unrestricted
     "waiting",
     "private_bodies",
     "survey_reminders",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -15,12 +18,28 @@ EDIT_ACTIONS = ("move", "swap", "unassign", "pin", "unpin", "exclude", "include"
 F = ma.fields
 
 
+class Breakdown(F.Field):
+    """A pair's score rule by rule: names to finite numbers. Checked in one pass: a draft holds
+    thousands, and a key and a value field per rule cost half of loading the whole draft."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and _finite(v) for k, v in value.items()
+        ):
+            raise ma.ValidationError("Give each rule's score as a finite number.")
+        return {k: float(v) for k, v in value.items()}
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 class ProposedPair(ma.Schema):
     mentee_id = F.String(required=True)
     mentor_id = F.String(required=True)
     co_mentor_id = F.String(load_default=None, allow_none=True)  # a family's mid-level resident
     score = F.Float(required=True)
-    breakdown = F.Dict(keys=F.String(), values=F.Float(), required=True)
+    breakdown = Breakdown(required=True)
     pinned = F.Boolean(load_default=False)
 
 

@@ -40,7 +40,7 @@ def level_rules_view(
     else:
         gap = views.run_settings(uow.conn, cycle_id).get("min_level_gap", 2)
         rules = level_rules.default_rules(gap)
-    mentees, mentors = load_pool(uow.conn, cycle_id)
+    mentees, mentors = load_pool(uow.conn, cycle_id, profiles=False)
     rows = level_preview.left_out(
         pairing_format, rules, mentees, mentors, bool(cycle["cross_institution"])
     )

@@ -10,3 +10,6 @@ from .proposal import ProposalAndPairs
 
 class CyclePairing(ProposalAndPairs, MenteeChoice, CycleLevels):
     stream_prefix = "pairing"
+    # Each run's draft holds every pair with its score, and publishing adds an event per pair:
+    # a cycle's commands start from the state saved after the last of these.
+    snapshot_after = frozenset({"ProposalGenerated", "PairingPublished"})

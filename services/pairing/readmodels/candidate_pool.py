@@ -19,9 +19,13 @@ pool = Directory(
 
 
 def load_pool(
-    conn: sa.Connection, cycle_id: str
+    conn: sa.Connection, cycle_id: str, *, profiles: bool = True
 ) -> tuple[list[engine.Mentee], list[engine.Mentor]]:
-    """The cycle's active participants as the engine sees them (ids are person ids)."""
+    """The cycle's active participants as the engine sees them (ids are person ids). Without
+    `profiles`, only who takes which role at which level and institution, as the eligible levels
+    see them: no interests, rankings or conflicts to read."""
+    if not profiles:
+        return _levels_only(conn, cycle_id)
     c, p = candidates, people
     rows = (
         conn.execute(
@@ -74,6 +78,23 @@ def load_pool(
             refused = {person_of[e] for e in r["not_acceptable"] or [] if e in person_of}
             common["conflicts"] = common["conflicts"] | refused
             mentors.append(engine.Mentor(capacity=r["capacity"] or 1, ranking=ranking, **common))
+    return mentees, mentors
+
+
+def _levels_only(
+    conn: sa.Connection, cycle_id: str
+) -> tuple[list[engine.Mentee], list[engine.Mentor]]:
+    c, p = candidates, people
+    rows = conn.execute(
+        sa.select(c.c.person_id, c.c.role, c.c.institution_id, p.c.training_level)
+        .join(p, p.c.id == c.c.person_id)
+        .where(c.c.cycle_id == cycle_id, c.c.status == "active")
+        .order_by(c.c.enrollment_id)
+    ).all()
+    mentees, mentors = [], []
+    for person_id, role, institution_id, level in rows:
+        kind, side = (engine.Mentee, mentees) if role == "mentee" else (engine.Mentor, mentors)
+        side.append(kind(person_id, institution_id, engine.level_rank(level), training_level=level))
     return mentees, mentors
 
 

@@ -44,9 +44,12 @@ def cycle_names(conn: sa.Connection, cycle_id: str, ids: set[str]) -> dict[str, 
 def candidates(conn: sa.Connection, cycle_id: str) -> list[dict[str, Any]]:
     """The cycle's candidates, each with the conflicts of interest pairing honours for them."""
     c, p = candidates_table, people
+    # What the API shows of each: goals, languages, availability and identity stay unread.
+    shown = (c.c.enrollment_id, c.c.person_id, c.c.role, c.c.status, c.c.interests,
+             c.c.capacity, c.c.ranking, c.c.not_acceptable)  # fmt: skip
     rows = (
         conn.execute(
-            sa.select(c, p.c.name, p.c.training_level)
+            sa.select(*shown, p.c.name, p.c.training_level)
             .join(p, p.c.id == c.c.person_id, isouter=True)
             .where(c.c.cycle_id == cycle_id)
             .order_by(c.c.role, p.c.name)

@@ -1,0 +1,23 @@
+"""Aggregate snapshots: an aggregate's state as of a version of its stream, so a stream of a
+few large events is not replayed whole on every load.
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from alembic import op
+
+from services.eventkit.tables import create_snapshots, drop_snapshots
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_snapshots(op)
+
+
+def downgrade() -> None:
+    drop_snapshots(op)
