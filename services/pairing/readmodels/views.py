@@ -47,16 +47,15 @@ def candidates(conn: sa.Connection, cycle_id: str) -> list[dict[str, Any]]:
     # What the API shows of each: goals, languages, availability and identity stay unread.
     shown = (c.c.enrollment_id, c.c.person_id, c.c.role, c.c.status, c.c.interests,
              c.c.capacity, c.c.ranking, c.c.not_acceptable)  # fmt: skip
-    rows = (
-        conn.execute(
-            sa.select(*shown, p.c.name, p.c.training_level)
-            .join(p, p.c.id == c.c.person_id, isouter=True)
-            .where(c.c.cycle_id == cycle_id)
-            .order_by(c.c.role, p.c.name)
-        )
-        .mappings()
-        .all()
+    result = conn.execute(
+        sa.select(*shown, p.c.name, p.c.training_level)
+        .join(p, p.c.id == c.c.person_id, isouter=True)
+        .where(c.c.cycle_id == cycle_id)
+        .order_by(c.c.role, p.c.name)
     )
+    # Plain tuples zipped with the keys once: thousands of rows, and a mapping per row costs more.
+    keys = list(result.keys())
+    rows = [dict(zip(keys, row, strict=True)) for row in result]
     declared: dict[str, list[dict[str, str]]] = {}
     found = conn.execute(
         sa.select(conflicts)
@@ -67,7 +66,9 @@ def candidates(conn: sa.Connection, cycle_id: str) -> list[dict[str, Any]]:
         declared.setdefault(r.enrollment_id, []).append(
             {"other_person_id": r.other_person_id, "kind": r.kind}
         )
-    return [{**r, "conflicts": declared.get(r["enrollment_id"], [])} for r in rows]
+    for r in rows:
+        r["conflicts"] = declared.get(r["enrollment_id"], [])
+    return rows
 
 
 def run_settings(conn: sa.Connection, cycle_id: str) -> dict[str, Any]:
