@@ -7,11 +7,14 @@ Each delivery is claimed, sent, then recorded:
    the attempts it read, so two senders (scaled workers) never hold the same delivery;
 2. send: the SMTP transaction, outside any database transaction;
 3. record: one transaction that checks the delivery is still queued and appends NotificationSent,
-   whose projection marks it sent. Once that commits the mail is never sent again.
+   whose projection marks it sent. Once that commits the mail is never sent again. Mails that
+   went are recorded together, up to RECORD_BATCH at a time and before a quarter of the lease
+   has passed; a failure is recorded at once.
 
-A process that dies between 2 and 3 has sent a mail it did not record; when the lease runs out
-that one delivery is due again and is sent a second time. That is the only duplicate possible,
-and the Message-ID (derived from the notification id) lets mail clients fold it away.
+A process that dies between 2 and 3 has sent mails it did not record (at most a batch); when the
+lease runs out those deliveries are due again and are sent a second time. That is the only
+duplicate possible, and the Message-ID (derived from the notification id) lets mail clients fold
+it away.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from email.utils import formataddr
 from typing import Any
@@ -45,10 +49,16 @@ __all__ = ["DeliverySettings", "Sender", "SmtpSettings", "sender", "transmit"]
 log = logging.getLogger(__name__)
 
 
+# Mails sent before their outcomes are recorded together, in one transaction: the database's
+# work per mail, not the SMTP exchange, bounds a large send (a roster's welcome mails).
+RECORD_BATCH = 25
+
+
 @dataclasses.dataclass(frozen=True)
 class Claimed:
     row: Any  # the deliveries or digests row as read
     attempts: int  # including this one
+    at: float = dataclasses.field(default_factory=time.monotonic)  # when it was claimed
 
 
 def loggable(exc: Exception) -> str:
@@ -95,11 +105,19 @@ class Sender:
         digests were handled."""
         now = now or self.clock()
         handled = 0
-        for key in self._due_emails(now):
-            claimed = self._claim_email(key, now)
-            if claimed is not None:
-                self._send_email(claimed)
-                handled += 1
+        sent: list[Claimed] = []  # transmitted, their outcome not recorded yet
+        try:
+            for key in self._due_emails(now):
+                if sent and (len(sent) >= RECORD_BATCH or self._held_long(sent[0])):
+                    self._record_sent(sent)
+                    sent = []
+                claimed = self._claim_email(key, now)
+                if claimed is not None:
+                    if self._send_email(claimed):
+                        sent.append(claimed)
+                    handled += 1
+        finally:  # whatever stopped the round, what went is recorded
+            self._record_sent(sent)
         for recipient_id, channel in self._due_digests(now):
             claimed = self._claim_digest(recipient_id, channel, now)
             if claimed is not None:
@@ -155,7 +173,15 @@ class Sender:
             ).rowcount
         return Claimed(row, row.attempts + 1) if taken == 1 else None
 
-    def _send_email(self, claimed: Claimed) -> None:
+    def _held_long(self, claimed: Claimed) -> bool:
+        """Whether a mail sent but not recorded has held its claim for a quarter of the lease:
+        its outcome is recorded before another SMTP exchange (which may take its timeout), well
+        before the lease runs out and another sender would take it up again."""
+        return time.monotonic() - claimed.at > self.settings.claim_s / 4
+
+    def _send_email(self, claimed: Claimed) -> bool:
+        """Transmit a claimed mail; True if it went (its outcome is recorded with the batch), else
+        its failure is recorded now."""
         row = claimed.row
         try:
             self._transmit(
@@ -168,9 +194,24 @@ class Sender:
             )
         except Exception as exc:
             self._email_failed(claimed, exc)
+            return False
+        return True
+
+    def _record_sent(self, sent: list[Claimed]) -> None:
+        """Record that these mails went: together, or one by one if the batch is refused (one
+        of them changed meanwhile), so no mail that went is left unrecorded for that."""
+        if not sent:
             return
-        self._record(lambda uow: mail.record_sent(uow, row, self.transport, claimed.attempts))
-        EMAILS.labels("email", "sent").inc()
+        outcomes = [(c.row, self.transport, c.attempts) for c in sent]
+        try:
+            self._record(lambda uow: mail.record_all_sent(uow, outcomes))
+        except Exception:
+            log.warning("recording %d sent mails together failed; one by one", len(sent))
+            for row, transport, attempts in outcomes:
+                self._record(
+                    lambda uow, r=row, t=transport, a=attempts: mail.record_sent(uow, r, t, a)
+                )
+        EMAILS.labels("email", "sent").inc(len(sent))
 
     def _email_failed(self, claimed: Claimed, exc: Exception) -> None:
         row, error = claimed.row, _error(exc)

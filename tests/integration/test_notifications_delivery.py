@@ -280,6 +280,30 @@ def test_preferences_choose_the_channel_but_mandatory_notices_always_mail(world,
     assert mentee
 
 
+@pytest.mark.parametrize("batch", [1, 25])
+def test_mails_that_went_are_recorded_once_together_or_one_by_one(world, smtp, monkeypatch, batch):
+    """Recorded in batches; a batch the store refuses (one notification changed meanwhile) is
+    recorded mail by mail, so nothing that went is sent again."""
+    smtp.start()
+    deliver(SERVICE, world.rt, world.events)
+    monkeypatch.setattr(delivery, "RECORD_BATCH", batch)
+    refused = []
+
+    def refuse_once(uow, sent):
+        refused.append(len(sent))
+        raise RuntimeError("a notification changed meanwhile")
+
+    monkeypatch.setattr(delivery.mail, "record_all_sent", refuse_once)
+    sender = delivery.Sender(world.rt, settings(smtp.port))
+    assert sender.run_once() == 2
+    assert refused == ([1, 1] if batch == 1 else [2])
+    assert {r.state for r in deliveries(world).values()} == {"sent"}
+    assert len(stored(world, "NotificationSent")) == 2
+    monkeypatch.undo()
+    assert delivery.Sender(world.rt, settings(smtp.port)).run_once() == 0
+    assert len(smtp.mailbox.to(address(world, "mentor"))) == 1
+
+
 class Killed(BaseException):
     """The process dying: not an Exception, so nothing in the sender catches it."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +35,21 @@ def _record(uow: UnitOfWork, delivery: Any, outcome: Callable[[Notification], No
 
 def record_sent(uow: UnitOfWork, delivery: Any, transport: str, attempts: int) -> None:
     _record(uow, delivery, lambda n: n.sent(delivery.channel, transport, attempts))
+
+
+def record_all_sent(uow: UnitOfWork, sent: Sequence[tuple[Any, str, int]]) -> None:
+    """NotificationSent for each (delivery, transport, attempts) still queued, appended
+    together: one append per institution rather than a transaction per mail. Each notification
+    is appended at the version just loaded, so a concurrent change to one refuses the whole
+    batch (the caller then records them one by one)."""
+    by_institution: dict[str | None, list[Notification]] = {}
+    for delivery, transport, attempts in sent:
+        if _still_queued(uow.conn, delivery):
+            notification = uow.load(Notification, delivery.notification_id)
+            notification.sent(delivery.channel, transport, attempts)
+            by_institution.setdefault(delivery.institution_id, []).append(notification)
+    for institution_id, notifications in by_institution.items():
+        uow.save_all(notifications, Metadata(institution_id=institution_id))
 
 
 def record_failed(
