@@ -50,7 +50,9 @@ class UnitOfWork:
         stored = self.store.append(
             self.conn, aggregate.stream_id, aggregate.pending, expected, meta
         )
-        aggregate.version = stored[-1].stream_version
+        # As loaded plus what it added, even without the check: a later checked save then sees
+        # others' events in between as the concurrent change they are.
+        aggregate.version += len(aggregate.pending)
         # Without the version check, others' events may lie between: the state is not the
         # stream's at this version, so it is not kept.
         snapshot = check_version and any(
