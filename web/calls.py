@@ -35,12 +35,15 @@ def call(
     data: bytes | None = None,
     content_type: str | None = None,
 ) -> Reply:
-    """One request to a service as the signed-in user."""
+    """One request to a service as the signed-in user. A GET's answer may be one kept from an
+    earlier page (the service said it had not changed): pages read answers, never change them."""
+    user = identity.current_user()
     reply = client.current().request(
         service,
         method,
         path,
-        token=identity.service_token(),
+        token=identity.service_token(user),
+        caller=user and user.principal,
         timeout_s=READ_TIMEOUT_S if method.upper() == "GET" else WRITE_TIMEOUT_S,
         json=json,
         params=params,

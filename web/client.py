@@ -12,7 +12,8 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import requests
@@ -28,6 +29,9 @@ CLIENT_KEY = "tandem.services"
 PROBE_TIMEOUT_S = 2.0
 SYSTEM_TOKEN_TTL_S = 60
 TOKEN_CACHE_SIZE = 10_000
+# Answers the services tag with an ETag are kept for asking again conditionally, up to this many
+# bytes of JSON (the least recently used go first).
+ANSWER_CACHE_BYTES = 32 * 1024 * 1024
 
 
 class ServiceError(Exception):
@@ -81,6 +85,42 @@ class Reply:
         return self.body
 
 
+class AnswerCache:
+    """The last answer to each GET a service tagged with an ETag, per caller: asked again with
+    If-None-Match, a 304 stands for it, so an unchanged cycle's thousands of candidates are
+    neither read and serialized by the service nor parsed again here. Keyed by who asked as well
+    as what, since a service may answer each caller differently."""
+
+    def __init__(self, max_bytes: int = ANSWER_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[Hashable, tuple[str, Reply]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[str, Reply] | None:
+        with self._lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, etag: str, reply: Reply) -> None:
+        size = len(reply.content)
+        with self._lock:
+            self._forget(key)
+            if size > self.max_bytes:
+                return
+            self._answers[key] = (etag, reply)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                self._forget(next(iter(self._answers)))
+
+    def _forget(self, key: Hashable) -> None:
+        old = self._answers.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1].content)
+
+
 def _flatten(node: Any, prefix: str, into: dict[str, str]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -110,6 +150,7 @@ class Client:
         # makes several calls); requests' sessions are not safe to share between threads.
         self._local = threading.local()
         self._tokens: dict[tuple, tuple[str, float]] = {}
+        self.answers = AnswerCache()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -151,13 +192,22 @@ class Client:
         params: Mapping[str, Any] | None = None,
         data: bytes | None = None,
         content_type: str | None = None,
+        caller: Hashable | None = None,
     ) -> Reply:
-        """One request; every answer is a Reply, and no answer at all is a ServiceError."""
+        """One request; every answer is a Reply, and no answer at all is a ServiceError. A GET
+        made for `caller` (who the token speaks for) is asked conditionally when its last answer
+        was tagged, and a 304 comes back as that answer."""
         headers = {"Accept": "application/json", **logs.forwarded(), **tracing.outgoing_headers()}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if content_type:
             headers["Content-Type"] = content_type
+        key = held = None
+        if caller is not None and method.upper() == "GET":
+            key = (caller, url, tuple(sorted((params or {}).items())))
+            held = self.answers.get(key)
+            if held is not None:
+                headers["If-None-Match"] = held[0]
         try:
             response = self._session().request(
                 method,
@@ -172,16 +222,22 @@ class Client:
         except requests.RequestException as exc:
             log.warning("%s %s (%s) failed: %s", method, url, service, exc)
             raise ServiceError(service, "no answer") from exc
+        if held is not None and response.status_code == 304:
+            return held[1]
         try:
             body = response.json()
         except ValueError:
             body = None
-        return Reply(
+        reply = Reply(
             response.status_code,
             body,
             content=response.content,
             content_type=response.headers.get("Content-Type", ""),
         )
+        etag = response.headers.get("ETag")
+        if key is not None and etag and response.status_code == 200:
+            self.answers.put(key, etag, reply)
+        return reply
 
 
 def current() -> Client:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from . import keyring, logs, tracing
+from . import keyring, logs, revision, tracing
 from .bus import Message, Publisher, Subscriber
 from .config import dlq_topic
 from .envelope import Envelope, MalformedEvent, utcnow
@@ -38,7 +38,9 @@ class EventConsumer:
         name: str = "",
     ) -> None:
         self.engine = engine
+        self.tables = tables
         self.inbox = tables.inbox
+        self._changed: set[str] = set()  # the projections this batch's transaction changed
         self.registry = registry
         self.projections = list(projections)
         self.dlq = dlq
@@ -61,9 +63,12 @@ class EventConsumer:
         readable = [(m, self._readable(m, e, ring)) for m, e in stored if e is not None]
         events = [(m, e) for m, e in readable if e is not None]
         with self.engine.begin() as conn:
+            self._changed = set()
             if self._apply_all(conn, events) is not None:
                 for message, event in events:
                     self._handle(conn, message, event)
+            if self._changed:  # last, so their row locks are held only while committing
+                revision.bump(conn, self.tables, self._changed)
         self.dlq.flush()
         return offsets
 
@@ -153,6 +158,9 @@ class EventConsumer:
 
     def _remember(self, conn: sa.Connection, events: Sequence[tuple[Message, Envelope]]) -> None:
         if events:
+            # Only events a projection applies change what the API reads from it.
+            types = {e.event_type for _, e in events}
+            self._changed |= {p.name for p in self.projections if any(map(p.handles, types))}
             now = utcnow()
             conn.execute(
                 self.inbox.insert(),

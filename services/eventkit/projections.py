@@ -44,7 +44,7 @@ class Projection:
         return register
 
     def handles(self, event_type: str) -> bool:
-        return event_type in self.handlers
+        return event_type in self.handlers or event_type in self.batch_handlers
 
     def apply(self, conn: sa.Connection, event: Envelope) -> None:
         handler = self.handlers.get(event.event_type)

@@ -116,12 +116,31 @@ def drop_snapshots(op) -> None:
     op.drop_table("snapshots")
 
 
+def revision_columns() -> list[sa.SchemaItem]:
+    """Per projection the consumer feeds, a count of the transactions that changed it (see
+    `revision.py`): with the store's sequence, what a read's ETag is made of."""
+    return [
+        sa.Column("projection", sa.String(100), primary_key=True),
+        sa.Column("applied", sa.BigInteger, nullable=False),
+    ]
+
+
+def create_revision(op) -> None:
+    """For a migration: the revision table, readable by every scope (it holds counts only)."""
+    op.create_table("revision", *revision_columns())
+
+
+def drop_revision(op) -> None:
+    op.drop_table("revision")
+
+
 @dataclasses.dataclass(frozen=True)
 class KitTables:
     events: sa.Table
     outbox: sa.Table
     inbox: sa.Table
     snapshots: sa.Table
+    revision: sa.Table
 
 
 def define_kit_tables(metadata: sa.MetaData) -> KitTables:
@@ -130,6 +149,7 @@ def define_kit_tables(metadata: sa.MetaData) -> KitTables:
         outbox=sa.Table("outbox", metadata, *outbox_columns(), *trace_columns()),
         inbox=sa.Table("inbox", metadata, *inbox_columns()),
         snapshots=sa.Table("snapshots", metadata, *snapshot_columns()),
+        revision=sa.Table("revision", metadata, *revision_columns()),
     )
 
 

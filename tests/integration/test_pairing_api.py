@@ -799,3 +799,64 @@ def test_the_candidate_pool_shows_the_conflicts_pairing_honours(cycle):
         {"other_person_id": people["mentor0"]["id"], "kind": "supervisor"}
     ]
     assert all(declared[people[f"intern{n}"]["id"]] == [] for n in (0, 2, 3, 4, 5))
+
+
+def test_large_reads_are_conditional_on_the_read_revision(cycle, client, admin, enrollment_app):
+    """A caller holding the current answer is told 304; an event consumed from enrollment or a
+    command's append changes the answer's tag; another caller's tag never stands for it."""
+    pairing, coordinator = cycle["client"], cycle["coordinator"]
+    url = f"/api/cycles/{cycle['id']}/candidates"
+    first = pairing.get(url, headers=coordinator)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag
+    again = pairing.get(url, headers={**coordinator, "If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b""
+    colleague = auth_headers(Grant(COORDINATOR, cycle["institution_id"]), user="coord-2")
+    theirs = pairing.get(url, headers={**colleague, "If-None-Match": tag})
+    assert theirs.status_code == 200 and theirs.headers["ETag"] != tag
+
+    # A new mentee enrolled: once pairing has consumed the events, the old copy no longer stands.
+    person = client.post("/api/people", json={"institution_id": cycle["institution_id"],
+                         "name": "Intern 9", "email": "i9@x.org", "training_level": "PGY1"},
+                         headers=admin).json  # fmt: skip
+    client.post(f"/api/cycles/{cycle['id']}/enrollments",
+                json={"person_id": person["id"], "role": "mentee"}, headers=admin)  # fmt: skip
+    assert pairing.get(url, headers={**coordinator, "If-None-Match": tag}).status_code == 304
+    source = enrollment_app.extensions["tandem"]
+    with source.reading() as conn:
+        deliver(
+            PAIRING, cycle["app"].extensions["tandem"], [e for _, e in source.store.read_all(conn)]
+        )
+    changed = pairing.get(url, headers={**coordinator, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert person["id"] in {c["person_id"] for c in changed.json}
+    # Delivered again (a redelivery), nothing changes: the copy just fetched still stands.
+    with source.reading() as conn:
+        deliver(
+            PAIRING, cycle["app"].extensions["tandem"], [e for _, e in source.store.read_all(conn)]
+        )
+    assert (
+        pairing.get(
+            url, headers={**coordinator, "If-None-Match": changed.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+
+    # A run appends: the proposal read before it is not the one after.
+    proposal = f"/api/cycles/{cycle['id']}/proposal"
+    pairing.post(
+        f"/api/cycles/{cycle['id']}/runs", json={"algorithm": "stable"}, headers=coordinator
+    )
+    before = pairing.get(proposal, headers=coordinator)
+    held = {**coordinator, "If-None-Match": before.headers["ETag"]}
+    assert pairing.get(proposal, headers=held).status_code == 304
+    pairing.post(
+        f"/api/cycles/{cycle['id']}/runs",
+        json={"algorithm": "random", "seed": 3},
+        headers=coordinator,
+    )
+    after = pairing.get(proposal, headers=held)
+    assert after.status_code == 200 and after.json["algorithm"] == "random"
+    # The tag is checked after the caller is authorized: an outsider with it is still refused.
+    outsider = {**cycle["outsider"], "If-None-Match": after.headers["ETag"]}
+    assert pairing.get(proposal, headers=outsider).status_code == 403

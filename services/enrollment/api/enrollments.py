@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit.access import authorize, guard, people
+from services.eventkit.conditional import revalidate
 from services.eventkit.http import request_meta, runtime
 from services.eventkit.policy import Resource
 from services.eventkit.unit_of_work import UnitOfWork
@@ -62,12 +63,14 @@ def enroll(data, cycle_id):
 
 @blp.route("/cycles/<cycle_id>/enrollments", methods=["GET"])
 @guard("cycle.roster", cycle)
+@blp.etag
 @blp.arguments(EnrollmentQuery, location="query")
 @blp.response(200, EnrollmentOut(many=True))
 def list_enrollments(query, cycle_id):
     """The cycle's roster for coordinators; filter by role, status, or a name search."""
     e, p = rm.enrollments, rm.people
     with runtime().reading() as conn:
+        revalidate(blp, conn, reads=())  # the directory only: the store's own projection
         select = (
             sa.select(e, p.c.name, p.c.training_level)
             .join(p, p.c.id == e.c.person_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from services.eventkit.access import guard
+from services.eventkit.conditional import revalidate
 from services.eventkit.http import request_meta, runtime
 from services.eventkit.unit_of_work import UnitOfWork
 
@@ -19,11 +20,13 @@ blp = Blueprint(
 
 @blp.route("/cycles/<cycle_id>/level-rules", methods=["GET"])
 @guard("cycle.roster", cycle)
+@blp.etag
 @blp.response(200, LevelRulesOut)
 def get_level_rules(cycle_id):
     """The cycle's eligible levels (the level gap alone until set) and whom they leave out."""
     rt = runtime()
     with rt.reading() as conn:
+        revalidate(blp, conn)
         return level_rules.level_rules_view(UnitOfWork(conn, rt.store), cycle_id)
 
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from services.eventkit.access import guard, visible
+from services.eventkit.conditional import revalidate
 from services.eventkit.http import principal, request_meta, runtime
 from services.eventkit.policy import allowed_as
 from services.eventkit.unit_of_work import UnitOfWork
@@ -21,12 +22,14 @@ blp = Blueprint("pairs", __name__, url_prefix="/api", description="Pairs")
 
 @blp.route("/cycles/<cycle_id>/pairs", methods=["GET"])
 @guard("cycle.read", cycle, rows="pair.read")
+@blp.etag
 @blp.response(200, PairOut(many=True))
 def list_pairs(cycle_id):
     """Coordinators see every pair of the cycle; a participant sees their own. A rematch asked
     for reaches the coordinators only: the other member of the pair is not shown it."""
     me = principal().user_id
     with runtime().reading() as conn:
+        revalidate(blp, conn)
         found_cycle = views.cycle(conn, cycle_id)
         # Someone who may not read every pair of the cycle reads only their own from the store.
         staff = allowed_as(principal(), "pair.read", in_cycle(found_cycle)) is not None
@@ -48,10 +51,12 @@ def _without_others_rematch(pair: dict, me: str) -> dict:
 
 @blp.route("/cycles/<cycle_id>/units", methods=["GET"])
 @guard("cycle.read", cycle, rows="pair.read")
+@blp.etag
 @blp.response(200, UnitOut(many=True))
 def list_units(cycle_id):
     """The cycle's coaching groups or families: coordinators see all; a member sees their own."""
     with runtime().reading() as conn:
+        revalidate(blp, conn)
         found_cycle = views.cycle(conn, cycle_id)
         found = views.cycle_units(conn, cycle_id)
     return visible("pair.read", found, lambda u: in_cycle(found_cycle, *u["member_ids"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from services.eventkit.access import guard
+from services.eventkit.conditional import revalidate
 from services.eventkit.db import one
 from services.eventkit.http import runtime
 
@@ -21,10 +22,12 @@ blp = Blueprint("pool", __name__, url_prefix="/api", description="Candidate pool
 
 @blp.route("/cycles/<cycle_id>/candidates", methods=["GET"])
 @guard("cycle.roster", cycle)
+@blp.etag
 @blp.response(200, CandidateOut(many=True))
 def candidates(cycle_id):
     """The candidate pool of a cycle, as far as enrollment events have arrived."""
     with runtime().reading() as conn:
+        revalidate(blp, conn)
         return views.candidates(conn, cycle_id)
 
 

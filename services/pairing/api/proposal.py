@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from services.eventkit.access import guard
+from services.eventkit.conditional import revalidate
 from services.eventkit.http import request_meta, runtime
 from services.eventkit.unit_of_work import UnitOfWork
 
@@ -31,9 +32,11 @@ def run_pairing(data, cycle_id):
 
 @blp.route("/cycles/<cycle_id>/proposal", methods=["GET"])
 @guard("cycle.roster", cycle)
+@blp.etag
 @blp.response(200, ProposalOut)
 def get_proposal(cycle_id):
     with runtime().reading() as conn:
+        revalidate(blp, conn)
         return views.proposal(conn, cycle_id)
 
 
