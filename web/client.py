@@ -204,7 +204,8 @@ class Client:
             headers["Content-Type"] = content_type
         key = held = None
         if caller is not None and method.upper() == "GET":
-            key = (caller, url, tuple(sorted((params or {}).items())))
+            asked = ((k, tuple(v) if isinstance(v, list) else v) for k, v in (params or {}).items())
+            key = (caller, url, tuple(sorted(asked)))
             held = self.answers.get(key)
             if held is not None:
                 headers["If-None-Match"] = held[0]

@@ -111,6 +111,20 @@ def test_each_choice_is_honoured_and_sent_once(client, admin, enrollment_app, no
     states = {i["person_id"]: i["state"] for i in listed.json}
     assert states == {told["id"]: "invited", now["id"]: "invited", later["id"]: "invited",
                       manual["id"]: "manual"}  # fmt: skip
+    # A page of the roster asks for its own people's only.
+    some = notifications.api.get(
+        f"/api/cycles/{cycle['id']}/invitations",
+        query_string=[("enrollment_id", manual["enrollment_id"]), ("enrollment_id", now["enrollment_id"])],
+        headers=cycle["coordinator"],
+    )  # fmt: skip
+    assert {i["person_id"]: i["state"] for i in some.json} == {
+        manual["id"]: "manual", now["id"]: "invited"}  # fmt: skip
+    too_many = notifications.api.get(
+        f"/api/cycles/{cycle['id']}/invitations",
+        query_string=[("enrollment_id", str(n)) for n in range(101)],
+        headers=cycle["coordinator"],
+    )
+    assert too_many.status_code == 422 and "enrollment_id" in too_many.json["errors"]["query"]
 
     asked = _post(
         client, cycle["coordinator"], f"/api/cycles/{cycle['id']}/invitations",

@@ -15,6 +15,19 @@ from .schemas import UtcDateTime
 blp = Blueprint("invitations", __name__, url_prefix="/api", description="Invitations")
 
 
+# A page of a roster asks for its people's invitations: at most this many per request.
+MAX_ASKED = 100
+
+
+class InvitationQuery(ma.Schema):
+    enrollment_id = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=36)),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_ASKED),
+        metadata={"description": f"only these enrollments' invitations (at most {MAX_ASKED})"},
+    )
+
+
 class InvitationOut(ma.Schema):
     enrollment_id = ma.fields.String()
     person_id = ma.fields.String()
@@ -27,9 +40,10 @@ class InvitationOut(ma.Schema):
 
 @blp.route("/cycles/<cycle_id>/invitations", methods=["GET"])
 @guard("cycle.roster", cycle)
+@blp.arguments(InvitationQuery, location="query")
 @blp.response(200, InvitationOut(many=True))
-def list_invitations(cycle_id):
+def list_invitations(query, cycle_id):
     """Each participant's invitation: invited (when), scheduled (for when), or left for the
-    coordinator to send (manual)."""
+    coordinator to send (manual); every one of the cycle, or those of the enrollments named."""
     with runtime().reading() as conn:
-        return invitations.of_cycle(conn, cycle_id)
+        return invitations.of_cycle(conn, cycle_id, query["enrollment_id"] or None)

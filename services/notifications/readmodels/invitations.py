@@ -4,6 +4,7 @@ has been. The reactions write the rows; the worker's inviter sends those due (ap
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -89,10 +90,16 @@ def postpone(conn: sa.Connection, enrollment_id: str, until: dt.datetime) -> Non
     )
 
 
-def of_cycle(conn: sa.Connection, cycle_id: str) -> list[dict]:
-    """Each participant's invitation: invited (when), scheduled (for when) or manual."""
+def of_cycle(
+    conn: sa.Connection, cycle_id: str, enrollment_ids: Sequence[str] | None = None
+) -> list[dict]:
+    """Each participant's invitation: invited (when), scheduled (for when) or manual; with
+    `enrollment_ids`, only theirs."""
     i = invitations
-    rows = conn.execute(sa.select(i).where(i.c.cycle_id == cycle_id)).mappings().all()
+    query = sa.select(i).where(i.c.cycle_id == cycle_id)
+    if enrollment_ids is not None:
+        query = query.where(i.c.enrollment_id.in_(enrollment_ids))
+    rows = conn.execute(query).mappings().all()
     return [
         {
             **row,
