@@ -17,11 +17,12 @@ from .context import principal, runtime
 def revalidate(blp: Blueprint, conn: sa.Connection, reads: Collection[str] | None = None) -> None:
     """Tag this answer with the read revision; answer 304 now if the caller holds it. Call after
     authorizing and before reading the view, on a route decorated with `@blp.etag`. `reads`: the
-    consumer projections the view reads (all of the service's unless named), so events that only
-    change others (an audit trail) leave its tag alone."""
+    projections the view reads (all of the service's unless named), so events that only change
+    others (an audit trail) leave its tag alone."""
     if g.get("authorized_as") is None:
         raise RuntimeError("revalidate() before the caller was authorized")
     service = runtime().service
-    names = [p.name for p in service.consumers] if reads is None else reads
+    every = [*service.projections, *service.consumers]
+    names = [p.name for p in every] if reads is None else reads
     tag = revision.etag(conn, service.tables, names, request.full_path, principal())
     blp.set_etag(tag)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from . import config, rls
+from . import config, revision, rls
 from .bus import KafkaPublisher, Publisher, read_topics_from_start
 from .consumer import EventConsumer
 from .envelope import Envelope, format_time, utcnow
@@ -261,6 +261,8 @@ def rebuild_own(rt: Runtime, progress: Progress = _untold) -> int:
                 progress(count)
         apply_events(conn, rt.service.projections, batch)
         count += len(batch)
+        # Rebuilt read models may differ from the ones answered before (a fixed projection).
+        revision.bump(conn, rt.service.tables, [p.name for p in rt.service.projections])
     progress(count)
     return count
 
@@ -273,6 +275,7 @@ def rebuild_from_topics(rt: Runtime, bootstrap: str, progress: Progress = _untol
     with rt.engine.begin() as conn:
         for projection in service.consumers:
             projection.clear(conn)
+        revision.bump(conn, service.tables, [p.name for p in service.consumers])
         conn.execute(service.tables.inbox.delete().where(service.tables.inbox.c.source.in_(topics)))
     dlq = KafkaPublisher(bootstrap, client_id=f"tandem-{service.name}-rebuild")
     consumer = EventConsumer(

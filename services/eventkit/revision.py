@@ -5,8 +5,9 @@ Read models change in two ways only: a command's append (its projections run in 
 transaction) and the consumer applying other services' events. The first moves the store-wide
 sequence, which appends take in commit order (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on
 SQLite); the second bumps the `revision` row of each projection it changed, as the last writes of
-its transaction, whose row locks order those commits too. So a revision read before a view's rows
-never names rows older than it, and any later change to what the view reads yields another.
+its transaction, whose row locks order those commits too. Rebuilding a projection bumps its row as
+well. So a revision read before a view's rows never names rows older than it, and any later
+change to what the view reads yields another.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ CODE_VERSION = _code_version()
 
 
 def bump(conn: sa.Connection, tables: KitTables, projections: Collection[str]) -> None:
-    """Count one change to each of these consumer projections, last in the consumer's
-    transaction (in one order, so two consumers never wait on each other's rows crosswise)."""
+    """Count one change to each of these projections, last in the writer's transaction (in one
+    order, so two consumers never wait on each other's rows crosswise)."""
     table = tables.revision
     for name in sorted(projections):
         bumped = conn.execute(
@@ -46,8 +47,8 @@ def bump(conn: sa.Connection, tables: KitTables, projections: Collection[str]) -
 
 
 def current(conn: sa.Connection, tables: KitTables, projections: Collection[str]) -> str:
-    """The revision of what reads the store's own projections and these consumer projections,
-    as of this connection's view: over every institution's events, since a view may show rows
+    """The revision of what reads these projections (and the store's own events), as of this
+    connection's view: over every institution's events, since a view may show rows
     whose events another institution holds (a cross-site pair)."""
     events, table = tables.events, tables.revision
     with rls.unrestricted(conn):

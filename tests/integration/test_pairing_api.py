@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from services.eventkit.auth import COORDINATOR, MENTEE, MENTOR, Grant
 from services.eventkit.envelope import utcnow
 from services.eventkit.migrations import upgrade
+from services.eventkit.operations import rebuild_own
 from services.eventkit.unit_of_work import UnitOfWork
 from services.pairing.app import create_app as create_pairing_app
 from services.pairing.deadlines import RequestDeadlines
@@ -857,6 +858,11 @@ def test_large_reads_are_conditional_on_the_read_revision(cycle, client, admin, 
     )
     after = pairing.get(proposal, headers=held)
     assert after.status_code == 200 and after.json["algorithm"] == "random"
+    # Read models rebuilt (a fixed projection, say): no answer from before them stands.
+    fresh = {**coordinator, "If-None-Match": after.headers["ETag"]}
+    assert pairing.get(proposal, headers=fresh).status_code == 304
+    rebuild_own(cycle["app"].extensions["tandem"])
+    assert pairing.get(proposal, headers=fresh).status_code == 200
     # The tag is checked after the caller is authorized: an outsider with it is still refused.
     outsider = {**cycle["outsider"], "If-None-Match": after.headers["ETag"]}
     assert pairing.get(proposal, headers=outsider).status_code == 403

@@ -70,7 +70,7 @@ def list_enrollments(query, cycle_id):
     """The cycle's roster for coordinators; filter by role, status, or a name search."""
     e, p = rm.enrollments, rm.people
     with runtime().reading() as conn:
-        revalidate(blp, conn, reads=())  # the directory only: the store's own projection
+        revalidate(blp, conn, reads=["directory"])  # not the audit trail: others' events
         select = (
             sa.select(e, p.c.name, p.c.training_level)
             .join(p, p.c.id == e.c.person_id)
