@@ -117,7 +117,7 @@ def drop_snapshots(op) -> None:
 
 
 def revision_columns() -> list[sa.SchemaItem]:
-    """Per projection the consumer feeds, a count of the transactions that changed it (see
+    """Per projection, a count of the consumer's transactions and rebuilds that changed it (see
     `revision.py`): with the store's sequence, what a read's ETag is made of."""
     return [
         sa.Column("projection", sa.String(100), primary_key=True),
