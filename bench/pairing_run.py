@@ -3,8 +3,10 @@ draft on the page: `tandem run` in a temporary folder, one program with a cycle 
 (mentors and mentees with interests, goals, languages and meeting modes, as a roster import
 gives them), a coordinator signed in on the web, then in turns: the run through the pairing API
 alone (server_s) and the run as the page's htmx form posts it, until its fragment with the draft
-has arrived (to_page_s); also the whole pairing page loaded afterwards (page_s). Medians of
---runs; the last line is one JSON object."""
+has arrived (to_page_s); also the whole pairing page loaded afterwards (page_s). Runs start once
+the import has settled (every consumer caught up, every relay drained), so they time the run, not
+the import's welcome mails and audit entries still flowing. Medians of --runs; the last line is
+one JSON object."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import requests
 from bench.databases import postgres_server
 from bench.roster import INTERESTS, LEVELS_MENTEE, LEVELS_MENTOR
 from bench.web import PASSWORD, Api, WebClient
-from bench.web_suite import whole_suite
+from bench.web_suite import consumer_state, whole_suite
 
 HELP = "a pairing run of a whole cohort from the web page's button to the draft on the page"
 GOALS = ["publish a first paper", "choose a fellowship", "balance family and training",
@@ -99,6 +101,18 @@ def _candidates(api: Api, cycle_id: str) -> int:
         return 0
 
 
+def settle(timeout_s: float = 600.0) -> float:
+    """Seconds until no worker has consumer lag or relay backlog, twice in a row."""
+    started = time.monotonic()
+    quiet = 0
+    while quiet < 2:
+        if time.monotonic() - started > timeout_s:
+            raise SystemExit(f"the suite did not settle within {timeout_s:.0f} s")
+        quiet = quiet + 1 if consumer_state() == (0, 0) else 0
+        time.sleep(1)
+    return round(time.monotonic() - started, 1)
+
+
 def run_form(csrf: str) -> dict[str, str]:
     """The run form as the page fills it in: a stable run with the default weights."""
     from services.eventkit.contracts.vocabulary import SOFT_RULES
@@ -156,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         cycle_id, email = seed_cycle(api, args.people)
         print(f"seeded {args.people} people in {time.perf_counter() - started:.1f} s", flush=True)
+        print(f"the suite settled in {settle():.1f} s more", flush=True)
         web = WebClient(web_url)
         if web.sign_in(email).status_code != 302:
             raise SystemExit("the coordinator could not sign in")

@@ -8,7 +8,7 @@ operation, so totals agree with `rules.total_score` (the tests check it).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,9 @@ from .pins import Pool
 
 # Edges scored per batch: bounds memory when every mentee may meet thousands of mentors.
 BATCH_EDGES = 2_000_000
+# A rule is looked up in a table of its values, one per pair of distinct mentee and mentor
+# features, when the table has at most this many entries (8 bytes each); else computed per pair.
+TABLE_ENTRIES = 1_000_000
 _MODES = {"either": 0, "in_person": 1, "virtual": 2}
 
 
@@ -31,6 +34,8 @@ class Edges:
 # A set as bit masks, one uint64 array per 64 items of its vocabulary; items outside the
 # vocabulary are left out (the caller counts them from the set where they matter).
 Bits = tuple[np.ndarray, ...]
+# One soft rule's value for pairs (rows[k], cols[k]), broadcasting as `Features.scores` does.
+Part = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def _bitsets(sets: Iterable[frozenset[str]], vocabulary: dict[str, int]) -> Bits:
@@ -64,6 +69,14 @@ def _ratio(shared: np.ndarray, size: np.ndarray) -> np.ndarray:
     too and dividing by 1 instead gives that 0 (a plain division: far cheaper than a masked one),
     and the same float Python's int / int gives."""
     return shared / np.maximum(size, 1)
+
+
+def _codes(columns: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's code among the distinct rows of their `columns` (a rule's features), and
+    one person per code to stand for it."""
+    stacked = np.stack([c.astype(np.int64) for c in columns], axis=1)
+    _, first, codes = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    return codes.reshape(-1), first
 
 
 def _sizes(sets: Iterable[frozenset[str]]) -> np.ndarray:
@@ -122,6 +135,37 @@ class Features:
                     for m in mentors
                 ]
 
+        # Each rule but the ranked and identity ones reads a few features of either person, and
+        # pools hold far fewer distinct features than pairs: its value for every pair of them is
+        # computed once here, with the same operations, and a pair's value is then one lookup.
+        int_, goal, lang, slot = self.r_interests, self.e_goals, self.r_languages, self.r_slots
+        features = {
+            self._interests: ((*self.e_interests, self.e_interest_count),
+                              (*int_, self.r_interest_count)),
+            self._goals: ((*goal, self.e_goal_count), int_),
+            self._language: ((*self.e_languages, self.e_language_count),
+                             (*lang, self.r_language_count)),
+            self._mode: ((self.e_mode,), (self.r_mode,)),
+            self._availability: ((*self.e_slots, self.e_slot_count), (*slot, self.r_slot_count)),
+        }  # fmt: skip
+        self._parts = tuple(
+            self._tabled(part, *features[part]) if part in features and mentees and mentors
+            else part
+            for part in (self._interests, self._goals, self._language, self._mode, self._ranked,
+                         self._identity, self._availability)
+        )  # fmt: skip
+
+    def _tabled(
+        self, part: Part, mentee_features: tuple[np.ndarray, ...], mentor_features: Bits
+    ) -> Part:
+        """`part` as a lookup in a table of its values over distinct features, if small enough."""
+        e_code, e_first = _codes(mentee_features)
+        r_code, r_first = _codes(mentor_features)
+        if len(e_first) * len(r_first) > TABLE_ENTRIES:
+            return part
+        table = part(e_first[:, None], r_first[None, :])
+        return lambda rows, cols: table[e_code[rows], r_code[cols]]
+
     def scores(self, rows: np.ndarray, cols: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
         """Totals of pairs (rows[k], cols[k]); rows and cols may also broadcast, e.g. a column
         of mentees against a row of mentors scores every pair of the two.
@@ -130,10 +174,8 @@ class Features:
         exactly 0.0 to a total that is never negative, so it is not computed at all.
         """
         shape = np.broadcast_shapes(rows.shape, cols.shape)
-        parts = (self._interests, self._goals, self._language, self._mode, self._ranked,
-                 self._identity, self._availability)  # fmt: skip
         total = np.zeros(shape, dtype=np.float64)
-        for w, part in zip(weights, parts, strict=True):
+        for w, part in zip(weights, self._parts, strict=True):
             if w:
                 total += w * part(rows, cols)
         return total

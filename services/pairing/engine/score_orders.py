@@ -61,6 +61,12 @@ class ScoreOrders:
         self._topics: frozenset[str] = frozenset()
         self._features: Features | None = None
         self._mentee_index: dict[str, int] | None = None
+        # Mentor indices ascending, as a list and an array, per mentor slice: a long walk
+        # extends an order many times over the same mentors.
+        self._columns: dict[Hashable, tuple[list[int], np.ndarray]] = {}
+        # Mentor id -> index, and person id -> mentors who declared a conflict with them.
+        self._mentor_index: dict[str, int] | None = None
+        self._refusing: dict[str, list[int]] = {}
 
     def _profiles(self) -> list[Hashable]:
         """Per mentor, everything a score reads of them but their id, which only the mentee's
@@ -90,9 +96,9 @@ class ScoreOrders:
     def order(self, mentee: Mentee, start: int = 0, stop: int | None = None) -> list[Choice]:
         """Places [start, stop) of the mentors passing the level and institution rules for the
         mentee, best score first (ties by index), scored as if the mentee had ranked none."""
-        cols = sorted(self.index.mentor_slice(mentee))
+        cols, columns = self._slice(mentee)
         if len(cols) >= VECTORISED_FROM:
-            return self._vectorised_order(mentee, cols, start, stop)
+            return self._vectorised_order(mentee, columns, start, stop)
         # Another mentee with the same profile scores every mentor alike: any one stands in.
         unranked = dataclasses.replace(mentee, ranking=())
         profiles, mentors, weights = self._profiles(), self.mentors, self.weights
@@ -107,12 +113,21 @@ class ScoreOrders:
         # Stable, and `reverse` keeps it so: equal scores stay in index order.
         return sorted(scored, key=itemgetter(1), reverse=True)[start:stop]
 
+    def _slice(self, mentee: Mentee) -> tuple[list[int], np.ndarray]:
+        """The mentors passing the level and institution rules for the mentee, ascending."""
+        key = self.index.mentor_slice_key(mentee)
+        found = self._columns.get(key)
+        if found is None:
+            cols = sorted(self.index.mentor_slice(mentee))
+            found = self._columns[key] = (cols, np.array(cols, dtype=np.int64))
+        return found
+
     def _vectorised_order(
-        self, mentee: Mentee, cols: list[int], start: int, stop: int | None
+        self, mentee: Mentee, columns: np.ndarray, start: int, stop: int | None
     ) -> list[Choice]:
         self._ensure_features()
         assert self._mentee_index is not None
-        return self._vectorised_rows([self._mentee_index[mentee.id]], cols, start, stop)[0]
+        return self._vectorised_rows([self._mentee_index[mentee.id]], columns, start, stop)[0]
 
     def _ensure_features(self) -> Features:
         if self._features is None:
@@ -121,14 +136,13 @@ class ScoreOrders:
         return self._features
 
     def _vectorised_rows(
-        self, rows: list[int], cols: list[int], start: int, stop: int | None
+        self, rows: list[int], columns: np.ndarray, start: int, stop: int | None
     ) -> list[list[Choice]]:
-        """Places [start, stop) of the order of each mentee in `rows` over mentors `cols`
+        """Places [start, stop) of the order of each mentee in `rows` over mentors `columns`
         (ascending), scored together: one array operation per rule for all of them."""
         features = self._ensure_features()
-        columns = np.array(cols, dtype=np.int64)
         out = []
-        step = max(1, BATCH_SCORES // len(cols))
+        step = max(1, BATCH_SCORES // len(columns))
         for first in range(0, len(rows), step):
             batch = rows[first : first + step]
             totals = features.scores(
@@ -153,13 +167,29 @@ class ScoreOrders:
                     wanted.setdefault(key[-1], {}).setdefault(key, i)
         for keys in wanted.values():
             first = self.mentees[next(iter(keys.values()))]
-            cols = sorted(self.index.mentor_slice(first))
+            cols, columns = self._slice(first)
             if len(cols) < VECTORISED_FROM:
                 continue  # scored one by one as they are reached
-            heads = self._vectorised_rows(list(keys.values()), cols, 0, KEPT)
+            heads = self._vectorised_rows(list(keys.values()), columns, 0, KEPT)
             self._heads.update(zip(keys, heads, strict=True))
             if len(cols) < KEPT:
                 self._complete.update(keys)
+
+    def _conflicted(self, mentee: Mentee) -> set[int]:
+        """Indices of the mentors the mentee may not be paired with for conflicts declared on
+        either side or being the same person: one set, so a walk tests each mentor once."""
+        if self._mentor_index is None:
+            self._mentor_index = {m.id: j for j, m in enumerate(self.mentors)}
+            self._refusing = {}
+            for j, mentor in enumerate(self.mentors):
+                for other in mentor.conflicts:
+                    self._refusing.setdefault(other, []).append(j)
+        index = self._mentor_index
+        found = {
+            j for other in (*mentee.conflicts, mentee.id) if (j := index.get(other)) is not None
+        }
+        found.update(self._refusing.get(mentee.id, ()))
+        return found
 
     def choices(self, mentee: Mentee, ranked: set[int]) -> Iterator[Choice]:
         """(mentor index, score) of every eligible mentor but the `ranked` ones, best score
@@ -173,20 +203,14 @@ class ScoreOrders:
             head = self._heads[key] = self.order(mentee, 0, KEPT)
             if len(head) < KEPT:
                 self._complete.add(key)
-        mentors, conflicts, mentee_id = self.mentors, mentee.conflicts, mentee.id
+        skipped = ranked | self._conflicted(mentee)
         place = 0
         while True:
             # By place, not by iterator: another mentee may lengthen the shared head meanwhile.
             while place < len(head):
                 choice = head[place]
                 place += 1
-                mentor = mentors[choice[0]]
-                if (
-                    choice[0] not in ranked
-                    and mentor.id not in conflicts
-                    and mentee_id not in mentor.conflicts
-                    and mentor.id != mentee_id
-                ):
+                if choice[0] not in skipped:
                     yield choice
             if key in self._complete:
                 return

@@ -8,6 +8,7 @@ import dataclasses
 import itertools
 import random
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from bench.pairing_shapes import bare_deferred_acceptance
 from services.pairing.engine import (
     Result,
     acceptable,
+    candidates,
     count_blocking_pairs,
     explain_unmatched,
     optimal,
@@ -185,13 +187,15 @@ def test_best_first_is_the_head_of_a_stable_sort(rows: list[list[int]], stop: in
     st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0]), min_size=len(SOFT_RULES),
              max_size=len(SOFT_RULES)),
     st.integers(0, 140),
+    st.sampled_from([0, candidates.TABLE_ENTRIES]),
 )  # fmt: skip
 def test_vectorised_scores_with_any_weights_and_wide_vocabularies(
-    instance: Instance, weights: list[float], extra_words: int
+    instance: Instance, weights: list[float], extra_words: int, table_entries: int
 ):
     """Rules weighted 0 are left out, goal words no mentor lists only count towards the goals,
     and interests past 64 topics take a second word of bits: totals stay equal to the pair by
-    pair ones."""
+    pair ones, whether rules are looked up in tables of distinct features or computed per pair
+    (pools with too many distinct features)."""
     rules = Rules(weights=dict(zip(SOFT_RULES, weights, strict=True)))
     words = frozenset(f"word{k}" for k in range(extra_words))
     mentees = [
@@ -208,7 +212,8 @@ def test_vectorised_scores_with_any_weights_and_wide_vocabularies(
         for j, r in enumerate(instance.mentors)
     ]
     assume(mentees and mentors)
-    features = Features(tuple(mentees), tuple(mentors))
+    with mock.patch.object(candidates, "TABLE_ENTRIES", table_entries):
+        features = Features(tuple(mentees), tuple(mentors))
     vector = rules.weight_vector()
     rows = np.arange(len(mentees))[:, None]
     cols = np.arange(len(mentors))[None, :]
