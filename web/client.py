@@ -19,7 +19,7 @@ from typing import Any
 import requests
 from flask import current_app
 
-from services.eventkit import logs, tracing
+from services.eventkit import json_codec, logs, tracing
 from services.eventkit.auth import Principal, TokenSigner, system_principal
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ class Client:
         if held is not None and response.status_code == 304:
             return held[1]
         try:
-            body = response.json()
+            body = json_codec.loads(response.content)
         except ValueError:
             body = None
         reply = Reply(

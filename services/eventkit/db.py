@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import rls
+from . import json_codec, rls
 from .aggregate import NotFound
 
 
@@ -22,6 +22,7 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
     url = normalise_url(url)
     # A failed statement's error names the statement, never its values (which may be personal).
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_deserializer", json_codec.loads)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
