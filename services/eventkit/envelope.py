@@ -12,6 +12,8 @@ import json
 import uuid
 from typing import Any
 
+from . import json_codec
+
 GENESIS_HASH = "0" * 64
 SYSTEM_ACTOR = {"id": "system", "role": "system"}
 
@@ -119,7 +121,7 @@ class Envelope:
     @classmethod
     def from_json(cls, raw: bytes) -> Envelope:
         try:
-            data = json.loads(raw)
+            data = json_codec.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MalformedEvent(f"not JSON: {exc}") from exc
         if not isinstance(data, dict):
