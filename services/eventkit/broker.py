@@ -7,6 +7,7 @@ import ctypes
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -62,15 +63,20 @@ def start_embedded_broker(port: int, log_path: str | None = None) -> subprocess.
         start_new_session=True,
         preexec_fn=die_with_parent,  # no broker left holding the port after its owner is gone
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the embedded broker exited with code {process.returncode}")
-        if port_open("127.0.0.1", port) and broker_reachable(f"127.0.0.1:{port}"):
-            return process
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the embedded broker did not become ready within 30 s")
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the embedded broker exited with code {process.returncode}")
+            if port_open("127.0.0.1", port) and broker_reachable(f"127.0.0.1:{port}"):
+                return process
+            time.sleep(0.2)
+        raise RuntimeError("the embedded broker did not become ready within 30 s")
+    except BaseException:
+        # Not ready, or stopped (Ctrl-C, SIGTERM) while waiting: no broker is left holding the
+        # port for a caller that never got its process.
+        stop(process)
+        raise
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -83,11 +89,25 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def run_embedded_broker_foreground(port: int) -> int:
-    """`tandem broker`: the embedded broker until Ctrl-C."""
-    process = start_embedded_broker(port)
-    print(f"embedded broker on 127.0.0.1:{port} (memory only: a restart loses every topic)")
+    """`tandem broker`: the embedded broker until Ctrl-C or SIGTERM."""
+    # A signal while the broker starts is noted and acted on once the start returns: raised in
+    # the middle of the readiness check, it could leave the Kafka client's I/O thread joined
+    # forever and the command never ending.
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in STOP_SIGNALS}
     try:
+        process = start_embedded_broker(port)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    try:
+        if stopping.is_set():
+            return 0
+        print(f"embedded broker on 127.0.0.1:{port} (memory only: a restart loses every topic)")
         return process.wait()
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the command turns it into this)
         return 0
