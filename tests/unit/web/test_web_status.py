@@ -213,3 +213,16 @@ def test_a_coordinator_sees_readiness_but_not_consortium_wide_counts(
     table = rows(client.get("/status").get_data(as_text=True))
     assert table["Enrollment"][0] == "Ready"
     assert "people 12" not in " ".join(table["Enrollment"])
+
+
+def test_a_worker_answering_without_its_relay_leaves_the_page_working(staff_client, monkeypatch):
+    """A worker whose /readyz says nothing of its relay (starting, or another version) is shown
+    without outbox figures rather than breaking the page."""
+    from web import suite_status
+
+    monkeypatch.setattr(suite_status, "worker_health", lambda client: {"pairing": {"ready": False}})
+
+    response = staff_client().get("/status")
+
+    assert response.status_code == 200
+    assert "Pairing worker" in response.get_data(as_text=True)
