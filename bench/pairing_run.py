@@ -4,8 +4,8 @@ draft on the page: `tandem run` in a temporary folder, one program with a cycle 
 gives them), a coordinator signed in on the web, then in turns: the run through the pairing API
 alone (server_s) and the run as the page's htmx form posts it, until its fragment with the draft
 has arrived (to_page_s); also the whole pairing page loaded afterwards (page_s). Runs start once
-the import has settled (every consumer caught up, every relay drained), so they time the run, not
-the import's welcome mails and audit entries still flowing. Medians of --runs; the last line is
+the import has settled (every consumer caught up, every relay drained, the suite's processes near
+idle), so they time the run, not the import's welcome mails and audit entries still flowing. Medians of --runs; the last line is
 one JSON object."""
 
 from __future__ import annotations

@@ -180,7 +180,6 @@ class ScoreOrders:
         either side or being the same person: one set, so a walk tests each mentor once."""
         if self._mentor_index is None:
             self._mentor_index = {m.id: j for j, m in enumerate(self.mentors)}
-            self._refusing = {}
             for j, mentor in enumerate(self.mentors):
                 for other in mentor.conflicts:
                     self._refusing.setdefault(other, []).append(j)
